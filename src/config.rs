@@ -1,0 +1,125 @@
+//! Settings read from the environment, with SIH's variable names (booleans are the exact string
+//! `Yes`, as in SIH) plus pixfront's own. Every front end (server, Lambda, CLI) builds one
+//! [`Config`]; flags of `pixfront serve` override the variables.
+
+/// Everything configurable. Field docs name the environment variable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// `SOURCE_BUCKETS`: raw value; `None` when unset (requests then fail with SIH's 400
+    /// `GetAllowedSourceBuckets::NoSourceBuckets`).
+    pub source_buckets: Option<String>,
+    /// `AUTO_WEBP=Yes`: answer WebP when `Accept` lists `image/webp`.
+    pub auto_webp: bool,
+    /// `AUTO_AVIF=Yes`: answer AVIF when `Accept` lists `image/avif` (preferred over WebP).
+    pub auto_avif: bool,
+    /// `CORS_ENABLED=Yes`
+    pub cors_enabled: bool,
+    /// `CORS_ORIGIN` (default `*`)
+    pub cors_origin: String,
+    /// `REWRITE_MATCH_PATTERN`: a JS regex literal `/pattern/flags` (Custom requests).
+    pub rewrite_match_pattern: Option<String>,
+    /// `REWRITE_SUBSTITUTION`
+    pub rewrite_substitution: Option<String>,
+    /// `ENABLE_SIGNATURE=Yes`
+    pub enable_signature: bool,
+    /// `SECRETS_MANAGER`: secret id holding the signing key (Lambda deployments).
+    pub secrets_manager: Option<String>,
+    /// `SECRET_KEY`: JSON field of that secret.
+    pub secret_key: Option<String>,
+    /// `SIGNATURE_SECRET`: the signing key itself, for self-hosting (or `SIGNATURE_SECRET_FILE`).
+    pub signature_secret: Option<String>,
+    /// `ENABLE_DEFAULT_FALLBACK_IMAGE=Yes`
+    pub enable_fallback_image: bool,
+    /// `DEFAULT_FALLBACK_IMAGE_BUCKET`
+    pub fallback_image_bucket: Option<String>,
+    /// `DEFAULT_FALLBACK_IMAGE_KEY`
+    pub fallback_image_key: Option<String>,
+    /// `MAX_INPUT_PIXELS` (default 100 000 000): larger originals are refused before decoding.
+    pub max_input_pixels: u64,
+    /// `MAX_OUTPUT_DIMENSION` (default 16 384): largest width or height pixfront will produce.
+    pub max_output_dimension: u32,
+    /// `MAX_ANIMATION_PIXELS` (default 500 000 000): frames × width × height of an animation.
+    pub max_animation_pixels: u64,
+    /// `KEEP_METADATA=Yes`: keep EXIF/XMP/ICC in outputs (default: stripped, EXIF applied).
+    pub keep_metadata: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            source_buckets: None,
+            auto_webp: false,
+            auto_avif: false,
+            cors_enabled: false,
+            cors_origin: "*".into(),
+            rewrite_match_pattern: None,
+            rewrite_substitution: None,
+            enable_signature: false,
+            secrets_manager: None,
+            secret_key: None,
+            signature_secret: None,
+            enable_fallback_image: false,
+            fallback_image_bucket: None,
+            fallback_image_key: None,
+            max_input_pixels: 100_000_000,
+            max_output_dimension: 16_384,
+            max_animation_pixels: 500_000_000,
+            keep_metadata: false,
+        }
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, String> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads settings through `get`, so tests can supply a map instead of the environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
+        let d = Config::default();
+        let yes = |k: &str| get(k).as_deref() == Some("Yes");
+        let non_empty = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let number = |k: &str, default: u64| -> Result<u64, String> {
+            match non_empty(k) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("{k}: expected a whole number, got {v:?}")),
+            }
+        };
+        let signature_secret = match non_empty("SIGNATURE_SECRET") {
+            Some(s) => Some(s),
+            None => match non_empty("SIGNATURE_SECRET_FILE") {
+                Some(path) => Some(
+                    std::fs::read_to_string(&path)
+                        .map_err(|e| format!("SIGNATURE_SECRET_FILE {path}: {e}"))?
+                        .trim_end_matches(['\r', '\n'])
+                        .to_string(),
+                ),
+                None => None,
+            },
+        };
+        Ok(Config {
+            source_buckets: get("SOURCE_BUCKETS"),
+            auto_webp: yes("AUTO_WEBP"),
+            auto_avif: yes("AUTO_AVIF"),
+            cors_enabled: yes("CORS_ENABLED"),
+            cors_origin: get("CORS_ORIGIN").unwrap_or(d.cors_origin),
+            rewrite_match_pattern: non_empty("REWRITE_MATCH_PATTERN"),
+            rewrite_substitution: non_empty("REWRITE_SUBSTITUTION"),
+            enable_signature: yes("ENABLE_SIGNATURE"),
+            secrets_manager: non_empty("SECRETS_MANAGER"),
+            secret_key: non_empty("SECRET_KEY"),
+            signature_secret,
+            enable_fallback_image: yes("ENABLE_DEFAULT_FALLBACK_IMAGE"),
+            fallback_image_bucket: non_empty("DEFAULT_FALLBACK_IMAGE_BUCKET"),
+            fallback_image_key: non_empty("DEFAULT_FALLBACK_IMAGE_KEY"),
+            max_input_pixels: number("MAX_INPUT_PIXELS", d.max_input_pixels)?,
+            max_output_dimension: number("MAX_OUTPUT_DIMENSION", d.max_output_dimension as u64)? as u32,
+            max_animation_pixels: number("MAX_ANIMATION_PIXELS", d.max_animation_pixels)?,
+            keep_metadata: yes("KEEP_METADATA"),
+        })
+    }
+}

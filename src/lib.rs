@@ -1,0 +1,13 @@
+//! pixfront: an on-the-fly image handler that speaks AWS Serverless Image Handler's URLs.
+//!
+//! One engine, thin front ends: URL dialect ([`request`]) → canonical request
+//! ([`request::ImageRequest`] with typed [`edits`]) → [`pipeline`] → encoder. Storage and
+//! transport sit behind small traits so no module knows which front end it runs under.
+
+pub mod config;
+pub mod edits;
+pub mod error;
+pub mod pipeline;
+pub mod request;
+
+pub use error::{Error, Result};
