@@ -4,6 +4,7 @@
 //! ([`request::ImageRequest`] with typed [`edits`]) → [`pipeline`] → encoder. Storage and
 //! transport sit behind small traits so no module knows which front end it runs under.
 
+pub mod cli;
 pub mod config;
 pub mod edits;
 pub mod error;

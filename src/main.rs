@@ -17,11 +17,17 @@ struct Cli {
 enum Command {
     /// Run the local HTTP server.
     Serve,
+    /// Print the canonical request a URL parses into (JSON), or its error (exit 2).
+    Explain(pixfront::cli::explain::Args),
+    /// Print a URL path with its signature parameter.
+    Sign(pixfront::cli::sign::Args),
 }
 
 fn main() {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve => {}
+        Command::Explain(args) => std::process::exit(pixfront::cli::explain::run(&args)),
+        Command::Sign(args) => std::process::exit(pixfront::cli::sign::run(&args)),
     }
 }

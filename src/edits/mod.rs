@@ -251,6 +251,7 @@ pub struct Modulate {
 pub struct Convolve {
     pub width: u32,
     pub height: u32,
+    #[serde(serialize_with = "num::ser_vec")]
     pub kernel: Vec<f64>,
     #[serde(
         default,
@@ -600,10 +601,15 @@ impl Edits {
                 }
                 Edit::Resize(parse_arg(name, v)?)
             }
-            "crop" => Edit::Crop(
-                serde_json::from_value(v.clone())
-                    .map_err(|_| crate::request::errors::crop_out_of_bounds())?,
-            ),
+            "crop" => {
+                let r: Region = serde_json::from_value(v.clone())
+                    .map_err(|_| crate::request::errors::crop_out_of_bounds())?;
+                // SIH fails an empty area only when encoding (500); it is the user's mistake.
+                if r.width == 0 || r.height == 0 {
+                    return Err(crate::request::errors::crop_out_of_bounds());
+                }
+                Edit::Crop(r)
+            }
             "extract" => Edit::Extract(parse_arg(name, v)?),
             "rotate" => Edit::Rotate(parse_arg::<Option<f64>>(name, v)?),
             "flip" => Edit::Flip(truthy(v)),

@@ -30,6 +30,10 @@ pub fn ser_opt<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> 
     }
 }
 
+pub fn ser_vec<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(|x| value(*x)))
+}
+
 /// A number, or a string JavaScript's `Number()` accepts (SIH's resize accepts `"99.1"`).
 pub fn js_number(v: &Value) -> Option<f64> {
     match v {

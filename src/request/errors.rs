@@ -24,3 +24,20 @@ pub fn unsupported_format(name: &str) -> Error {
         format!("Format to {name} not supported"),
     )
 }
+
+pub fn request_type() -> Error {
+    Error::new(
+        400,
+        "RequestTypeError",
+        "The type of request you are making could not be processed. Please ensure that your original image is of a supported file type (jpg/jpeg, png, tiff/tif, webp, svg, gif, avif) and that your image request is provided in the correct syntax. Refer to the documentation for additional guidance on forming image requests.",
+    )
+}
+
+/// SIH's answer for every failed fetch of the main image (also a Default request without `key`).
+pub fn no_such_key(key: &str) -> Error {
+    Error::new(
+        404,
+        "NoSuchKey",
+        format!("The image {key} does not exist or the request may not be base64 encoded properly."),
+    )
+}

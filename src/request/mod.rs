@@ -3,11 +3,214 @@
 //! SIH accepts four dialects (base64 JSON "Default", Thumbor paths, Custom rewrites, v7 query
 //! parameters); each is parsed in its own module into one [`ImageRequest`].
 
+pub mod bucket;
+pub mod custom;
+pub mod default;
 pub mod errors;
+pub mod filters;
+pub mod format;
+pub mod headers;
+mod jsnum;
+pub mod key;
+pub mod query;
+pub mod signature;
+pub mod thumbor;
 
-use crate::edits::{Edits, Format};
+use crate::config::Config;
+use crate::edits::{Edit, Edits, Format};
+use crate::error::Error;
 use indexmap::IndexMap;
 use serde::Serialize;
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+/// What `parse` needs from an HTTP request, whatever the transport.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestInput<'a> {
+    /// The path with its leading `/`, as received (percent escapes intact), without the query.
+    pub path: &'a str,
+    /// The raw, undecoded query string (without `?`).
+    pub query: Option<&'a str>,
+    /// The `Accept` header.
+    pub accept: Option<&'a str>,
+}
+
+/// Where the URL signing key comes from (env, file, Secrets Manager…).
+pub trait SecretProvider: Send + Sync {
+    /// The key; an error here is answered as 500 `SignatureValidationFailure`.
+    fn signing_key(&self) -> Result<Vec<u8>, Error>;
+}
+
+/// A key known up front (`Config::signature_secret`); `None` fails validation with a 500.
+#[derive(Debug, Clone, Default)]
+pub struct StaticSecret(pub Option<String>);
+
+impl SecretProvider for StaticSecret {
+    fn signing_key(&self) -> Result<Vec<u8>, Error> {
+        self.0
+            .as_ref()
+            .map(|k| k.as_bytes().to_vec())
+            .ok_or_else(signature::validation_failure)
+    }
+}
+
+/// Parses a request the way SIH does before fetching the original: signature, `expires`,
+/// request type, bucket (allowlist), key, edits, query-parameter edits, Default `headers`, and
+/// output format (`toFormat` > `Accept` > `outputFormat`).
+pub fn parse(
+    input: &RequestInput,
+    config: &Config,
+    secrets: &dyn SecretProvider,
+) -> Result<ImageRequest, Error> {
+    parse_at(input, config, secrets, OffsetDateTime::now_utc())
+}
+
+/// [`parse`] with the current time given (for `expires`).
+pub fn parse_at(
+    input: &RequestInput,
+    config: &Config,
+    secrets: &dyn SecretProvider,
+    now: OffsetDateTime,
+) -> Result<ImageRequest, Error> {
+    let path = input.path;
+    let params = query::parse(input.query);
+    if config.enable_signature {
+        signature::verify(path, &params, secrets)?;
+    }
+    signature::check_expires(&params, now)?;
+
+    let decoded = default::decode(path);
+    let rewrite = match (&config.rewrite_match_pattern, &config.rewrite_substitution) {
+        (Some(p), Some(s)) => Some((p.as_str(), s.as_str())),
+        _ => None,
+    };
+    let request_type = if decoded.is_some() {
+        RequestType::Default
+    } else if rewrite.is_some() {
+        RequestType::Custom
+    } else if thumbor::is_thumbor(path) {
+        RequestType::Thumbor
+    } else {
+        return Err(errors::request_type());
+    };
+    let allowed = bucket::allowed(config)?;
+
+    let mut ignored = Vec::new();
+    let mut requested_format = None;
+    let mut effort_value = None;
+    let mut headers = None;
+    let (bucket, key, mut edits_json) = match (&decoded, rewrite) {
+        (Some(request), _) => {
+            let field = |k: &str| request.as_object().and_then(|o| o.get(k));
+            let bucket = bucket::for_default(field("bucket"), &allowed)?;
+            let key = match field("key") {
+                Some(Value::String(k)) => k.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => return Err(errors::no_such_key("undefined")),
+            };
+            let edits = match field("edits") {
+                Some(Value::Object(m)) => m.clone(),
+                None | Some(Value::Null) => Map::new(),
+                Some(_) => {
+                    ignored.push("edits".to_string());
+                    Map::new()
+                }
+            };
+            requested_format = match field("outputFormat") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(f)) => {
+                    Some(Format::parse(f).ok_or_else(|| errors::unsupported_format(f))?)
+                }
+                Some(other) => return Err(errors::unsupported_format(&other.to_string())),
+            };
+            effort_value = field("effort").cloned();
+            if let Some(Value::Object(h)) = field("headers") {
+                headers = Some(headers::filter(h));
+            }
+            (bucket, key, edits)
+        }
+        (None, rw) => {
+            let bucket = bucket::for_path(path, &allowed);
+            let rewritten = match rw {
+                Some((p, s)) => custom::Rewrite::cached(p, s)?.apply(path)?,
+                None => path.to_string(),
+            };
+            let key = key::from_path(&rewritten, &bucket)?;
+            let (edits, unknown) = thumbor::map_path(&rewritten)?;
+            ignored.extend(unknown);
+            (bucket, key, edits)
+        }
+    };
+    query::merge(&mut edits_json, query::edits(&params)?);
+
+    // Output format (SIH's getOutputFormat + determineOutputFormat).
+    let to_format = match edits_json.get("toFormat") {
+        Some(Value::String(f)) => Some(Format::parse(f).ok_or_else(|| errors::unsupported_format(f))?),
+        _ => None,
+    };
+    let negotiated = format::negotiate(input.accept, config);
+    let output_format = negotiated.or(requested_format);
+    let effort = match (request_type, output_format, effort_value) {
+        (RequestType::Default, Some(Format::Webp), Some(v)) => Some(effort(&v)),
+        _ => None,
+    };
+    if matches!(request_type, RequestType::Thumbor | RequestType::Custom) {
+        if let Some(f) = to_format.or(output_format) {
+            fix_quality(&mut edits_json, f);
+        }
+    }
+
+    let (edits, unknown) = Edits::from_json(&edits_json)?;
+    ignored.extend(unknown);
+    for e in edits.iter() {
+        if let Edit::OverlayWith(o) = e {
+            if !allowed.contains(&o.bucket) {
+                return Err(bucket::cannot_access_overlay());
+            }
+        }
+    }
+    Ok(ImageRequest {
+        request_type,
+        bucket,
+        key,
+        edits,
+        output_format,
+        effort,
+        headers,
+        format_negotiated: (config.auto_webp || config.auto_avif) && to_format.is_none(),
+        ignored,
+    })
+}
+
+/// Default `effort`: `Math.trunc`, valid 0–6, else sharp's default 4.
+fn effort(v: &Value) -> u8 {
+    let n = match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => jsnum::number(s),
+        Value::Bool(b) => Some(f64::from(u8::from(*b))),
+        _ => None,
+    };
+    n.map(f64::trunc)
+        .filter(|n| (0.0..=6.0).contains(n))
+        .map_or(4, |n| n as u8)
+}
+
+/// SIH's `fixQuality` (Thumbor/Custom): the first per-format options edit is re-keyed to the
+/// output format, so `quality(80)` on a `.jpg` served as WebP sets WebP's quality.
+fn fix_quality(edits: &mut Map<String, Value>, output: Format) {
+    const KEYS: [&str; 7] = ["jpeg", "png", "webp", "tiff", "heif", "gif", "avif"];
+    let target = output.name();
+    if !KEYS.contains(&target) {
+        return;
+    }
+    let first = edits.keys().find(|k| KEYS.contains(&k.as_str())).cloned();
+    if let Some(first) = first.filter(|k| k != target) {
+        if let Some(v) = edits.get(&first).cloned() {
+            edits.insert(target.to_string(), v);
+            edits.shift_remove(&first);
+        }
+    }
+}
 
 /// Which dialect a path was read as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
