@@ -1,6 +1,7 @@
 //! The engine: canonical request + original bytes → output bytes + content type.
 //! Pure and synchronous; knows nothing of HTTP, S3 or Lambda.
 
+pub mod ops;
 pub mod picture;
 
 use crate::config::Config;
