@@ -104,6 +104,28 @@ fn resize_cover_gravity_picks_the_right_band() {
 }
 
 #[test]
+fn resize_cover_equals_scale_then_crop() {
+    // Cover resamples only the kept box; it must look like scaling all, then cropping.
+    let full = run(json!({"resize": {"width": 64, "height": 64}}), hopper());
+    let cover = run(
+        json!({"resize": {"width": 64, "height": 40, "position": "south"}}),
+        hopper(),
+    );
+    assert_eq!((cover.width(), cover.height()), (64, 40));
+    let mut worst = 0;
+    for (x, y, p) in px(&cover).enumerate_pixels() {
+        let q = px(&full).get_pixel(x, y + 24);
+        worst = worst.max((p[1] as i32 - q[1] as i32).abs());
+    }
+    assert!(worst <= 3, "worst difference {worst}");
+    // An extreme aspect does not build the huge scaled image first.
+    let tall = Picture::still(RgbaImage::from_pixel(1, 1000, Rgba([10, 20, 30, 255])), false);
+    let wide = run(json!({"resize": {"width": 16000, "height": 1}}), tall);
+    assert_eq!((wide.width(), wide.height()), (16000, 1));
+    assert_eq!(px(&wide).get_pixel(8000, 0).0, [10, 20, 30, 255]);
+}
+
+#[test]
 fn resize_scales_with_lanczos_and_keeps_the_picture() {
     let orig = hopper();
     let small = run(json!({"resize": {"width": 64}}), orig.clone());

@@ -78,7 +78,8 @@ fn real_resize_output_equals_sharp_for_small_inputs() {
             config: &config,
             original_size: (w, h),
         };
-        let pic = apply(&Edit::Resize(row.resize.clone()), Picture::still(px, false), &ctx).unwrap();
+        let pic = apply(&Edit::Resize(row.resize.clone()), Picture::still(px, false), &ctx)
+            .unwrap_or_else(|e| panic!("{}: {e}", row.text));
         assert_eq!((pic.width(), pic.height()), out, "{}", row.text);
         checked += 1;
     }

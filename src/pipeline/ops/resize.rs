@@ -71,10 +71,35 @@ pub fn apply(resize: &Resize, pic: Picture, ctx: &OpContext) -> Result<Picture, 
     let background = resize.background.unwrap_or(Color::BLACK);
     let mut resizer = Resizer::new();
     let has_alpha = pic.has_alpha;
-    let mut pic = pic.map_frames(|px| {
-        let scaled = resample(&mut resizer, px, plan.scaled, alg, has_alpha)?;
-        Ok::<_, Error>(fit_canvas(scaled, &plan, gravity, background))
-    })?;
+    let (in_w, in_h) = (pic.width(), pic.height());
+    let mut pic = match (plan.fit, gravity) {
+        // A gravity crop of the scaled image is resampled straight from the matching source
+        // box: same pixels as scaling everything then cropping, without allocating a scaled
+        // image that can be far larger than the output (1×1000 → cover 1000×1).
+        (Fit::Cover, Gravity::Fixed(g)) if plan.scaled != plan.canvas => {
+            let (sw, sh) = plan.scaled;
+            let (cw, ch) = plan.canvas;
+            let (left, top) = crop_position(sw, sh, cw, ch, g);
+            let (fx, fy) = (in_w as f64 / sw as f64, in_h as f64 / sh as f64);
+            let (bx, by) = (left as f64 * fx, top as f64 * fy);
+            // Clamped: float error must not push the box past the source edge.
+            let bw = (cw as f64 * fx).min(in_w as f64 - bx);
+            let bh = (ch as f64 * fy).min(in_h as f64 - by);
+            let opts = ResizeOptions::new()
+                .resize_alg(alg)
+                .use_alpha(has_alpha)
+                .crop(bx, by, bw, bh);
+            pic.map_frames(|px| resample_with(&mut resizer, px, plan.canvas, &opts))?
+        }
+        _ => {
+            // Content-aware crops need the whole scaled image.
+            check_output_size("resize", plan.scaled, ctx)?;
+            pic.map_frames(|px| {
+                let scaled = resample(&mut resizer, px, plan.scaled, alg, has_alpha)?;
+                Ok::<_, Error>(fit_canvas(scaled, &plan, gravity, background))
+            })?
+        }
+    };
     if plan.fit == Fit::Contain && plan.canvas != plan.scaled && background.alpha < 1.0 {
         pic.has_alpha = true;
     }
@@ -92,12 +117,21 @@ pub fn resample(
     if px.dimensions() == size {
         return Ok(px);
     }
+    let opts = ResizeOptions::new().resize_alg(alg).use_alpha(has_alpha);
+    resample_with(resizer, px, size, &opts)
+}
+
+fn resample_with(
+    resizer: &mut Resizer,
+    px: RgbaImage,
+    size: (u32, u32),
+    opts: &ResizeOptions,
+) -> Result<RgbaImage, Error> {
     let (w, h) = px.dimensions();
     let src = Image::from_vec_u8(w, h, px.into_raw(), PixelType::U8x4).map_err(|_| Error::internal())?;
     let mut dst = Image::new(size.0, size.1, PixelType::U8x4);
-    let opts = ResizeOptions::new().resize_alg(alg).use_alpha(has_alpha);
     resizer
-        .resize(&src, &mut dst, &opts)
+        .resize(&src, &mut dst, opts)
         .map_err(|_| Error::internal())?;
     RgbaImage::from_raw(size.0, size.1, dst.into_vec()).ok_or_else(Error::internal)
 }
