@@ -42,6 +42,15 @@ pub struct Config {
     pub max_animation_pixels: u64,
     /// `KEEP_METADATA=Yes`: keep EXIF/XMP/ICC in outputs (default: stripped, EXIF applied).
     pub keep_metadata: bool,
+    /// `ERROR_CACHE_CONTROL_4XX` (default `max-age=10`): Cache-Control of 4xx error answers.
+    pub error_cache_control_4xx: String,
+    /// `ERROR_CACHE_CONTROL_5XX` (default `no-store`): Cache-Control of 5xx error answers.
+    pub error_cache_control_5xx: String,
+    /// `MAX_IN_FLIGHT` (default 0 = one per CPU core): images rendered at the same time.
+    pub max_in_flight: usize,
+    /// `MAX_QUEUE` (default 0 = 8 × in-flight): requests waiting for a render slot; beyond it
+    /// pixfront answers 503 with `Retry-After`.
+    pub max_queue: usize,
 }
 
 impl Default for Config {
@@ -65,11 +74,31 @@ impl Default for Config {
             max_output_dimension: 16_384,
             max_animation_pixels: 500_000_000,
             keep_metadata: false,
+            error_cache_control_4xx: "max-age=10".into(),
+            error_cache_control_5xx: "no-store".into(),
+            max_in_flight: 0,
+            max_queue: 0,
         }
     }
 }
 
 impl Config {
+    /// Images rendered at once: `max_in_flight`, or the number of CPU cores when 0.
+    pub fn in_flight_limit(&self) -> usize {
+        match self.max_in_flight {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+
+    /// Requests allowed to wait for a render slot: `max_queue`, or 8 × in-flight when 0.
+    pub fn queue_limit(&self) -> usize {
+        match self.max_queue {
+            0 => 8 * self.in_flight_limit(),
+            n => n,
+        }
+    }
+
     /// Reads the process environment.
     pub fn from_env() -> Result<Config, String> {
         Self::from_lookup(|k| std::env::var(k).ok())
@@ -120,6 +149,12 @@ impl Config {
             max_output_dimension: number("MAX_OUTPUT_DIMENSION", d.max_output_dimension as u64)? as u32,
             max_animation_pixels: number("MAX_ANIMATION_PIXELS", d.max_animation_pixels)?,
             keep_metadata: yes("KEEP_METADATA"),
+            error_cache_control_4xx: non_empty("ERROR_CACHE_CONTROL_4XX")
+                .unwrap_or(d.error_cache_control_4xx),
+            error_cache_control_5xx: non_empty("ERROR_CACHE_CONTROL_5XX")
+                .unwrap_or(d.error_cache_control_5xx),
+            max_in_flight: number("MAX_IN_FLIGHT", 0)? as usize,
+            max_queue: number("MAX_QUEUE", 0)? as usize,
         })
     }
 }

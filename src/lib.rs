@@ -8,7 +8,10 @@ pub mod cli;
 pub mod config;
 pub mod edits;
 pub mod error;
+pub mod http;
 pub mod pipeline;
 pub mod request;
+pub mod server;
+pub mod storage;
 
 pub use error::{Error, Result};

@@ -15,8 +15,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the local HTTP server.
-    Serve,
+    /// Run the local HTTP server (every setting is a flag or an environment variable).
+    Serve(pixfront::server::settings::ServeArgs),
     /// Print the canonical request a URL parses into (JSON), or its error (exit 2).
     Explain(pixfront::cli::explain::Args),
     /// Print a URL path with its signature parameter.
@@ -26,7 +26,13 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve => {}
+        Command::Serve(args) => {
+            let rt = tokio::runtime::Runtime::new().expect("cannot start the tokio runtime");
+            if let Err(e) = rt.block_on(pixfront::server::run(args)) {
+                eprintln!("pixfront serve: {e}");
+                std::process::exit(1);
+            }
+        }
         Command::Explain(args) => std::process::exit(pixfront::cli::explain::run(&args)),
         Command::Sign(args) => std::process::exit(pixfront::cli::sign::run(&args)),
     }

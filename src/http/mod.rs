@@ -1,0 +1,299 @@
+//! The HTTP contract every front end shares: `(method, path, query, headers) → (status, headers,
+//! body)` over a [`Storage`]. The local server and the Lambda adapters only translate their
+//! native request/response types to [`HttpRequest`]/[`HttpResponse`]; all request logic is here.
+//!
+//! Service endpoints live on the path `/`, which can never name an image: every SIH dialect
+//! reads `/` as the empty key (SIH answers it with 404 `NoSuchKey`). `GET /` is the demo page,
+//! `GET /?health` the health check.
+
+mod demo;
+mod headers;
+mod limit;
+mod parse;
+
+pub use limit::Limiter;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::pipeline::{self, Resources};
+use crate::request::ImageRequest;
+use crate::storage::{Object, Storage};
+use headers::{HeaderList, Timing};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A request as any transport delivers it.
+#[derive(Debug, Clone, Default)]
+pub struct HttpRequest {
+    pub method: String,
+    /// The path as received, percent-escapes intact, with its leading `/`.
+    pub path: String,
+    /// The raw query string without `?` (empty when none).
+    pub query: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl HttpRequest {
+    pub fn get(path: &str) -> HttpRequest {
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        HttpRequest {
+            method: "GET".into(),
+            path: path.into(),
+            query: query.into(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// First header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The query string decoded into (name, value) pairs, in order.
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        self.query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (decode(k), decode(v))
+            })
+            .collect()
+    }
+}
+
+/// What to send back. For `HEAD` the body is empty and `Content-Length` says what GET would send.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: bytes::Bytes,
+    /// Per-stage times and the error code, for the front end's access log.
+    pub log: RequestLog,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What a front end logs about one request (never the query string: it may carry signatures).
+#[derive(Debug, Clone, Default)]
+pub struct RequestLog {
+    pub fetch: Duration,
+    pub decode: Duration,
+    pub transform: Duration,
+    pub encode: Duration,
+    /// The error code when the answer is an error (or a fallback image standing in for one).
+    pub error: Option<String>,
+}
+
+/// Samples the demo page offers: a bucket and some keys in it.
+#[derive(Debug, Clone, Default)]
+pub struct DemoImages {
+    pub bucket: String,
+    pub keys: Vec<String>,
+}
+
+/// The transport-agnostic request handler.
+pub struct Handler {
+    storage: Arc<dyn Storage>,
+    config: Arc<Config>,
+    limiter: Limiter,
+    demo: DemoImages,
+}
+
+impl Handler {
+    pub fn new(storage: Arc<dyn Storage>, config: Arc<Config>) -> Handler {
+        let limiter = Limiter::new(config.in_flight_limit(), config.queue_limit());
+        Handler {
+            storage,
+            config,
+            limiter,
+            demo: DemoImages::default(),
+        }
+    }
+
+    /// Sets the images the demo page offers.
+    pub fn with_demo_images(mut self, demo: DemoImages) -> Handler {
+        self.demo = demo;
+        self
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub async fn handle(&self, req: &HttpRequest) -> HttpResponse {
+        let head = req.method.eq_ignore_ascii_case("HEAD");
+        let mut resp = match req.method.to_ascii_uppercase().as_str() {
+            "GET" | "HEAD" => self.get(req).await,
+            "OPTIONS" => headers::preflight(&self.config, req),
+            _ => {
+                let err = Error::new(
+                    405,
+                    "MethodNotAllowed",
+                    "Only GET, HEAD and OPTIONS are supported.",
+                );
+                let mut r = headers::error_response(&self.config, &err, RequestLog::default());
+                r.headers.push(("Allow".into(), headers::ALLOW.into()));
+                r
+            }
+        };
+        if head {
+            resp.headers
+                .push(("Content-Length".into(), resp.body.len().to_string()));
+            resp.body = bytes::Bytes::new();
+        }
+        resp
+    }
+
+    async fn get(&self, req: &HttpRequest) -> HttpResponse {
+        if req.path == "/" {
+            if req.query.is_empty() {
+                return demo::page(&self.config, &self.demo);
+            }
+            if req.query == "health" {
+                return demo::health(&self.config, self.storage.as_ref()).await;
+            }
+        }
+        let parsed = parse::parse(req, &self.config);
+        let result = match &parsed {
+            Ok(image_req) => self.render(req, image_req).await,
+            Err(e) => Err((e.clone(), RequestLog::default())),
+        };
+        match result {
+            Ok(resp) => resp,
+            Err((err, mut log)) => {
+                log.error = Some(err.code.to_string());
+                let custom = parsed.as_ref().ok().and_then(|r| r.headers.as_ref());
+                match self.fallback(&err, custom, &log).await {
+                    Some(resp) => resp,
+                    None => headers::error_response(&self.config, &err, log),
+                }
+            }
+        }
+    }
+
+    /// Fetch, check `If-None-Match`, render, and assemble the success answer.
+    async fn render(
+        &self,
+        req: &HttpRequest,
+        image: &ImageRequest,
+    ) -> Result<HttpResponse, (Error, RequestLog)> {
+        let mut log = RequestLog::default();
+        // Admission first, so a flood of requests cannot each hold an original in memory.
+        let slot = self.limiter.admit().map_err(|e| (e, RequestLog::default()))?;
+        let started = Instant::now();
+        let object = self.storage.get(&image.bucket, &image.key).await;
+        let mut resources = Resources::default();
+        let object = object.map_err(|e| (e, log.clone()))?;
+        for (bucket, key) in pipeline::overlay_refs(image) {
+            let overlay = self
+                .storage
+                .get(&bucket, &key)
+                .await
+                .map_err(|e| (e, log.clone()))?;
+            resources.overlays.insert((bucket, key), overlay.body);
+        }
+        log.fetch = started.elapsed();
+        let content_type = headers::source_content_type(&object).map_err(|e| (e, log.clone()))?;
+
+        let etag = object
+            .etag
+            .as_deref()
+            .map(|e| headers::etag(e, image, &self.config));
+        if let (Some(etag), Some(inm)) = (&etag, req.header("If-None-Match")) {
+            if headers::none_match_hits(inm, etag) {
+                let mut h = headers::success_headers(&self.config, image, &object);
+                h.set("ETag", etag);
+                return Ok(HttpResponse {
+                    status: 304,
+                    headers: h.into_vec(),
+                    body: bytes::Bytes::new(),
+                    log,
+                });
+            }
+        }
+
+        let config = self.config.clone();
+        let job_req = image.clone();
+        let body = object.body.clone();
+        let output = self
+            .limiter
+            .run(slot, move || {
+                pipeline::process(&job_req, &body, content_type.as_deref(), &resources, &config)
+            })
+            .await
+            .and_then(|r| r)
+            .map_err(|e| (e, log.clone()))?;
+        log.decode = output.timings.decode;
+        log.transform = output.timings.transform;
+        log.encode = output.timings.encode;
+
+        let mut h = headers::success_headers(&self.config, image, &object);
+        h.set("Content-Type", &output.content_type);
+        if let Some(etag) = &etag {
+            h.set("ETag", etag);
+        }
+        h.set("Server-Timing", &Timing::from(&log).to_string());
+        Ok(HttpResponse {
+            status: 200,
+            headers: h.into_vec(),
+            body: output.bytes,
+            log,
+        })
+    }
+
+    /// SIH's fallback image (§4.4, §5.3): served for every error when configured; when it cannot
+    /// be read the original error stands.
+    async fn fallback(
+        &self,
+        err: &Error,
+        custom: Option<&indexmap::IndexMap<String, String>>,
+        log: &RequestLog,
+    ) -> Option<HttpResponse> {
+        let c = &self.config;
+        let bucket = c
+            .fallback_image_bucket
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())?;
+        let key = c.fallback_image_key.as_deref().filter(|s| !s.trim().is_empty())?;
+        if !c.enable_fallback_image {
+            return None;
+        }
+        let object: Object = self.storage.get(bucket, key).await.ok()?;
+        let mut h = HeaderList::default();
+        headers::cors(c, &mut h);
+        let cache = object
+            .cache_control
+            .clone()
+            .or_else(|| custom.and_then(|m| m.get("Cache-Control").cloned()))
+            .unwrap_or_else(|| headers::DEFAULT_CACHE_CONTROL.to_string());
+        h.set("Cache-Control", &cache);
+        if let Some(ct) = &object.content_type {
+            h.set("Content-Type", ct);
+        }
+        if let Some(lm) = object.last_modified {
+            h.set("Last-Modified", &httpdate::fmt_http_date(lm));
+        }
+        Some(HttpResponse {
+            status: if err.status >= 400 { err.status } else { 500 },
+            headers: h.into_vec(),
+            body: object.body,
+            log: log.clone(),
+        })
+    }
+}

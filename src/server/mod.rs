@@ -1,0 +1,237 @@
+//! `pixfront serve`: the local HTTP front end (axum). It only translates between hyper's types
+//! and [`crate::http`]'s; every request decision lives in the shared handler.
+
+pub mod settings;
+
+use crate::config::Config;
+use crate::http::{DemoImages, Handler, HttpRequest, HttpResponse};
+use crate::storage::fs::FsStorage;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::response::Response;
+use axum::Router;
+use base64::Engine;
+use settings::ServeArgs;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The bucket folder inside `samples/` served when no `--root` is given.
+pub const SAMPLES_BUCKET: &str = "pixfront-samples";
+
+/// The router: every path goes to the shared handler.
+pub fn router(handler: Arc<Handler>) -> Router {
+    Router::new().fallback(move |req: Request| serve_one(handler.clone(), req))
+}
+
+/// Serves `handler` on an already bound listener until `shutdown` resolves; requests in flight
+/// finish first.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    handler: Arc<Handler>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(handler))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn serve_one(handler: Arc<Handler>, req: Request) -> Response {
+    let started = Instant::now();
+    let (parts, _body) = req.into_parts();
+    let request = HttpRequest {
+        method: parts.method.as_str().to_string(),
+        path: parts.uri.path().to_string(),
+        query: parts.uri.query().unwrap_or("").to_string(),
+        headers: parts
+            .headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect(),
+    };
+    let resp = handler.handle(&request).await;
+    log_request(&request, &resp, started);
+    to_axum(resp)
+}
+
+/// One line per request. The query string is left out: it may carry a signature.
+fn log_request(req: &HttpRequest, resp: &HttpResponse, started: Instant) {
+    let ms = |d: std::time::Duration| (d.as_secs_f64() * 1e4).round() / 10.0;
+    let bytes = resp
+        .header("Content-Length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(resp.body.len());
+    tracing::info!(
+        target: "pixfront::access",
+        method = %req.method,
+        path = %req.path,
+        status = resp.status,
+        bytes,
+        fetch_ms = ms(resp.log.fetch),
+        decode_ms = ms(resp.log.decode),
+        transform_ms = ms(resp.log.transform),
+        encode_ms = ms(resp.log.encode),
+        total_ms = ms(started.elapsed()),
+        error = resp.log.error.as_deref().unwrap_or(""),
+    );
+}
+
+fn to_axum(resp: HttpResponse) -> Response {
+    let mut out = Response::new(Body::from(resp.body));
+    *out.status_mut() = axum::http::StatusCode::from_u16(resp.status)
+        .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = out.headers_mut();
+    for (k, v) in resp.headers {
+        // Custom headers come from requests; a name or value hyper cannot send is dropped.
+        if let (Ok(k), Ok(v)) = (
+            axum::http::HeaderName::from_bytes(k.as_bytes()),
+            axum::http::HeaderValue::from_str(&v),
+        ) {
+            headers.append(k, v);
+        }
+    }
+    out
+}
+
+/// The bundled samples folder: `./samples` when run from a checkout, else the source tree's.
+pub fn samples_root() -> PathBuf {
+    let here = PathBuf::from("samples");
+    if here.join(SAMPLES_BUCKET).is_dir() {
+        return here;
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples")
+}
+
+/// Image files below `dir` (keys relative to it), sorted, at most `limit`.
+pub fn list_images(dir: &Path, limit: usize) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else if let Some(ext) = p.extension().and_then(|e| e.to_str()) {
+                let image_ext = ["jpg", "jpeg", "png", "webp", "gif", "tif", "tiff", "avif", "svg"];
+                if image_ext.contains(&ext.to_ascii_lowercase().as_str()) {
+                    if let Ok(rel) = p.strip_prefix(base) {
+                        out.push(rel.to_string_lossy().into_owned());
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out.truncate(limit);
+    out
+}
+
+/// Sets up logging: JSON lines for machines, a compact readable line on a terminal.
+pub fn init_logging(format: Option<&str>) -> Result<(), String> {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let json = match format {
+        Some("json") => true,
+        Some("pretty") => false,
+        Some(other) => return Err(format!("LOG_FORMAT: expected json or pretty, got {other:?}")),
+        None => !std::io::stdout().is_terminal(),
+    };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let result = if json {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.compact().try_init()
+    };
+    result.map_err(|e| e.to_string())
+}
+
+/// `pixfront serve`.
+pub async fn run(args: ServeArgs) -> Result<(), String> {
+    init_logging(args.get("LOG_FORMAT").as_deref())?;
+    let custom_root = args.get("PIXFRONT_ROOT").filter(|r| !r.is_empty());
+    let root = custom_root
+        .clone()
+        .map(PathBuf::from)
+        .unwrap_or_else(samples_root);
+    let mut config = Config::from_lookup(|k| args.get(k))?;
+    if custom_root.is_none() && config.source_buckets.is_none() {
+        config.source_buckets = Some(SAMPLES_BUCKET.to_string());
+    }
+    let listen = args
+        .get("PIXFRONT_LISTEN")
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
+    let default_bucket = config
+        .source_buckets
+        .as_deref()
+        .and_then(|b| b.split(',').map(str::trim).find(|b| !b.is_empty()))
+        .unwrap_or("")
+        .to_string();
+    let keys = if default_bucket.is_empty() {
+        Vec::new()
+    } else {
+        list_images(&root.join(&default_bucket), 200)
+    };
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    print_banner(addr, &root, &default_bucket, &keys, custom_root.is_none());
+
+    let demo = DemoImages {
+        bucket: default_bucket,
+        keys,
+    };
+    let handler = Handler::new(Arc::new(FsStorage::new(root)), Arc::new(config)).with_demo_images(demo);
+    serve(listener, Arc::new(handler), shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn print_banner(addr: SocketAddr, root: &Path, bucket: &str, keys: &[String], samples: bool) {
+    let base = format!("http://{addr}");
+    println!("pixfront serving {} on {base}", root.display());
+    println!("  demo page:  {base}/");
+    println!("  health:     {base}/?health");
+    if samples {
+        let default = serde_json::json!({
+            "bucket": bucket,
+            "key": "rocket.jpg",
+            "edits": {"resize": {"width": 300, "height": 300, "fit": "cover"}, "grayscale": true}
+        });
+        let b64 = base64::engine::general_purpose::STANDARD.encode(default.to_string());
+        println!("Try:");
+        println!("  Thumbor:       {base}/fit-in/400x300/people/obama.jpg");
+        println!("  Default JSON:  {base}/{b64}");
+        println!("  query params:  {base}/people/astronaut.png?width=300&format=webp");
+        println!("  AVIF:          {base}/fit-in/600x400/filters:format(avif)/rocket.jpg");
+        println!("  (a face-blur example follows once face detection lands)");
+    } else if let Some(key) = keys.first() {
+        println!("Try:  {base}/fit-in/400x300/{key}");
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,309 @@
+//! Every setting of `pixfront serve`: an environment variable (SIH's names where SIH has one)
+//! and the same as a flag. One table drives the flags, `serve --help` and the docs check, so
+//! a new variable cannot be forgotten in one of them.
+
+use std::collections::HashMap;
+
+pub struct Setting {
+    pub env: &'static str,
+    pub flag: &'static str,
+    /// Shown in `--help` and docs/configuration.md.
+    pub default: &'static str,
+    /// The SIH equivalent ("" when pixfront-only).
+    pub sih: &'static str,
+    pub help: &'static str,
+}
+
+const fn s(
+    env: &'static str,
+    flag: &'static str,
+    default: &'static str,
+    sih: &'static str,
+    help: &'static str,
+) -> Setting {
+    Setting {
+        env,
+        flag,
+        default,
+        sih,
+        help,
+    }
+}
+
+pub const SETTINGS: &[Setting] = &[
+    s(
+        "PIXFRONT_ROOT",
+        "root",
+        "bundled samples/",
+        "",
+        "Folder with one sub-folder per bucket; without it the bundled samples are served",
+    ),
+    s(
+        "PIXFRONT_LISTEN",
+        "listen",
+        "127.0.0.1:8080",
+        "",
+        "Address to listen on",
+    ),
+    s(
+        "LOG_FORMAT",
+        "log-format",
+        "pretty on a terminal, else json",
+        "",
+        "Access log format: json or pretty (level via RUST_LOG)",
+    ),
+    s(
+        "SOURCE_BUCKETS",
+        "source-buckets",
+        "the samples' bucket (none with --root)",
+        "SOURCE_BUCKETS",
+        "Comma-separated buckets that may be read; the first is the default",
+    ),
+    s(
+        "AUTO_WEBP",
+        "auto-webp",
+        "No",
+        "AUTO_WEBP",
+        "Yes: answer WebP when Accept lists image/webp",
+    ),
+    s(
+        "AUTO_AVIF",
+        "auto-avif",
+        "No",
+        "",
+        "Yes: answer AVIF when Accept lists image/avif (preferred over WebP)",
+    ),
+    s(
+        "CORS_ENABLED",
+        "cors-enabled",
+        "No",
+        "CORS_ENABLED",
+        "Yes: send Access-Control-Allow-Origin and answer preflights",
+    ),
+    s(
+        "CORS_ORIGIN",
+        "cors-origin",
+        "*",
+        "CORS_ORIGIN",
+        "Value of Access-Control-Allow-Origin",
+    ),
+    s(
+        "REWRITE_MATCH_PATTERN",
+        "rewrite-match-pattern",
+        "",
+        "REWRITE_MATCH_PATTERN",
+        "Custom rewrite: a JS regex literal /pattern/flags",
+    ),
+    s(
+        "REWRITE_SUBSTITUTION",
+        "rewrite-substitution",
+        "",
+        "REWRITE_SUBSTITUTION",
+        "Custom rewrite: replacement ($1, $& work)",
+    ),
+    s(
+        "ENABLE_SIGNATURE",
+        "enable-signature",
+        "No",
+        "ENABLE_SIGNATURE",
+        "Yes: require an HMAC-SHA256 `signature` query parameter",
+    ),
+    s(
+        "SECRETS_MANAGER",
+        "secrets-manager",
+        "",
+        "SECRETS_MANAGER",
+        "Secrets Manager secret id holding the signing key (Lambda)",
+    ),
+    s(
+        "SECRET_KEY",
+        "secret-key",
+        "",
+        "SECRET_KEY",
+        "JSON field of that secret",
+    ),
+    s(
+        "SIGNATURE_SECRET",
+        "signature-secret",
+        "",
+        "",
+        "The signing key itself (self-hosting); never logged",
+    ),
+    s(
+        "SIGNATURE_SECRET_FILE",
+        "signature-secret-file",
+        "",
+        "",
+        "File holding the signing key (used when SIGNATURE_SECRET is unset)",
+    ),
+    s(
+        "ENABLE_DEFAULT_FALLBACK_IMAGE",
+        "enable-default-fallback-image",
+        "No",
+        "ENABLE_DEFAULT_FALLBACK_IMAGE",
+        "Yes: answer errors with the fallback image",
+    ),
+    s(
+        "DEFAULT_FALLBACK_IMAGE_BUCKET",
+        "default-fallback-image-bucket",
+        "",
+        "DEFAULT_FALLBACK_IMAGE_BUCKET",
+        "Bucket of the fallback image",
+    ),
+    s(
+        "DEFAULT_FALLBACK_IMAGE_KEY",
+        "default-fallback-image-key",
+        "",
+        "DEFAULT_FALLBACK_IMAGE_KEY",
+        "Key of the fallback image",
+    ),
+    s(
+        "MAX_INPUT_PIXELS",
+        "max-input-pixels",
+        "100000000",
+        "",
+        "Larger originals are refused before decoding",
+    ),
+    s(
+        "MAX_OUTPUT_DIMENSION",
+        "max-output-dimension",
+        "16384",
+        "",
+        "Largest output width or height",
+    ),
+    s(
+        "MAX_ANIMATION_PIXELS",
+        "max-animation-pixels",
+        "500000000",
+        "",
+        "Largest frames x width x height of an animation",
+    ),
+    s(
+        "KEEP_METADATA",
+        "keep-metadata",
+        "No",
+        "",
+        "Yes: keep EXIF/XMP/ICC in outputs",
+    ),
+    s(
+        "ERROR_CACHE_CONTROL_4XX",
+        "error-cache-control-4xx",
+        "max-age=10",
+        "",
+        "Cache-Control of 4xx error answers",
+    ),
+    s(
+        "ERROR_CACHE_CONTROL_5XX",
+        "error-cache-control-5xx",
+        "no-store",
+        "",
+        "Cache-Control of 5xx error answers",
+    ),
+    s(
+        "MAX_IN_FLIGHT",
+        "max-in-flight",
+        "0 (= CPU cores)",
+        "",
+        "Images rendered at the same time",
+    ),
+    s(
+        "MAX_QUEUE",
+        "max-queue",
+        "0 (= 8 x in-flight)",
+        "",
+        "Requests waiting for a render slot; beyond it: 503 + Retry-After",
+    ),
+];
+
+/// The values given on the command line or in the environment (flags win), by variable name.
+#[derive(Debug, Clone, Default)]
+pub struct ServeArgs {
+    pub values: HashMap<&'static str, String>,
+}
+
+impl ServeArgs {
+    pub fn get(&self, env: &str) -> Option<String> {
+        self.values.get(env).cloned()
+    }
+}
+
+impl clap::FromArgMatches for ServeArgs {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut values = HashMap::new();
+        for s in SETTINGS {
+            if let Some(v) = m.get_one::<String>(s.flag) {
+                values.insert(s.env, v.clone());
+            }
+        }
+        Ok(ServeArgs { values })
+    }
+
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl clap::Args for ServeArgs {
+    fn augment_args(mut cmd: clap::Command) -> clap::Command {
+        for s in SETTINGS {
+            let help = if s.default.is_empty() {
+                s.help.to_string()
+            } else {
+                format!("{} [default: {}]", s.help, s.default)
+            };
+            cmd = cmd.arg(
+                clap::Arg::new(s.flag)
+                    .long(s.flag)
+                    .env(s.env)
+                    .value_name("VALUE")
+                    .help(help),
+            );
+        }
+        cmd
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    #[test]
+    fn every_config_variable_has_a_setting() {
+        let asked = RefCell::new(Vec::<String>::new());
+        crate::config::Config::from_lookup(|k| {
+            asked.borrow_mut().push(k.to_string());
+            None
+        })
+        .unwrap();
+        for k in asked.into_inner() {
+            assert!(
+                SETTINGS.iter().any(|s| s.env == k),
+                "{k} is read by Config but has no flag"
+            );
+        }
+    }
+
+    #[test]
+    fn documented_in_configuration_md() {
+        let doc =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/configuration.md")).unwrap();
+        for s in SETTINGS {
+            assert!(
+                doc.contains(&format!("`{}`", s.env)),
+                "{} missing from docs/configuration.md",
+                s.env
+            );
+            assert!(
+                doc.contains(&format!("`--{}`", s.flag)),
+                "--{} missing from docs/configuration.md",
+                s.flag
+            );
+        }
+    }
+}

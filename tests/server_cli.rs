@@ -1,0 +1,142 @@
+//! `pixfront serve` as a user runs it: the binary, its banner, its flags, SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+struct Running {
+    child: Child,
+    base: String,
+    banner: Vec<String>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the binary on a random port and reads its banner up to the last example line.
+fn start(args: &[&str]) -> Running {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pixfront"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .args(args)
+        .env_remove("SOURCE_BUCKETS")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let base = first.rsplit(' ').next().unwrap().to_string();
+    assert!(base.starts_with("http://127.0.0.1:"), "{first}");
+    let mut banner = vec![first];
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let end = line.contains("face-blur") || line.starts_with("Try:  ");
+        banner.push(line);
+        if end {
+            break;
+        }
+    }
+    // Keep draining stdout (access logs) so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Running { child, base, banner }
+}
+
+fn get(url: &str) -> (u16, Vec<u8>, String) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let r = reqwest::get(url).await.unwrap();
+        let status = r.status().as_u16();
+        let ct = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (status, r.bytes().await.unwrap().to_vec(), ct)
+    })
+}
+
+#[test]
+fn serves_bundled_samples_without_configuration() {
+    let srv = start(&[]);
+    let text = srv.banner.join("\n");
+    for needle in [
+        "demo page:",
+        "health:",
+        "Thumbor:",
+        "Default JSON:",
+        "query params:",
+        "AVIF:",
+    ] {
+        assert!(text.contains(needle), "banner lacks {needle}:\n{text}");
+    }
+    let (status, body, ct) = get(&format!("{}/rocket.jpg", srv.base));
+    assert_eq!((status, ct.as_str()), (200, "image/jpeg"));
+    assert_eq!(image::load_from_memory(&body).unwrap().width(), 640);
+    let (status, _, ct) = get(&format!("{}/people/obama.jpg", srv.base));
+    assert_eq!((status, ct.as_str()), (200, "image/jpeg"));
+    let (status, body, _) = get(&format!("{}/", srv.base));
+    assert_eq!(status, 200);
+    assert!(
+        String::from_utf8(body).unwrap().contains("people/astronaut.png"),
+        "samples listed"
+    );
+    assert_eq!(get(&format!("{}/?health", srv.base)).0, 200);
+}
+
+#[test]
+fn flags_override_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("mine")).unwrap();
+    let png = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/samples/pixfront-samples/logo.png"
+    ))
+    .unwrap();
+    std::fs::write(dir.path().join("mine/x.png"), png).unwrap();
+    let root = dir.path().to_str().unwrap();
+    let srv = start(&[
+        "--root",
+        root,
+        "--source-buckets",
+        "mine",
+        "--cors-enabled",
+        "Yes",
+    ]);
+    let (status, _, ct) = get(&format!("{}/x.png", srv.base));
+    assert_eq!((status, ct.as_str()), (200, "image/png"));
+    // The samples are not served when a root is given.
+    assert_eq!(get(&format!("{}/rocket.jpg", srv.base)).0, 404);
+}
+
+#[test]
+fn help_lists_every_setting() {
+    let out = Command::new(env!("CARGO_BIN_EXE_pixfront"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    for s in pixfront::server::settings::SETTINGS {
+        assert!(help.contains(&format!("--{}", s.flag)), "--{} missing", s.flag);
+        assert!(help.contains(&format!("env: {}", s.env)), "{} missing", s.env);
+    }
+}
+
+#[test]
+fn sigterm_stops_cleanly() {
+    let mut srv = start(&[]);
+    assert_eq!(get(&format!("{}/?health", srv.base)).0, 200);
+    let pid = srv.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = srv.child.wait().unwrap();
+    assert!(status.success(), "exit status {status:?}");
+}

@@ -1,0 +1,322 @@
+//! The HTTP contract end to end: a real server on 127.0.0.1, driven by an HTTP client.
+
+mod server_common;
+
+use pixfront::config::Config;
+use server_common::*;
+
+#[tokio::test]
+async fn success_headers_and_image() {
+    let fx = Fixture::new();
+    let srv = fx.start(fx.config()).await;
+    let resp = client().get(srv.url("/rocket.jpg")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(header(&resp, "content-type").as_deref(), Some("image/jpeg"));
+    assert_eq!(
+        header(&resp, "cache-control").as_deref(),
+        Some("max-age=31536000,public")
+    );
+    assert_eq!(
+        header(&resp, "access-control-allow-methods").as_deref(),
+        Some("GET")
+    );
+    assert_eq!(
+        header(&resp, "access-control-allow-headers").as_deref(),
+        Some("Content-Type, Authorization")
+    );
+    assert_eq!(
+        header(&resp, "access-control-allow-credentials").as_deref(),
+        Some("true")
+    );
+    assert_eq!(header(&resp, "access-control-allow-origin"), None, "CORS is off");
+    assert!(httpdate::parse_http_date(&header(&resp, "last-modified").unwrap()).is_ok());
+    let etag = header(&resp, "etag").unwrap();
+    assert!(
+        etag.starts_with('"') && etag.ends_with('"') && etag.len() == 34,
+        "{etag}"
+    );
+    let timing = header(&resp, "server-timing").unwrap();
+    for stage in ["fetch;dur=", "decode;dur=", "transform;dur=", "encode;dur="] {
+        assert!(timing.contains(stage), "{timing}");
+    }
+    assert_eq!(header(&resp, "vary"), None, "format not negotiated");
+    let body = resp.bytes().await.unwrap();
+    assert_eq!(dimensions(&body), (640, 427));
+}
+
+#[tokio::test]
+async fn etag_and_if_none_match() {
+    let fx = Fixture::new();
+    let srv = fx.start(fx.config()).await;
+    let c = client();
+    let first = c.get(srv.url("/rocket.jpg")).send().await.unwrap();
+    let etag = header(&first, "etag").unwrap();
+    let other = c.get(srv.url("/logo.png")).send().await.unwrap();
+    assert_ne!(
+        header(&other, "etag").unwrap(),
+        etag,
+        "different images, different tags"
+    );
+
+    let not_modified = c
+        .get(srv.url("/rocket.jpg"))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_modified.status(), 304);
+    assert_eq!(header(&not_modified, "etag").as_deref(), Some(etag.as_str()));
+    assert_eq!(
+        header(&not_modified, "cache-control").as_deref(),
+        Some("max-age=31536000,public")
+    );
+    assert!(not_modified.bytes().await.unwrap().is_empty());
+
+    let weak = c
+        .get(srv.url("/rocket.jpg"))
+        .header("If-None-Match", format!("\"zzz\", W/{etag}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(weak.status(), 304);
+
+    let changed = c
+        .get(srv.url("/rocket.jpg"))
+        .header("If-None-Match", "\"0123\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200);
+
+    // Replacing the original changes the tag.
+    std::fs::copy(
+        testdata().join("sih/1x1.jpg"),
+        fx.root().join(BUCKET).join("rocket.jpg"),
+    )
+    .unwrap();
+    let replaced = c
+        .get(srv.url("/rocket.jpg"))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replaced.status(), 200);
+    assert_ne!(header(&replaced, "etag").unwrap(), etag);
+}
+
+#[tokio::test]
+async fn head_has_headers_and_no_body() {
+    let fx = Fixture::new();
+    let srv = fx.start(fx.config()).await;
+    let c = client();
+    let get = c.get(srv.url("/logo.png")).send().await.unwrap();
+    let get_len = get.bytes().await.unwrap().len();
+    let head = c.head(srv.url("/logo.png")).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(header(&head, "content-type").as_deref(), Some("image/png"));
+    assert_eq!(header(&head, "content-length"), Some(get_len.to_string()));
+    assert!(header(&head, "etag").is_some());
+    assert!(head.bytes().await.unwrap().is_empty());
+
+    let missing = c.head(srv.url("/nope.png")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_eq!(
+        header(&missing, "content-type").as_deref(),
+        Some("application/json")
+    );
+}
+
+#[tokio::test]
+async fn options_preflight() {
+    let fx = Fixture::new();
+    let cors = Config {
+        cors_enabled: true,
+        cors_origin: "https://app.example".into(),
+        ..fx.config()
+    };
+    let srv = fx.start(cors).await;
+    let c = client();
+    let pre = c
+        .request(reqwest::Method::OPTIONS, srv.url("/rocket.jpg"))
+        .header("Origin", "https://app.example")
+        .header("Access-Control-Request-Method", "GET")
+        .header("Access-Control-Request-Headers", "x-custom")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pre.status(), 204);
+    assert_eq!(
+        header(&pre, "access-control-allow-origin").as_deref(),
+        Some("https://app.example")
+    );
+    assert_eq!(
+        header(&pre, "access-control-allow-methods").as_deref(),
+        Some("GET, HEAD, OPTIONS")
+    );
+    assert_eq!(
+        header(&pre, "access-control-allow-headers").as_deref(),
+        Some("x-custom")
+    );
+    assert_eq!(header(&pre, "access-control-max-age").as_deref(), Some("86400"));
+    let get = c.get(srv.url("/rocket.jpg")).send().await.unwrap();
+    assert_eq!(
+        header(&get, "access-control-allow-origin").as_deref(),
+        Some("https://app.example")
+    );
+
+    let plain = fx.start(fx.config()).await;
+    let pre = c
+        .request(reqwest::Method::OPTIONS, plain.url("/rocket.jpg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pre.status(), 204);
+    assert_eq!(header(&pre, "allow").as_deref(), Some("GET, HEAD, OPTIONS"));
+    assert_eq!(header(&pre, "access-control-allow-origin"), None);
+}
+
+#[tokio::test]
+async fn other_methods_are_405() {
+    let fx = Fixture::new();
+    let srv = fx.start(fx.config()).await;
+    let resp = client().post(srv.url("/rocket.jpg")).send().await.unwrap();
+    assert_eq!(resp.status(), 405);
+    assert_eq!(header(&resp, "allow").as_deref(), Some("GET, HEAD, OPTIONS"));
+    let v = json(resp).await;
+    assert_eq!(v["code"], "MethodNotAllowed");
+}
+
+#[tokio::test]
+async fn missing_key_is_404_json_with_short_cache() {
+    let fx = Fixture::new();
+    let srv = fx.start(fx.config()).await;
+    let resp = client().get(srv.url("/nope.jpg")).send().await.unwrap();
+    assert_eq!(resp.status(), 404);
+    assert_eq!(header(&resp, "content-type").as_deref(), Some("application/json"));
+    assert_eq!(header(&resp, "cache-control").as_deref(), Some("max-age=10"));
+    assert_eq!(
+        header(&resp, "access-control-allow-methods").as_deref(),
+        Some("GET")
+    );
+    assert_eq!(header(&resp, "last-modified"), None);
+    let body = resp.text().await.unwrap();
+    assert_eq!(
+        body,
+        r#"{"status":404,"code":"NoSuchKey","message":"The image nope.jpg does not exist or the request may not be base64 encoded properly."}"#
+    );
+}
+
+#[tokio::test]
+async fn error_cache_control_is_configurable() {
+    let fx = Fixture::new();
+    let cfg = Config {
+        error_cache_control_4xx: "max-age=60".into(),
+        ..fx.config()
+    };
+    let srv = fx.start(cfg).await;
+    let resp = client().get(srv.url("/nope.jpg")).send().await.unwrap();
+    assert_eq!(header(&resp, "cache-control").as_deref(), Some("max-age=60"));
+}
+
+#[tokio::test]
+async fn stored_content_type_rules() {
+    // SIH §3.4: a stored type outside its list is replaced by sniffing; nothing sniffable is a
+    // 500 RequestTypeError, which must not be cached.
+    let png = std::fs::read(testdata().join("sih/25x15.png")).unwrap();
+    let store = MemStorage::default()
+        .with("b", "octet.png", png, Some("binary/octet-stream"))
+        .with("b", "text.jpg", b"plain text".to_vec(), Some("image/jpg"));
+    let cfg = Config {
+        source_buckets: Some("b".into()),
+        ..Config::default()
+    };
+    let srv = Server::start(std::sync::Arc::new(store), cfg).await;
+    let c = client();
+    let ok = c.get(srv.url("/octet.png")).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(header(&ok, "content-type").as_deref(), Some("image/png"));
+    assert_eq!(header(&ok, "etag"), None, "no original ETag, no ETag");
+    let bad = c.get(srv.url("/text.jpg")).send().await.unwrap();
+    assert_eq!(bad.status(), 500);
+    assert_eq!(header(&bad, "cache-control").as_deref(), Some("no-store"));
+    let v = json(bad).await;
+    assert_eq!(v["code"], "RequestTypeError");
+}
+
+#[tokio::test]
+async fn no_source_buckets_is_400() {
+    let fx = Fixture::new();
+    let srv = fx.start(Config::default()).await;
+    let resp = client().get(srv.url("/rocket.jpg")).send().await.unwrap();
+    assert_eq!(resp.status(), 400);
+    let v = json(resp).await;
+    assert_eq!(v["code"], "GetAllowedSourceBuckets::NoSourceBuckets");
+}
+
+#[tokio::test]
+async fn fallback_image_takes_the_error_status() {
+    let fx = Fixture::new();
+    let cfg = Config {
+        enable_fallback_image: true,
+        fallback_image_bucket: Some(BUCKET.into()),
+        fallback_image_key: Some("logo.png".into()),
+        cors_enabled: true,
+        ..fx.config()
+    };
+    let srv = fx.start(cfg.clone()).await;
+    let c = client();
+    let resp = c.get(srv.url("/nope.jpg")).send().await.unwrap();
+    assert_eq!(resp.status(), 404);
+    assert_eq!(header(&resp, "content-type").as_deref(), Some("image/png"));
+    assert_eq!(
+        header(&resp, "cache-control").as_deref(),
+        Some("max-age=31536000,public")
+    );
+    assert_eq!(header(&resp, "access-control-allow-origin").as_deref(), Some("*"));
+    assert!(header(&resp, "last-modified").is_some());
+    assert_eq!(header(&resp, "etag"), None);
+    assert_eq!(dimensions(&resp.bytes().await.unwrap()), (500, 500));
+
+    // A fallback that cannot be read leaves the JSON error in place.
+    let broken = Config {
+        fallback_image_key: Some("missing.png".into()),
+        ..cfg.clone()
+    };
+    let srv2 = fx.start(broken).await;
+    let resp = c.get(srv2.url("/nope.jpg")).send().await.unwrap();
+    assert_eq!(resp.status(), 404);
+    assert_eq!(header(&resp, "content-type").as_deref(), Some("application/json"));
+
+    // Switched off (or blank names): no fallback.
+    let off = Config {
+        enable_fallback_image: false,
+        ..cfg
+    };
+    let srv3 = fx.start(off).await;
+    let resp = c.get(srv3.url("/nope.jpg")).send().await.unwrap();
+    assert_eq!(header(&resp, "content-type").as_deref(), Some("application/json"));
+}
+
+#[tokio::test]
+async fn demo_page_and_health() {
+    let fx = Fixture::new();
+    let srv = fx.start(fx.config()).await;
+    let c = client();
+    let page = c.get(srv.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(
+        header(&page, "content-type").as_deref(),
+        Some("text/html; charset=utf-8")
+    );
+    let html = page.text().await.unwrap();
+    assert!(html.contains("pixfront demo") && !html.contains("/*DEMO*/"));
+
+    let health = c.get(srv.url("/?health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(header(&health, "cache-control").as_deref(), Some("no-store"));
+    assert_eq!(health.text().await.unwrap(), r#"{"status":"ok"}"#);
+
+    std::fs::remove_dir_all(fx.root()).unwrap();
+    let down = c.get(srv.url("/?health")).send().await.unwrap();
+    assert_eq!(down.status(), 503);
+}

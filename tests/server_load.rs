@@ -1,0 +1,90 @@
+//! Overload and shutdown behaviour of the real server.
+
+mod server_common;
+
+use pixfront::config::Config;
+use server_common::*;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn slow_store(delay_ms: u64) -> MemStorage {
+    let png = std::fs::read(testdata().join("sih/25x15.png")).unwrap();
+    let mut s = MemStorage::default().with("b", "a.png", png, Some("image/png"));
+    s.delay = Duration::from_millis(delay_ms);
+    s
+}
+
+fn limited(in_flight: usize, queue: usize) -> Config {
+    Config {
+        source_buckets: Some("b".into()),
+        max_in_flight: in_flight,
+        max_queue: queue,
+        ..Config::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overload_answers_503_fast_instead_of_queueing() {
+    // In-flight limit 1, queue 1: of 40 simultaneous requests only a couple are admitted; the
+    // rest get an immediate 503 with Retry-After. Nothing times out.
+    let srv = Server::start(Arc::new(slow_store(300)), limited(1, 1)).await;
+    let c = client();
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..40)
+        .map(|_| {
+            let c = c.clone();
+            let url = srv.url("/a.png");
+            tokio::spawn(async move {
+                let t = Instant::now();
+                let r = c.get(url).send().await.expect("no timeouts, no resets");
+                let retry = header(&r, "retry-after");
+                let cache = header(&r, "cache-control");
+                (r.status().as_u16(), retry, cache, t.elapsed())
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    let mut busy = 0;
+    for t in tasks {
+        let (status, retry, cache, took) = t.await.unwrap();
+        match status {
+            200 => ok += 1,
+            503 => {
+                busy += 1;
+                assert_eq!(retry.as_deref(), Some("1"));
+                assert_eq!(cache.as_deref(), Some("no-store"));
+                assert!(took < Duration::from_secs(5), "503 must not wait: {took:?}");
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert!(ok >= 1, "some requests are served");
+    assert!(busy >= 20, "most are refused: ok={ok} busy={busy}");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    // Once the flood is over the server answers normally again.
+    assert_eq!(c.get(srv.url("/a.png")).send().await.unwrap().status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_finishes_requests_in_flight() {
+    let mut srv = Server::start(Arc::new(slow_store(500)), limited(2, 2)).await;
+    let c = client();
+    let url = srv.url("/a.png");
+    let pending = tokio::spawn(async move { c.get(url).send().await.map(|r| r.status().as_u16()) });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    srv.shutdown();
+    assert_eq!(
+        pending.await.unwrap().unwrap(),
+        200,
+        "the request in flight completes"
+    );
+    let done = srv.done.take().unwrap();
+    tokio::time::timeout(Duration::from_secs(10), done)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        client().get(srv.url("/a.png")).send().await.is_err(),
+        "no longer listening"
+    );
+}
