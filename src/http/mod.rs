@@ -9,14 +9,13 @@
 mod demo;
 mod headers;
 mod limit;
-mod parse;
 
 pub use limit::Limiter;
 
 use crate::config::Config;
 use crate::error::Error;
 use crate::pipeline::{self, Resources};
-use crate::request::ImageRequest;
+use crate::request::{self, ImageRequest, RequestInput, SecretProvider, StaticSecret};
 use crate::storage::{Object, Storage};
 use headers::{HeaderList, Timing};
 use std::sync::Arc;
@@ -50,23 +49,6 @@ impl HttpRequest {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
-    }
-
-    /// The query string decoded into (name, value) pairs, in order.
-    pub fn query_pairs(&self) -> Vec<(String, String)> {
-        let decode = |s: &str| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        };
-        self.query
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                (decode(k), decode(v))
-            })
-            .collect()
     }
 }
 
@@ -112,18 +94,27 @@ pub struct Handler {
     storage: Arc<dyn Storage>,
     config: Arc<Config>,
     limiter: Limiter,
+    secrets: Arc<dyn SecretProvider>,
     demo: DemoImages,
 }
 
 impl Handler {
     pub fn new(storage: Arc<dyn Storage>, config: Arc<Config>) -> Handler {
         let limiter = Limiter::new(config.in_flight_limit(), config.queue_limit());
+        let secrets = Arc::new(StaticSecret(config.signature_secret.clone()));
         Handler {
             storage,
             config,
             limiter,
+            secrets,
             demo: DemoImages::default(),
         }
+    }
+
+    /// Replaces the signing key source (default: `SIGNATURE_SECRET`), e.g. with Secrets Manager.
+    pub fn with_secrets(mut self, secrets: Arc<dyn SecretProvider>) -> Handler {
+        self.secrets = secrets;
+        self
     }
 
     /// Sets the images the demo page offers.
@@ -169,7 +160,12 @@ impl Handler {
                 return demo::health(&self.config, self.storage.as_ref()).await;
             }
         }
-        let parsed = parse::parse(req, &self.config);
+        let input = RequestInput {
+            path: &req.path,
+            query: (!req.query.is_empty()).then_some(req.query.as_str()),
+            accept: req.header("Accept"),
+        };
+        let parsed = request::parse(&input, &self.config, self.secrets.as_ref());
         let result = match &parsed {
             Ok(image_req) => self.render(req, image_req).await,
             Err(e) => Err((e.clone(), RequestLog::default())),
