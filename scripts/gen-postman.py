@@ -65,7 +65,7 @@ FOLDERS = {
     "Errors": [
         case("Missing key: 404 NoSuchKey", "/no-such-image.jpg", 404, "application/json", code="NoSuchKey",
              extra=["pm.expect(pm.response.headers.get('Cache-Control')).to.eql('max-age=10');"]),
-        case("Path traversal: 404", "/..%2f..%2fCargo.toml", 404, "application/json", code="NoSuchKey"),
+        case("Path traversal: 404", "/..%2fpixfront-samples%2f..%2f..%2frocket.jpg", 404, "application/json", code="NoSuchKey"),
         case("Method not allowed: 405", "/rocket.jpg", 405, "application/json", method="POST", code="MethodNotAllowed"),
     ],
 }
