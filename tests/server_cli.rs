@@ -75,6 +75,20 @@ fn serves_bundled_samples_without_configuration() {
     ] {
         assert!(text.contains(needle), "banner lacks {needle}:\n{text}");
     }
+    // Every example URL the banner prints answers with an image.
+    let examples: Vec<&str> = srv
+        .banner
+        .iter()
+        .skip_while(|l| !l.starts_with("Try:"))
+        .filter_map(|l| l.split_whitespace().find(|w| w.starts_with("http://")))
+        .collect();
+    assert_eq!(examples.len(), 4, "{text}");
+    for url in examples {
+        let (status, body, ct) = get(url);
+        assert_eq!(status, 200, "{url}");
+        assert!(ct.starts_with("image/"), "{url}: {ct}");
+        assert!(!body.is_empty());
+    }
     let (status, body, ct) = get(&format!("{}/rocket.jpg", srv.base));
     assert_eq!((status, ct.as_str()), (200, "image/jpeg"));
     assert_eq!(image::load_from_memory(&body).unwrap().width(), 640);
