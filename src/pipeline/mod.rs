@@ -1,14 +1,34 @@
 //! The engine: canonical request + original bytes → output bytes + content type.
 //! Pure and synchronous; knows nothing of HTTP, S3 or Lambda.
+//!
+//! The steps of [`process`], one file each:
+//! 1. [`sniff`]: the real input format from magic bytes.
+//! 2. Passthrough: no edits and no format change → the original bytes, untouched.
+//! 3. [`limits`]: dimensions and frame count from the header, before decoding.
+//! 4. [`animation`]: keep every frame or only the first.
+//! 5. [`decode`], shrinking on load when the first edit is a downscale.
+//! 6. [`color_profile`]: embedded ICC → sRGB.
+//! 7. [`orient`]: EXIF orientation applied to the pixels.
+//! 8. [`ops`]: every edit, in the request's key order.
+//! 9. [`encode`]: the output format, with per-format options; no EXIF/XMP written.
 
+pub mod animation;
+pub mod color_profile;
+pub mod decode;
+pub mod encode;
+pub mod limits;
 pub mod ops;
+pub mod orient;
 pub mod picture;
+pub mod sniff;
 
 use crate::config::Config;
+use crate::edits::{Edit, Edits, Fit, Format, FormatOptions, Resize};
 use crate::error::Error;
 use crate::request::ImageRequest;
+use sniff::InputFormat;
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Objects the pipeline needs besides the original (overlays), fetched beforehand by the
 /// front end through the storage trait so the pipeline never does I/O.
@@ -48,7 +68,8 @@ pub fn overlay_refs(req: &ImageRequest) -> Vec<(String, String)> {
 }
 
 /// Renders `req` from the original's bytes. `content_type` is the original's stored
-/// Content-Type, if any (the real format is always sniffed from the bytes).
+/// Content-Type, if any (the real format is always sniffed from the bytes, and the answer's
+/// Content-Type always names the format of the bytes sent).
 pub fn process(
     req: &ImageRequest,
     original: &bytes::Bytes,
@@ -56,12 +77,195 @@ pub fn process(
     resources: &Resources,
     config: &Config,
 ) -> Result<Output, Error> {
-    let _ = (req, content_type, resources, config);
-    // Placeholder until the pipeline lands: pass the original through.
+    let _ = content_type;
+    let start = Instant::now();
+    let input = sniff::sniff(original).ok_or_else(|| {
+        Error::bad_request(
+            "UnsupportedInputFormat",
+            "The original is not an image format pixfront can read.",
+        )
+    })?;
+    let requested = req.requested_format();
+    // SIH returns the original untouched when nothing is asked, and an SVG with no edits even
+    // when a format was negotiated.
+    if req.edits.is_empty() && (requested.is_none() || input == InputFormat::Svg) {
+        return Ok(Output {
+            bytes: original.clone(),
+            content_type: input.mime().to_string(),
+            passthrough: true,
+            timings: Timings::default(),
+        });
+    }
+    let format = output_format(&req.edits, requested, input);
+    if format == Format::Heif {
+        return Err(encode::unsupported_output(format));
+    }
+    if input == InputFormat::Avif {
+        return Err(decode::unsupported("AVIF"));
+    }
+
+    let header = match input {
+        InputFormat::Svg => None,
+        _ => {
+            let info = limits::read_header(original, input)?;
+            limits::check_input(info.width, info.height, config)?;
+            Some(info)
+        }
+    };
+    let animated = header.is_some_and(|h| h.frames > 1) && animation::keep_frames(&req.edits, input, format);
+    if let (true, Some(info)) = (animated, &header) {
+        limits::check_animation(info, config)?;
+    }
+
+    let mut target = None;
+    if let (Some(resize), Some(info)) = (first_resize_for_shrink(&req.edits), &header) {
+        // Planned on the upright size; the decoder works in stored orientation.
+        target = Some(if orient::swaps_axes(info.orientation) {
+            let (w, h) = ops::planned_size(resize, info.height, info.width)?;
+            (h, w)
+        } else {
+            ops::planned_size(resize, info.width, info.height)?
+        });
+    }
+    let mut decoded = decode::decode(
+        original,
+        input,
+        decode::DecodeOptions { animated, target },
+        config,
+    )?;
+    let (ow, oh) = decoded.original_size;
+    let upright = if orient::swaps_axes(decoded.orientation) {
+        (oh, ow)
+    } else {
+        (ow, oh)
+    };
+    if let Some(icc) = decoded.icc.as_deref() {
+        color_profile::to_srgb(&mut decoded.picture, icc);
+    }
+    let mut picture = orient::apply(decoded.picture, decoded.orientation);
+    let shrunk = (picture.width(), picture.height()) != upright;
+    let decode_time = start.elapsed();
+
+    let transform_start = Instant::now();
+    let ctx = ops::OpContext {
+        resources,
+        config,
+        original_size: upright,
+    };
+    let mut first_resize_seen = false;
+    for edit in req.edits.iter() {
+        if picture.is_animated() && animation::skipped_for_animation(edit) {
+            continue;
+        }
+        // Face steps (smartCrop, contentModeration, blurFaces) dispatch through `ops` like
+        // any edit; the detector will arrive in `Resources`.
+        let resized;
+        let edit = match edit {
+            Edit::Resize(r) if shrunk && !first_resize_seen => {
+                first_resize_seen = true;
+                resized = exact_resize(r, upright)?;
+                &resized
+            }
+            Edit::Resize(_) => {
+                first_resize_seen = true;
+                edit
+            }
+            other => other,
+        };
+        picture = ops::apply(edit, picture, &ctx)?;
+    }
+    limits::check_output(picture.width(), picture.height(), config)?;
+    let transform_time = transform_start.elapsed();
+
+    let encode_start = Instant::now();
+    let options = format_options(&req.edits, format);
+    let effort = if format == Format::Webp { req.effort } else { None };
+    let bytes = encode::encode(&picture, format, &options, effort)?;
     Ok(Output {
-        bytes: original.clone(),
-        content_type: content_type.unwrap_or("image").to_string(),
-        passthrough: true,
-        timings: Timings::default(),
+        bytes: bytes.into(),
+        content_type: format.mime().to_string(),
+        passthrough: false,
+        timings: Timings {
+            decode: decode_time,
+            transform: transform_time,
+            encode: encode_start.elapsed(),
+        },
     })
+}
+
+/// Output format: the last `toFormat`, else the negotiated/`outputFormat` one, else the last
+/// per-format options edit (in sharp, `jpeg({...})` also switches the encoder), else the
+/// input's own format (SVG → PNG).
+pub fn output_format(edits: &Edits, requested: Option<Format>, input: InputFormat) -> Format {
+    requested
+        .or_else(|| {
+            edits.iter().rev().find_map(|e| match e {
+                Edit::FormatOptions(f, _) => Some(*f),
+                _ => None,
+            })
+        })
+        .unwrap_or(input.default_output())
+}
+
+/// The options of the last format-options edit for `format` (others are ignored, as in sharp
+/// where a later `toFormat` resets them).
+fn format_options(edits: &Edits, format: Format) -> FormatOptions {
+    edits
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Edit::FormatOptions(f, o) if *f == format => Some(o.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// The first resize, when decoding smaller cannot change what happens before it: only edits
+/// that act on each pixel alone (or on nothing) may precede it.
+fn first_resize_for_shrink(edits: &Edits) -> Option<&Resize> {
+    for edit in edits.iter() {
+        match edit {
+            Edit::Resize(r) if r.fast_shrink_on_load != Some(false) => return Some(r),
+            Edit::ToFormat(_)
+            | Edit::FormatOptions(..)
+            | Edit::Animated(_)
+            | Edit::Grayscale(_)
+            | Edit::Tint(_)
+            | Edit::Negate(_)
+            | Edit::Gamma(_)
+            | Edit::Modulate(_)
+            | Edit::Threshold(_)
+            | Edit::RemoveAlpha(_)
+            | Edit::EnsureAlpha(_)
+            | Edit::Flatten(_)
+            | Edit::Flip(_)
+            | Edit::Flop(_)
+            | Edit::Rotate(None) => continue,
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// After a shrink-on-load, the first resize must still give exactly the size sharp computes
+/// from the full original. When the resize keeps the aspect ratio (no crop, no padding), its
+/// planned size is made explicit with `fit: fill`, so rounding on the smaller decoded image
+/// cannot move it by a pixel; crops and pads already have an exact canvas.
+fn exact_resize(r: &Resize, upright: (u32, u32)) -> Result<Edit, Error> {
+    let (w, h) = ops::planned_size(r, upright.0, upright.1)?;
+    let one_dimension = !matches!((r.width, r.height), (Some(Some(_)), Some(Some(_))));
+    // SIH's `ratio` defaults the fit to `inside`.
+    let keeps_aspect = one_dimension
+        || matches!(r.fit, Some(Fit::Inside | Fit::Outside | Fit::Fill))
+        || (r.ratio.is_some() && r.fit.is_none());
+    if !keeps_aspect {
+        return Ok(Edit::Resize(r.clone()));
+    }
+    Ok(Edit::Resize(Resize {
+        width: Some(Some(w)),
+        height: Some(Some(h)),
+        fit: Some(Fit::Fill),
+        kernel: r.kernel.clone(),
+        ..Resize::default()
+    }))
 }

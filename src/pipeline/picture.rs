@@ -15,7 +15,7 @@ pub struct Frame {
 pub struct Picture {
     /// At least one frame; all frames have the same dimensions.
     pub frames: Vec<Frame>,
-    /// Animation loop count (0 = forever); meaningless for stills.
+    /// Number of plays (0 = forever, as WebP counts); meaningless for stills.
     pub loop_count: u16,
     /// True when the source had an alpha channel (or an edit added one).
     pub has_alpha: bool,

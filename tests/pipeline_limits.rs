@@ -1,0 +1,165 @@
+//! Limits are enforced from the header, before decoding; broken files are 4xx, never a panic.
+
+mod pipeline_support;
+
+use pipeline_support::*;
+use pixfront::config::Config;
+use pixfront::pipeline::{process, Resources};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+/// A PNG whose IHDR claims `w`×`h`, followed by a tiny (wrong) IDAT.
+fn png_bomb(w: u32, h: u32) -> Vec<u8> {
+    let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    b.extend_from_slice(&w.to_be_bytes());
+    b.extend_from_slice(&h.to_be_bytes());
+    b.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]); // RGBA8, CRC not checked before us
+    b.extend_from_slice(b"\0\0\0\0IDAT\0\0\0\0\0\0\0\0IEND\xAE\x42\x60\x82");
+    b
+}
+
+/// A baseline JPEG header claiming `w`×`h` (SOF0) with no scan data.
+fn jpeg_bomb(w: u16, h: u16) -> Vec<u8> {
+    let mut b = vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0,
+    ];
+    b.extend_from_slice(&[0xFF, 0xC0, 0, 17, 8]);
+    b.extend_from_slice(&h.to_be_bytes());
+    b.extend_from_slice(&w.to_be_bytes());
+    b.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
+    b.extend_from_slice(&[0xFF, 0xD9]);
+    b
+}
+
+fn assert_rejected_fast(bytes: Vec<u8>, what: &str) {
+    let req = request(json!({"resize": {"width": 100}}));
+    let bytes = bytes::Bytes::from(bytes);
+    let start = Instant::now();
+    let err = process(&req, &bytes, None, &Resources::default(), &Config::default()).unwrap_err();
+    let took = start.elapsed();
+    assert_eq!(
+        (err.status, err.code.as_ref()),
+        (400, "ImageTooLarge"),
+        "{what}: {err}"
+    );
+    assert!(err.message.contains("50000x50000"), "{}", err.message);
+    assert!(took < Duration::from_millis(10), "{what} took {took:?}");
+}
+
+#[test]
+fn decompression_bombs_are_refused_from_the_header() {
+    assert_rejected_fast(png_bomb(50_000, 50_000), "PNG");
+    assert_rejected_fast(jpeg_bomb(50_000, 50_000), "JPEG");
+}
+
+#[test]
+fn max_input_pixels_is_configurable() {
+    let config = Config {
+        max_input_pixels: 128 * 127,
+        ..Config::default()
+    };
+    let err = run_with("faces/hopper_128.jpg", json!({"flip": true}), None, &config).unwrap_err();
+    assert_eq!(err.code, "ImageTooLarge");
+    let config = Config {
+        max_input_pixels: 128 * 128,
+        ..Config::default()
+    };
+    assert!(run_with("faces/hopper_128.jpg", json!({"flip": true}), None, &config).is_ok());
+}
+
+#[test]
+fn animation_frames_times_pixels_are_limited() {
+    // 42 frames of 245×245 = 2 521 050 pixels.
+    let config = Config {
+        max_animation_pixels: 2_000_000,
+        ..Config::default()
+    };
+    let err = run_with(
+        "formats/iss634_animated.gif",
+        json!({"flip": true}),
+        None,
+        &config,
+    )
+    .unwrap_err();
+    assert_eq!((err.status, err.code.as_ref()), (400, "AnimationTooLarge"));
+    // Only the first frame is decoded when the output is not animated: no limit applies.
+    let out = run_with(
+        "formats/iss634_animated.gif",
+        json!({"toFormat": "png"}),
+        None,
+        &config,
+    )
+    .unwrap();
+    assert_eq!(out.content_type, "image/png");
+}
+
+#[test]
+fn output_dimension_is_limited() {
+    let config = Config {
+        max_output_dimension: 1000,
+        ..Config::default()
+    };
+    let err = run_with(
+        "faces/hopper_128.jpg",
+        json!({"resize": {"width": 1001}}),
+        None,
+        &config,
+    )
+    .unwrap_err();
+    assert_eq!(err.status, 400, "{err}");
+}
+
+#[test]
+fn truncated_and_corrupt_files_never_panic_or_500() {
+    let files = [
+        "formats/rocket.jpg",
+        "formats/skimage_logo_rgba.png",
+        "formats/hopper.webp",
+        "formats/iss634_animated.gif",
+        "formats/iss634_animated.webp",
+        "formats/hopper.tif",
+        "formats/cmyk.jpg",
+    ];
+    for file in files {
+        let whole = read(file);
+        for cut in [1, 10, 30, 100, whole.len() / 3, whole.len() - 10] {
+            let bytes = bytes::Bytes::copy_from_slice(&whole[..cut]);
+            let req = request(json!({"resize": {"width": 50}, "toFormat": "png"}));
+            let result = std::panic::catch_unwind(|| {
+                process(&req, &bytes, None, &Resources::default(), &Config::default())
+            });
+            match result {
+                Err(_) => panic!("{file} cut at {cut}: panicked"),
+                // Lenient decoders may render what they have, as sharp's failOnError:false.
+                Ok(Ok(out)) => assert_eq!(decode(&out.bytes).width(), 50),
+                Ok(Err(e)) => assert!(e.is_client_error(), "{file} cut at {cut}: {e}"),
+            }
+        }
+        // Garbage after a valid signature.
+        let mut garbage = whole[..16.min(whole.len())].to_vec();
+        garbage.extend(std::iter::repeat_n(0xA5u8, 4000));
+        let req = request(json!({"flip": true}));
+        let out = process(
+            &req,
+            &garbage.into(),
+            None,
+            &Resources::default(),
+            &Config::default(),
+        );
+        if let Err(e) = out {
+            assert!(e.is_client_error(), "{file} garbage: {e}");
+        }
+    }
+    let err = run_with("formats/rocket.jpg", json!({}), None, &Config::default()).map(|o| o.passthrough);
+    assert_eq!(err, Ok(true));
+    let req = request(json!({"flip": true}));
+    let err = process(
+        &req,
+        &bytes::Bytes::from_static(b"not an image"),
+        None,
+        &Resources::default(),
+        &Config::default(),
+    )
+    .unwrap_err();
+    assert_eq!((err.status, err.code.as_ref()), (400, "UnsupportedInputFormat"));
+}

@@ -1,0 +1,74 @@
+//! Helpers shared by the tests/pipeline_*.rs files.
+#![allow(dead_code)]
+
+use pixfront::config::Config;
+use pixfront::edits::{Edits, Format};
+use pixfront::pipeline::{process, Output, Resources};
+use pixfront::request::{ImageRequest, RequestType};
+use std::path::PathBuf;
+
+pub fn testdata() -> PathBuf {
+    match std::env::var_os("PIXFRONT_TESTDATA") {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata"),
+    }
+}
+
+pub fn read(rel: &str) -> bytes::Bytes {
+    let path = testdata().join(rel);
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .into()
+}
+
+pub fn request(edits: serde_json::Value) -> ImageRequest {
+    let (edits, ignored) = Edits::from_json(edits.as_object().expect("edits object")).unwrap();
+    assert!(ignored.is_empty(), "{ignored:?}");
+    ImageRequest {
+        request_type: RequestType::Default,
+        bucket: "bucket".into(),
+        key: "key".into(),
+        edits,
+        output_format: None,
+        effort: None,
+        headers: None,
+        format_negotiated: false,
+        ignored: vec![],
+    }
+}
+
+pub fn run(file: &str, edits: serde_json::Value) -> Result<Output, pixfront::Error> {
+    run_with(file, edits, None, &Config::default())
+}
+
+pub fn run_with(
+    file: &str,
+    edits: serde_json::Value,
+    output_format: Option<Format>,
+    config: &Config,
+) -> Result<Output, pixfront::Error> {
+    let mut req = request(edits);
+    req.output_format = output_format;
+    process(&req, &read(file), None, &Resources::default(), config)
+}
+
+pub fn decode(bytes: &[u8]) -> image::RgbaImage {
+    image::load_from_memory(bytes)
+        .expect("output decodes")
+        .into_rgba8()
+}
+
+/// Mean absolute difference per channel (RGB) between two same-sized images.
+pub fn mean_diff(a: &image::RgbaImage, b: &image::RgbaImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let sum: u64 = a
+        .pixels()
+        .zip(b.pixels())
+        .map(|(p, q)| {
+            (0..3)
+                .map(|c| (p[c] as i64 - q[c] as i64).unsigned_abs())
+                .sum::<u64>()
+        })
+        .sum();
+    sum as f64 / (a.width() as f64 * a.height() as f64 * 3.0)
+}
