@@ -76,3 +76,42 @@ fn shrink_on_load_gives_sharps_size_and_the_same_picture() {
     let d = mean_diff(&img, &decode(&full.bytes));
     assert!(d < 2.0, "shrink-on-load changed the picture: {d}");
 }
+
+#[test]
+fn keep_metadata_keeps_exif_with_orientation_reset() {
+    let config = pixfront::config::Config {
+        keep_metadata: true,
+        ..Default::default()
+    };
+    for format in ["jpeg", "png", "webp"] {
+        let out = run_with(
+            "faces/hopper_exif_orientation6.jpg",
+            json!({"toFormat": format}),
+            None,
+            &config,
+        )
+        .unwrap();
+        let exif = match format {
+            "png" => {
+                let at = out.bytes.windows(4).position(|w| w == b"eXIf").expect("eXIf chunk");
+                let len = u32::from_be_bytes(out.bytes[at - 4..at].try_into().unwrap()) as usize;
+                out.bytes[at + 4..at + 4 + len].to_vec()
+            }
+            "webp" => pixfront::pipeline::decode::webp_chunk(&out.bytes, b"EXIF")
+                .expect("EXIF chunk")
+                .to_vec(),
+            _ => {
+                let at = out
+                    .bytes
+                    .windows(6)
+                    .position(|w| w == b"Exif\0\0")
+                    .expect("EXIF kept");
+                out.bytes[at + 6..].to_vec()
+            }
+        };
+        let orientation = image::metadata::Orientation::from_exif_chunk(&exif).map(|o| o.to_exif());
+        assert_eq!(orientation, Some(1), "{format}");
+        // Pixels are upright, so the reset tag is right.
+        assert_eq!(decode(&out.bytes).dimensions(), (128, 128));
+    }
+}

@@ -5,14 +5,16 @@ use super::picture::Picture;
 use crate::edits::{Format, FormatOptions};
 use crate::error::Error;
 
-/// Encoder settings gathered from the request.
+/// Encoder settings gathered from the request and the config.
 #[derive(Debug, Clone, Default)]
 pub struct EncodeOptions {
-    pub format: Option<Format>,
     /// The format-options edit for the output format (`jpeg: {quality: 70}` …).
     pub options: FormatOptions,
     /// WebP effort from a Default request's top-level `effort`.
     pub effort: Option<u8>,
+    /// EXIF to write (TIFF structure, orientation already reset to 1): only with
+    /// `KEEP_METADATA=Yes`, and only into JPEG, PNG and WebP.
+    pub exif: Option<Vec<u8>>,
 }
 
 fn encode_failed(format: Format, why: impl std::fmt::Display) -> Error {
@@ -33,16 +35,19 @@ pub fn unsupported_output(format: Format) -> Error {
 
 /// Encodes `picture` as `format`. Animated pictures keep their frames in GIF and WebP; other
 /// formats get the first frame.
-pub fn encode(
-    picture: &Picture,
-    format: Format,
-    opts: &FormatOptions,
-    effort: Option<u8>,
-) -> Result<Vec<u8>, Error> {
+pub fn encode(picture: &Picture, format: Format, settings: &EncodeOptions) -> Result<Vec<u8>, Error> {
+    let opts = &settings.options;
+    let exif = settings.exif.as_deref();
     match format {
-        Format::Jpeg => jpeg(picture, opts),
-        Format::Png => png(picture, opts),
-        Format::Webp => webp(picture, opts, effort),
+        Format::Jpeg => jpeg(picture, opts, exif),
+        Format::Png => png(picture, opts, exif),
+        Format::Webp => {
+            let bytes = webp(picture, opts, settings.effort)?;
+            match exif {
+                Some(exif) => webp_with_exif(&bytes, exif),
+                None => Ok(bytes),
+            }
+        }
         Format::Avif => avif(picture, opts),
         Format::Gif => gif(picture),
         Format::Tiff => tiff(picture),
@@ -74,8 +79,8 @@ fn quality(opts: &FormatOptions, default: u8) -> u8 {
     opts.quality.unwrap_or(default).clamp(1, 100)
 }
 
-fn jpeg(picture: &Picture, opts: &FormatOptions) -> Result<Vec<u8>, Error> {
-    use mozjpeg::{ColorSpace, Compress};
+fn jpeg(picture: &Picture, opts: &FormatOptions, exif: Option<&[u8]>) -> Result<Vec<u8>, Error> {
+    use mozjpeg::{ColorSpace, Compress, Marker};
     let px = &picture.frames[0].pixels;
     let (w, h) = (px.width() as usize, px.height() as usize);
     let rgb = (!is_opaque(px.as_raw())).then(|| flatten_rgb(px.as_raw()));
@@ -100,6 +105,9 @@ fn jpeg(picture: &Picture, opts: &FormatOptions) -> Result<Vec<u8>, Error> {
         let s = if subsample { (2, 2) } else { (1, 1) };
         c.set_chroma_sampling_pixel_sizes(s, s);
         let mut started = c.start_compress(Vec::with_capacity(w * h / 4))?;
+        if let Some(exif) = exif {
+            started.write_marker(Marker::APP(1), &[&b"Exif\0\0"[..], exif].concat());
+        }
         started.write_scanlines(data)?;
         started.finish()
     };
@@ -110,7 +118,7 @@ fn jpeg(picture: &Picture, opts: &FormatOptions) -> Result<Vec<u8>, Error> {
     }
 }
 
-fn png(picture: &Picture, opts: &FormatOptions) -> Result<Vec<u8>, Error> {
+fn png(picture: &Picture, opts: &FormatOptions, exif: Option<&[u8]>) -> Result<Vec<u8>, Error> {
     let px = &picture.frames[0].pixels;
     let (w, h) = px.dimensions();
     let rgba = px.as_raw();
@@ -148,6 +156,11 @@ fn png(picture: &Picture, opts: &FormatOptions) -> Result<Vec<u8>, Error> {
         rgba.clone()
     };
     let mut writer = enc.write_header().map_err(|e| encode_failed(Format::Png, e))?;
+    if let Some(exif) = exif {
+        writer
+            .write_chunk(png::chunk::eXIf, exif)
+            .map_err(|e| encode_failed(Format::Png, e))?;
+    }
     writer
         .write_image_data(&data)
         .map_err(|e| encode_failed(Format::Png, e))?;
@@ -247,6 +260,39 @@ fn webp_animation(picture: &Picture, config: &webp::WebPConfig) -> Result<Vec<u8
         let out = std::slice::from_raw_parts(data.bytes, data.size).to_vec();
         sys::WebPDataClear(&mut data);
         Ok(out)
+    }
+}
+
+/// Adds an EXIF chunk to a WebP file (libwebp's muxer writes the VP8X header it needs).
+fn webp_with_exif(webp: &[u8], exif: &[u8]) -> Result<Vec<u8>, Error> {
+    use libwebp_sys as sys;
+    let failed = || encode_failed(Format::Webp, "EXIF");
+    // SAFETY: the muxer copies its inputs (copy_data = 1) and is deleted on every path; the
+    // assembled data is copied out and freed.
+    unsafe {
+        let input = sys::WebPData {
+            bytes: webp.as_ptr(),
+            size: webp.len(),
+        };
+        let mux = sys::WebPMuxCreateInternal(&input, 1, sys::WebPGetMuxABIVersion());
+        if mux.is_null() {
+            return Err(failed());
+        }
+        let chunk = sys::WebPData {
+            bytes: exif.as_ptr(),
+            size: exif.len(),
+        };
+        let mut out = sys::WebPData::default();
+        let ok = sys::WebPMuxSetChunk(mux, c"EXIF".as_ptr(), &chunk, 1) == sys::WebPMuxError::WEBP_MUX_OK
+            && sys::WebPMuxAssemble(mux, &mut out) == sys::WebPMuxError::WEBP_MUX_OK;
+        sys::WebPMuxDelete(mux);
+        if !ok {
+            sys::WebPDataClear(&mut out);
+            return Err(failed());
+        }
+        let bytes = std::slice::from_raw_parts(out.bytes, out.size).to_vec();
+        sys::WebPDataClear(&mut out);
+        Ok(bytes)
     }
 }
 

@@ -10,7 +10,8 @@
 //! 6. [`color_profile`]: embedded ICC → sRGB.
 //! 7. [`orient`]: EXIF orientation applied to the pixels.
 //! 8. [`ops`]: every edit, in the request's key order.
-//! 9. [`encode`]: the output format, with per-format options; no EXIF/XMP written.
+//! 9. [`encode`]: the output format, with per-format options; no EXIF/XMP/ICC written unless
+//!    `KEEP_METADATA=Yes` (EXIF only).
 
 pub mod animation;
 pub mod color_profile;
@@ -142,6 +143,15 @@ pub fn process(
     if let Some(icc) = decoded.icc.as_deref() {
         color_profile::to_srgb(&mut decoded.picture, icc);
     }
+    // KEEP_METADATA=Yes keeps EXIF (XMP is never copied); the orientation is in the pixels
+    // now, so the tag is reset to 1 or viewers would turn the picture twice.
+    let exif_to_keep = match decoded.exif.take() {
+        Some(mut exif) if config.keep_metadata => {
+            image::metadata::Orientation::remove_from_exif_chunk(&mut exif);
+            Some(exif)
+        }
+        _ => None,
+    };
     let mut picture = orient::apply(decoded.picture, decoded.orientation);
     let shrunk = (picture.width(), picture.height()) != upright;
     let decode_time = start.elapsed();
@@ -178,9 +188,12 @@ pub fn process(
     let transform_time = transform_start.elapsed();
 
     let encode_start = Instant::now();
-    let options = format_options(&req.edits, format);
-    let effort = if format == Format::Webp { req.effort } else { None };
-    let bytes = encode::encode(&picture, format, &options, effort)?;
+    let settings = encode::EncodeOptions {
+        options: format_options(&req.edits, format),
+        effort: if format == Format::Webp { req.effort } else { None },
+        exif: exif_to_keep,
+    };
+    let bytes = encode::encode(&picture, format, &settings)?;
     Ok(Output {
         bytes: bytes.into(),
         content_type: format.mime().to_string(),
