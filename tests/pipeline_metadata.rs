@@ -93,7 +93,11 @@ fn keep_metadata_keeps_exif_with_orientation_reset() {
         .unwrap();
         let exif = match format {
             "png" => {
-                let at = out.bytes.windows(4).position(|w| w == b"eXIf").expect("eXIf chunk");
+                let at = out
+                    .bytes
+                    .windows(4)
+                    .position(|w| w == b"eXIf")
+                    .expect("eXIf chunk");
                 let len = u32::from_be_bytes(out.bytes[at - 4..at].try_into().unwrap()) as usize;
                 out.bytes[at + 4..at + 4 + len].to_vec()
             }
