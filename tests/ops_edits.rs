@@ -261,10 +261,15 @@ fn rotate_right_angles_move_pixels_exactly() {
 #[test]
 fn rotate_any_angle_grows_the_canvas_with_black_corners() {
     let out = run(json!({"rotate": 45}), hopper());
-    // 128·√2 = 181.02
-    assert_eq!((out.width(), out.height()), (182, 182));
+    // 128·√2 = 181.02; sizes as sharp 0.35 gives them.
+    assert_eq!((out.width(), out.height()), (181, 181));
+    for (w, h, a, ow, oh) in [(100, 60, 30, 117, 102), (100, 60, -10, 109, 76), (7, 3, 45, 7, 7)] {
+        let pic = Picture::still(RgbaImage::new(w, h), false);
+        let r = run(json!({ "rotate": a }), pic);
+        assert_eq!((r.width(), r.height()), (ow, oh), "{w}x{h} at {a}");
+    }
     assert_eq!(px(&out).get_pixel(0, 0).0, [0, 0, 0, 255]);
-    let c = px(&out).get_pixel(91, 91);
+    let c = px(&out).get_pixel(90, 90);
     let o = px(&hopper()).get_pixel(64, 64).0;
     assert!((c[0] as i32 - o[0] as i32).abs() < 40, "{c:?} vs {o:?}");
 }
@@ -724,4 +729,38 @@ fn format_edits_leave_pixels_and_face_edits_are_unavailable() {
         let e = run_err(v, orig.clone());
         assert_eq!((e.status, e.code.as_ref()), (400, "FaceDetectionUnavailable"));
     }
+}
+
+/// Single pixels through sharp 0.35 (scripts/sharp-geometry's npm install, `sharp({create})`
+/// then the edit): pixfront's colour maths must land within a few levels.
+#[test]
+fn colour_edits_match_sharp_on_reference_pixels() {
+    #[rustfmt::skip]
+    let cases: &[(Value, [u8; 3], [u8; 3])] = &[
+        (json!({"grayscale": true}), [200, 30, 90], [105, 105, 105]),
+        (json!({"grayscale": true}), [12, 240, 77], [208, 208, 208]),
+        (json!({"tint": {"r": 255, "g": 0, "b": 0}}), [200, 30, 90], [224, 0, 0]),
+        (json!({"tint": {"r": 255, "g": 0, "b": 0}}), [12, 240, 77], [255, 173, 141]),
+        (json!({"tint": {"r": 255, "g": 0, "b": 0}}), [128, 128, 128], [255, 9, 2]),
+        (json!({"modulate": {"brightness": 1.5}}), [200, 30, 90], [255, 102, 145]),
+        (json!({"modulate": {"brightness": 1.5}}), [128, 128, 128], [199, 199, 199]),
+        (json!({"modulate": {"saturation": 0}}), [200, 30, 90], [105, 105, 105]),
+        (json!({"modulate": {"hue": 180}}), [200, 30, 90], [0, 128, 120]),
+        (json!({"modulate": {"hue": 180}}), [12, 240, 77], [255, 148, 255]),
+        (json!({"modulate": {"lightness": 20}}), [200, 30, 90], [255, 96, 140]),
+        (json!({"modulate": {"lightness": 20}}), [128, 128, 128], [180, 180, 180]),
+        (json!({"threshold": 100}), [200, 30, 90], [255, 255, 255]),
+    ];
+    let mut bad = Vec::new();
+    for (v, input, want) in cases {
+        let pic = Picture::still(
+            RgbaImage::from_pixel(1, 1, Rgba([input[0], input[1], input[2], 255])),
+            false,
+        );
+        let got = px(&run(v.clone(), pic)).get_pixel(0, 0).0;
+        if (0..3).any(|c| (got[c] as i32 - want[c] as i32).abs() > 6) {
+            bad.push(format!("{v} on {input:?}: sharp {want:?}, ours {:?}", &got[..3]));
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
 }

@@ -42,11 +42,9 @@ fn premultiplied(mut px: RgbaImage, has_alpha: bool, f: impl FnOnce(RgbaImage) -
     for p in out.pixels_mut() {
         let a = p[3] as u32;
         for c in &mut p.0[..3] {
-            *c = if a == 0 {
-                0
-            } else {
-                ((*c as u32 * 255 + a / 2) / a).min(255) as u8
-            };
+            *c = (*c as u32 * 255 + a / 2)
+                .checked_div(a)
+                .map_or(0, |v| v.min(255) as u8);
         }
     }
     out

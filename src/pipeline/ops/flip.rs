@@ -4,11 +4,11 @@ use crate::pipeline::picture::Picture;
 use image::imageops;
 
 pub fn flip(pic: Picture) -> Picture {
-    map(pic, |px| imageops::flip_vertical_in_place(px))
+    map(pic, imageops::flip_vertical_in_place)
 }
 
 pub fn flop(pic: Picture) -> Picture {
-    map(pic, |px| imageops::flip_horizontal_in_place(px))
+    map(pic, imageops::flip_horizontal_in_place)
 }
 
 fn map(mut pic: Picture, f: impl Fn(&mut image::RgbaImage)) -> Picture {

@@ -74,7 +74,7 @@ pub fn overlay(o: &Overlay, pic: Picture, ctx: &OpContext) -> Result<Picture, Er
     let left = opts.and_then(|x| x.left.as_ref());
     let top = opts.and_then(|x| x.top.as_ref());
     let (x, y) = match (left, top) {
-        (None, None) => (((bw - ow + 1) / 2) as i64, ((bh - oh + 1) / 2) as i64),
+        (None, None) => ((bw - ow).div_ceil(2) as i64, (bh - oh).div_ceil(2) as i64),
         (Some(l), Some(t)) => (position(l, bw, ow)?, position(t, bh, oh)?),
         _ => {
             return Err(Error::invalid_edit(

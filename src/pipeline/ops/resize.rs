@@ -173,7 +173,7 @@ fn fit_canvas(px: RgbaImage, plan: &Plan, gravity: Gravity, background: Color) -
 /// sharp's `CalculateCrop`: where a `ow`×`oh` window sits in a `iw`×`ih` image.
 pub fn crop_position(iw: u32, ih: u32, ow: u32, oh: u32, gravity: u8) -> (u32, u32) {
     let (dx, dy) = (iw - ow, ih - oh);
-    let (cx, cy) = ((dx + 1) / 2, (dy + 1) / 2);
+    let (cx, cy) = (dx.div_ceil(2), dy.div_ceil(2));
     match gravity {
         1 => (cx, 0),
         2 => (dx, cy),

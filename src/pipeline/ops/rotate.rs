@@ -28,9 +28,10 @@ pub fn rotate(angle: f64, pic: Picture) -> Result<Picture, Error> {
 fn rotate_any(px: &RgbaImage, deg: f64, background: Color) -> RgbaImage {
     let (w, h) = (px.width() as f64, px.height() as f64);
     let (sin, cos) = deg.to_radians().sin_cos();
-    // Bounding box of the rotated rectangle; the epsilon keeps 90.0000001° from adding a row.
-    let ow = (w * cos.abs() + h * sin.abs() - 1e-6).ceil().max(1.0) as u32;
-    let oh = (w * sin.abs() + h * cos.abs() - 1e-6).ceil().max(1.0) as u32;
+    // Bounding box of the rotated rectangle, rounded as libvips does (sharp: 128² at 45° is
+    // 181², 100×60 at 30° is 117×102).
+    let ow = (w * cos.abs() + h * sin.abs()).round().max(1.0) as u32;
+    let oh = (w * sin.abs() + h * cos.abs()).round().max(1.0) as u32;
     let bg = background.to_rgba8();
     let bg_f = [bg[0] as f32, bg[1] as f32, bg[2] as f32, bg[3] as f32];
     let (icx, icy) = (w / 2.0, h / 2.0);
