@@ -75,12 +75,13 @@ pub fn apply(edit: &Edit, pic: Picture, ctx: &OpContext) -> Result<Picture, Erro
     }
 }
 
-/// Applies every edit in order. Same as calling [`apply`] for each, except that a `resize`
-/// after a `gamma` edit resamples in the γ-encoded space (sharp darkens by 1/γ before resizing
-/// and brightens after), which one-edit-at-a-time [`apply`] cannot know about.
+/// Applies every edit in order, with the two rules of sharp's fixed pipeline that one edit at
+/// a time cannot see: `flip`/`flop` always happen before a `rotate` (sharp: "this always
+/// occurs before rotation"), and a `resize` after `gamma` resamples in the γ-encoded space
+/// (sharp darkens by 1/γ before resizing and brightens after).
 pub fn apply_all(edits: &Edits, mut pic: Picture, ctx: &OpContext) -> Result<Picture, Error> {
     let mut gamma: Option<f64> = None;
-    for edit in edits.iter() {
+    for edit in sharp_order(edits) {
         pic = match (edit, gamma) {
             (Edit::Gamma(g), _) => {
                 color::check_gamma(*g)?;
@@ -101,6 +102,26 @@ pub fn apply_all(edits: &Edits, mut pic: Picture, ctx: &OpContext) -> Result<Pic
         };
     }
     Ok(pic)
+}
+
+/// Key order, except that each `flip`/`flop` moves in front of the first `rotate` before it.
+fn sharp_order(edits: &Edits) -> Vec<&Edit> {
+    let mut out: Vec<&Edit> = Vec::with_capacity(edits.entries.len());
+    let mut first_rotate: Option<usize> = None;
+    for edit in edits.iter() {
+        match (edit, first_rotate) {
+            (Edit::Flip(_) | Edit::Flop(_), Some(i)) => {
+                out.insert(i, edit);
+                first_rotate = Some(i + 1);
+            }
+            (Edit::Rotate(Some(_)), None) => {
+                first_rotate = Some(out.len());
+                out.push(edit);
+            }
+            _ => out.push(edit),
+        }
+    }
+    out
 }
 
 /// Final width × height of `resize` applied to an `in_w`×`in_h` image, exactly as sharp
