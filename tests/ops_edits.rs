@@ -709,6 +709,54 @@ fn overlay_lands_where_asked() {
     );
 }
 
+#[test]
+fn overlay_is_decoded_safely() {
+    // A PNG whose header claims 50 000 × 50 000 is refused from the header, before decoding.
+    let mut bomb = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut bomb, 50_000, 50_000);
+        enc.set_color(png::ColorType::Rgba);
+        let _ = enc.write_header().unwrap();
+    }
+    let mut resources = Resources::default();
+    resources
+        .overlays
+        .insert(("b".into(), "bomb.png".into()), bomb.into());
+    resources
+        .overlays
+        .insert(("b".into(), "junk.png".into()), b"not an image".to_vec().into());
+    let jpeg = std::fs::read(testdata("sih/inline-4x4.jpg")).unwrap();
+    resources
+        .overlays
+        .insert(("b".into(), "small.jpg".into()), jpeg.into());
+    let start = std::time::Instant::now();
+    let e = run_with(
+        json!({"overlayWith": {"bucket": "b", "key": "bomb.png"}}),
+        hopper(),
+        &resources,
+    )
+    .unwrap_err();
+    assert!(e.is_client_error(), "{e}");
+    assert!(start.elapsed() < std::time::Duration::from_millis(100));
+    let e = run_with(
+        json!({"overlayWith": {"bucket": "b", "key": "junk.png"}}),
+        hopper(),
+        &resources,
+    )
+    .unwrap_err();
+    assert!(e.is_client_error(), "{e}");
+    // A JPEG overlay (no alpha) covers its square completely.
+    let out = run_with(
+        json!({"overlayWith": {"bucket": "b", "key": "small.jpg", "options": {"left": 0, "top": 0}}}),
+        hopper(),
+        &resources,
+    )
+    .unwrap();
+    let o = px(&out);
+    assert_ne!(o.get_pixel(1, 1), px(&hopper()).get_pixel(1, 1));
+    assert_eq!(o.get_pixel(10, 10), px(&hopper()).get_pixel(10, 10));
+}
+
 // ---- not pixel edits ----
 
 #[test]

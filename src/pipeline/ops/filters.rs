@@ -52,6 +52,8 @@ fn premultiplied(mut px: RgbaImage, has_alpha: bool, f: impl FnOnce(RgbaImage) -
     out
 }
 
+const MAX_KERNEL_AREA: u32 = 51 * 51;
+
 /// `convolve`: a `width`×`height` kernel (odd, 3–1001), output = Σk·p / scale + offset, edges
 /// extended by copying. Alpha is convolved too when the image has one (sharp convolves every band).
 pub fn convolve(c: &Convolve, pic: Picture) -> Result<Picture, Error> {
@@ -60,6 +62,17 @@ pub fn convolve(c: &Convolve, pic: Picture) -> Result<Picture, Error> {
         return Err(Error::invalid_edit(
             "convolve",
             "width and height must be odd 3–1001 and kernel must have width×height numbers",
+        ));
+    }
+    // Each output pixel costs one multiply per kernel cell: cap the area (sharp allows
+    // 1001×1001) so one URL cannot buy hours of CPU.
+    if c.width * c.height > MAX_KERNEL_AREA {
+        return Err(Error::invalid_edit(
+            "convolve",
+            format!(
+                "kernel has {} cells; at most {MAX_KERNEL_AREA} are allowed",
+                c.width * c.height
+            ),
         ));
     }
     let kernel: Vec<f32> = c.kernel.iter().map(|&k| k as f32).collect();

@@ -23,14 +23,7 @@ pub fn overlay(o: &Overlay, pic: Picture, ctx: &OpContext) -> Result<Picture, Er
                 ),
             )
         })?;
-    let decoded = image::load_from_memory(bytes).map_err(|e| {
-        Error::bad_request(
-            "Overlay::CannotDecode",
-            format!("The overlay image could not be decoded: {e}"),
-        )
-    })?;
-    let ovl_alpha = decoded.color().has_alpha();
-    let mut ovl = decoded.into_rgba8();
+    let (mut ovl, ovl_alpha) = decode_overlay(bytes, ctx)?;
     let (bw, bh) = (pic.width(), pic.height());
 
     // SIH: a ratio counts only if it is an integer 0–100 written plainly.
@@ -87,6 +80,33 @@ pub fn overlay(o: &Overlay, pic: Picture, ctx: &OpContext) -> Result<Picture, Er
         draw_over(&mut px, &ovl, x, y);
         Ok(px)
     })
+}
+
+/// Decodes the overlay like an original (format sniffed, size limits checked before decoding,
+/// ICC profile converted to sRGB, EXIF orientation applied); only the first frame is used.
+fn decode_overlay(bytes: &[u8], ctx: &OpContext) -> Result<(RgbaImage, bool), Error> {
+    use crate::pipeline::{color_profile, decode, limits, orient, sniff};
+    let format = sniff::sniff(bytes).ok_or_else(|| {
+        Error::bad_request(
+            "UnsupportedInputFormat",
+            "The overlay is not an image format pixfront can read.",
+        )
+    })?;
+    if format == sniff::InputFormat::Avif {
+        return Err(decode::unsupported("AVIF"));
+    }
+    if format != sniff::InputFormat::Svg {
+        let info = limits::read_header(bytes, format)?;
+        limits::check_input(info.width, info.height, ctx.config)?;
+    }
+    let mut decoded = decode::decode(bytes, format, decode::DecodeOptions::default(), ctx.config)?;
+    if let Some(icc) = decoded.icc.as_deref() {
+        color_profile::to_srgb(&mut decoded.picture, icc);
+    }
+    let mut picture = orient::apply(decoded.picture, decoded.orientation);
+    let has_alpha = picture.has_alpha;
+    let first = picture.frames.swap_remove(0);
+    Ok((first.pixels, has_alpha))
 }
 
 fn as_text(v: &NumOrString) -> String {
