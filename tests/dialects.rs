@@ -355,6 +355,16 @@ fn default_requests() {
     assert_eq!(req.output_format, Some(pixfront::edits::Format::Webp));
     assert_eq!(req.effort, Some(4));
     assert_eq!(req.headers.as_ref().unwrap().len(), 1);
+    // sharp lower-cases format names.
+    let req = parse(&b64(
+        &json!({"key": "a", "outputFormat": "PNG", "edits": {"toFormat": "JPG"}}),
+    ))
+    .unwrap();
+    assert_eq!(req.output_format, Some(pixfront::edits::Format::Png));
+    assert_eq!(edits(&req), json!({"toFormat": "jpeg"}));
+    // Any JSON counts as a Default request; without a key it is SIH's 404.
+    let e = parse("/MTIz").unwrap_err();
+    assert_eq!((e.status, e.code.as_ref()), (404, "NoSuchKey"));
     let e = parse(&b64(&json!({"key": "a", "outputFormat": "bmp"}))).unwrap_err();
     assert_eq!(e.code, "UnsupportedOutputImageFormatException");
     let e = parse(&b64(&json!({"key": "a", "edits": {"resize": {"width": 0}}}))).unwrap_err();
@@ -446,6 +456,9 @@ fn signature_and_expires() {
     );
     let e = parse_full("/a.jpg", Some("expires=2025-06-01"), None, &config()).unwrap_err();
     assert_eq!((e.status, e.code.as_ref()), (400, "ImageRequestExpiryFormat"));
+    let fresh = parse_full("/a.jpg", Some("expires=20250601T130000Z"), None, &config()).unwrap();
+    assert_eq!(fresh.seconds_to_expiry, Some(3600));
+    assert_eq!(parse("/a.jpg").unwrap().seconds_to_expiry, None);
 }
 
 #[test]

@@ -22,12 +22,21 @@ pub fn explain(args: &Args, config: &Config) -> Result<request::ImageRequest, Er
         let (name, value) = h.split_once(':')?;
         name.trim().eq_ignore_ascii_case("accept").then(|| value.trim())
     });
-    let input = RequestInput { path, query, accept };
+    // SIH paths always start with `/`; users often paste them without it.
+    let path = if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("/{path}")
+    };
+    let input = RequestInput {
+        path: &path,
+        query,
+        accept,
+    };
     request::parse(&input, config, &StaticSecret(config.signature_secret.clone()))
 }
 
-/// `(path, query)`; a scheme and host are dropped, a missing leading `/` is added back by the
-/// caller's convention (SIH paths always start with `/`).
+/// `(path, query)` of a path or full URL (scheme and host dropped).
 pub fn split_url(url: &str) -> (&str, Option<&str>) {
     let rest = match url.find("://") {
         Some(i) => url[i + 3..].find('/').map_or("/", |j| &url[i + 3 + j..]),
@@ -63,5 +72,29 @@ pub fn run(args: &Args) -> i32 {
             println!("{}", e.to_json());
             2
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_paths_and_urls() {
+        assert_eq!(split_url("/a.jpg?w=1"), ("/a.jpg", Some("w=1")));
+        assert_eq!(
+            split_url("https://cdn.example.com/fit-in/a.jpg"),
+            ("/fit-in/a.jpg", None)
+        );
+        assert_eq!(split_url("https://cdn.example.com"), ("/", None));
+        let args = Args {
+            url: "fit-in/10x10/a.jpg".into(),
+            headers: vec![],
+        };
+        let config = Config {
+            source_buckets: Some("b".into()),
+            ..Config::default()
+        };
+        assert_eq!(explain(&args, &config).unwrap().key, "a.jpg");
     }
 }

@@ -32,9 +32,10 @@ pub enum Format {
 }
 
 impl Format {
-    /// Parses a format name as sharp's `toFormat` accepts it (case-sensitive, `jpg` = `jpeg`).
+    /// Parses a format name as sharp's `toFormat` accepts it (sharp lower-cases the name;
+    /// `jpg` = `jpeg`, `tif` = `tiff`).
     pub fn parse(s: &str) -> Option<Format> {
-        serde_json::from_value(Value::String(s.to_string())).ok()
+        serde_json::from_value(Value::String(s.to_ascii_lowercase())).ok()
     }
 
     pub fn name(self) -> &'static str {

@@ -77,7 +77,7 @@ pub fn parse_at(
     if config.enable_signature {
         signature::verify(path, &params, secrets)?;
     }
-    signature::check_expires(&params, now)?;
+    let seconds_to_expiry = signature::check_expires(&params, now)?.map(|s| s.max(0) as u64);
 
     let decoded = default::decode(path);
     let rewrite = match (&config.rewrite_match_pattern, &config.rewrite_substitution) {
@@ -178,6 +178,7 @@ pub fn parse_at(
         effort,
         headers,
         format_negotiated: (config.auto_webp || config.auto_avif) && to_format.is_none(),
+        seconds_to_expiry,
         ignored,
     })
 }
@@ -244,6 +245,10 @@ pub struct ImageRequest {
     /// `Vary: Accept`).
     #[serde(skip)]
     pub format_negotiated: bool,
+    /// Seconds until the signed URL's `expires`, if given. SIH v7 then answers
+    /// `Cache-Control: max-age=<this>,public` so caches never outlive the URL.
+    #[serde(skip)]
+    pub seconds_to_expiry: Option<u64>,
     /// Edit keys and Thumbor filters that were not understood (SIH ignores them silently).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ignored: Vec<String>,
