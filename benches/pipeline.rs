@@ -27,6 +27,7 @@ fn request(edits: serde_json::Value) -> ImageRequest {
         effort: None,
         headers: None,
         format_negotiated: false,
+        seconds_to_expiry: None,
         ignored: vec![],
     }
 }

@@ -33,6 +33,7 @@ pub fn request(edits: serde_json::Value) -> ImageRequest {
         effort: None,
         headers: None,
         format_negotiated: false,
+        seconds_to_expiry: None,
         ignored: vec![],
     }
 }
