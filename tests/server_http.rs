@@ -320,3 +320,27 @@ async fn demo_page_and_health() {
     let down = c.get(srv.url("/?health")).send().await.unwrap();
     assert_eq!(down.status(), 503);
 }
+
+#[tokio::test]
+async fn svg_originals_are_sandboxed() {
+    let svg =
+        br#"<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><script>alert(1)</script></svg>"#;
+    let store = MemStorage::default().with("b", "x.svg", svg.to_vec(), Some("image/svg+xml"));
+    let cfg = Config {
+        source_buckets: Some("b".into()),
+        ..Config::default()
+    };
+    let srv = Server::start(std::sync::Arc::new(store), cfg).await;
+    let resp = client().get(srv.url("/x.svg")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(header(&resp, "content-type").as_deref(), Some("image/svg+xml"));
+    assert_eq!(
+        header(&resp, "x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
+    let csp = header(&resp, "content-security-policy").unwrap();
+    assert!(
+        csp.contains("sandbox") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+}

@@ -75,6 +75,20 @@ pub fn success_headers(config: &Config, image: &ImageRequest, object: &Object) -
     h
 }
 
+/// Sets Content-Type, with `nosniff` so browsers never reinterpret the bytes, and a sandboxing
+/// CSP on SVG: an SVG original is served as is and could otherwise run script on our origin
+/// when opened directly.
+pub fn content_type(h: &mut HeaderList, content_type: &str) {
+    h.set("Content-Type", content_type);
+    h.set("X-Content-Type-Options", "nosniff");
+    if content_type.starts_with("image/svg") {
+        h.set(
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+        );
+    }
+}
+
 /// The JSON error answer: SIH's body and CORS set, plus a short Cache-Control so a CDN does not
 /// pin a transient failure (4xx and 5xx values configurable) and `Retry-After` on 503.
 pub fn error_response(config: &Config, err: &Error, log: RequestLog) -> HttpResponse {

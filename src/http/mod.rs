@@ -240,7 +240,7 @@ impl Handler {
         log.encode = output.timings.encode;
 
         let mut h = headers::success_headers(&self.config, image, &object);
-        h.set("Content-Type", &output.content_type);
+        headers::content_type(&mut h, &output.content_type);
         if let Some(etag) = &etag {
             h.set("ETag", etag);
         }
@@ -280,7 +280,7 @@ impl Handler {
             .unwrap_or_else(|| headers::DEFAULT_CACHE_CONTROL.to_string());
         h.set("Cache-Control", &cache);
         if let Some(ct) = &object.content_type {
-            h.set("Content-Type", ct);
+            headers::content_type(&mut h, ct);
         }
         if let Some(lm) = object.last_modified {
             h.set("Last-Modified", &httpdate::fmt_http_date(lm));

@@ -135,13 +135,16 @@ pub fn init_logging(format: Option<&str>) -> Result<(), String> {
     use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let terminal = std::io::stdout().is_terminal();
     let json = match format {
         Some("json") => true,
         Some("pretty") => false,
         Some(other) => return Err(format!("LOG_FORMAT: expected json or pretty, got {other:?}")),
-        None => !std::io::stdout().is_terminal(),
+        None => !terminal,
     };
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(terminal);
     let result = if json {
         builder.json().flatten_event(true).try_init()
     } else {
