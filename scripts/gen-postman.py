@@ -40,10 +40,13 @@ def b64(obj):
     return base64.b64encode(json.dumps(obj, separators=(",", ":")).encode()).decode()
 
 
-def case(name, path, status, ctype, dims=None, method="GET", headers=None, code=None, extra=None, desc=""):
+def case(name, path, status, ctype, dims=None, method="GET", headers=None, code=None, extra=None, desc="",
+         sign=False):
     return dict(name=name, path=path, status=status, ctype=ctype, dims=dims, method=method,
-                headers=headers or {}, code=code, extra=extra or [], desc=desc)
+                headers=headers or {}, code=code, extra=extra or [], desc=desc, sign=sign)
 
+
+ORIGINAL_ETAG_SAVE = "pm.collectionVariables.set('etag', pm.response.headers.get('ETag'));"
 
 FOLDERS = {
     "Service endpoints": [
@@ -53,28 +56,94 @@ FOLDERS = {
         case("Demo page", "/", 200, "text/html; charset=utf-8",
              extra=["pm.expect(pm.response.text()).to.include('pixfront demo');"]),
     ],
-    "Originals": [
+    "Originals and HTTP": [
         case("JPEG original", "/rocket.jpg", 200, "image/jpeg", dims=[640, 427],
              extra=["pm.expect(pm.response.headers.get('ETag')).to.match(/^\"[0-9a-f]{32}\"$/);",
                     "pm.expect(pm.response.headers.get('Cache-Control')).to.eql('max-age=31536000,public');",
-                    "pm.expect(pm.response.headers.get('Server-Timing')).to.include('fetch;dur=');"]),
+                    "pm.expect(pm.response.headers.get('Server-Timing')).to.include('fetch;dur=');",
+                    ORIGINAL_ETAG_SAVE]),
+        case("If-None-Match: 304", "/rocket.jpg", 304, None, headers={"If-None-Match": "{{etag}}"},
+             desc="Sends the ETag of the previous answer back."),
         case("PNG original in a folder", "/people/astronaut.png", 200, "image/png", dims=[512, 512]),
         case("HEAD", "/logo.png", 200, "image/png", method="HEAD",
              extra=["pm.expect(pm.response.headers.get('Content-Length')).to.eql('179723');"]),
+        case("OPTIONS", "/logo.png", 204, None, method="OPTIONS",
+             extra=["pm.expect(pm.response.headers.get('Allow')).to.eql('GET, HEAD, OPTIONS');"]),
+    ],
+    "Thumbor paths": [
+        case("fit-in", "/fit-in/400x300/rocket.jpg", 200, "image/jpeg", dims=[400, 267]),
+        case("fit-in portrait", "/fit-in/400x300/people/obama.jpg", 200, "image/jpeg", dims=[240, 300]),
+        case("width only (0 height)", "/200x0/people/obama.jpg", 200, "image/jpeg", dims=[200, 250]),
+        case("format(webp)", "/filters:format(webp)/rocket.jpg", 200, "image/webp", dims=[640, 427]),
+        case("format(avif)", "/fit-in/250x250/filters:format(avif)/logo.png", 200, "image/avif", dims=[250, 250]),
+        case("grayscale + png", "/fit-in/300x300/filters:grayscale():format(png)/people/astronaut.png", 200,
+             "image/png", dims=[300, 300]),
+    ],
+    "Default (base64 JSON)": [
+        case("cover + grayscale", "/" + b64({"bucket": BUCKET, "key": "rocket.jpg", "edits": {
+            "resize": {"width": 300, "height": 300, "fit": "cover"}, "grayscale": True}}),
+             200, "image/jpeg", dims=[300, 300]),
+        case("width only", "/" + b64({"key": "people/biden.jpg", "edits": {"resize": {"width": 100}}}),
+             200, "image/jpeg", dims=[100, 227]),
+        case("outputFormat webp", "/" + b64({"key": "rocket.jpg", "outputFormat": "webp", "edits": {
+            "resize": {"width": 64, "height": 64, "fit": "cover"}}}), 200, "image/webp", dims=[64, 64]),
+        case("crop", "/" + b64({"key": "logo.png", "edits": {
+            "crop": {"left": 0, "top": 0, "width": 100, "height": 50}}}), 200, "image/png", dims=[100, 50]),
+        case("rotate 90", "/" + b64({"key": "rocket.jpg", "edits": {"rotate": 90}}), 200, "image/jpeg",
+             dims=[427, 640]),
+        case("custom headers (deny list applies)", "/" + b64({"key": "logo.png", "headers": {
+            "Cache-Control": "max-age=60", "X-Frame-Options": "DENY"}}), 200, "image/png", dims=[500, 500],
+             extra=["pm.expect(pm.response.headers.get('Cache-Control')).to.eql('max-age=60');",
+                    "pm.expect(pm.response.headers.has('X-Frame-Options')).to.be.false;"]),
+    ],
+    "Query parameters": [
+        case("width + format", "/people/astronaut.png?width=300&format=webp", 200, "image/webp", dims=[300, 300]),
+        case("fill", "/logo.png?width=100&height=50&fit=fill", 200, "image/png", dims=[100, 50]),
+        case("over a Thumbor path", "/fit-in/400x400/rocket.jpg?width=64&height=64&fit=cover", 200,
+             "image/jpeg", dims=[64, 64]),
     ],
     "Errors": [
         case("Missing key: 404 NoSuchKey", "/no-such-image.jpg", 404, "application/json", code="NoSuchKey",
              extra=["pm.expect(pm.response.headers.get('Cache-Control')).to.eql('max-age=10');"]),
-        case("Path traversal: 404", "/..%2fpixfront-samples%2f..%2f..%2frocket.jpg", 404, "application/json", code="NoSuchKey"),
+        case("Bucket not allowed: 403", "/" + b64({"bucket": "not-allowed", "key": "rocket.jpg"}), 403,
+             "application/json", code="ImageBucket::CannotAccessBucket"),
+        case("Unsupported extension: 400", "/rocket.bmp", 400, "application/json", code="RequestTypeError"),
+        case("Expired URL: 400", "/rocket.jpg?expires=20000101T000000Z", 400, "application/json",
+             code="ImageRequestExpired"),
+        case("Path traversal: 404", "/..%2fpixfront-samples%2f..%2f..%2frocket.jpg", 404, "application/json",
+             code="NoSuchKey"),
         case("Method not allowed: 405", "/rocket.jpg", 405, "application/json", method="POST", code="MethodNotAllowed"),
     ],
 }
+
+# Run against a server started with ENABLE_SIGNATURE=Yes and SIGNATURE_SECRET={{signatureSecret}}
+# (scripts/test starts one); the pre-request script signs like `pixfront sign`.
+SIGNED = [
+    case("Signed Thumbor URL", "/fit-in/100x100/logo.png", 200, "image/png", dims=[100, 100], sign=True),
+    case("Signed query URL", "/logo.png?width=50", 200, "image/png", dims=[50, 50], sign=True),
+    case("Missing signature: 400", "/logo.png", 400, "application/json", code="AuthorizationQueryParametersError"),
+    case("Wrong signature: 403", "/logo.png?signature=0000", 403, "application/json", code="SignatureDoesNotMatch"),
+]
+FOLDERS["Signed URLs"] = SIGNED
+
+# Sorted query (v7 string to sign), HMAC-SHA256 hex, as `pixfront sign` does.
+SIGN_JS = """
+const params = pm.request.url.query.all().filter(p => p.key !== 'signature' && !p.disabled);
+params.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+let message = '/' + pm.request.url.path.join('/');
+if (params.length) message += '?' + params.map(p => p.key + '=' + (p.value || '')).join('&');
+const key = pm.environment.get('signatureSecret') || pm.collectionVariables.get('signatureSecret');
+pm.request.url.query.upsert({ key: 'signature', value: CryptoJS.HmacSHA256(message, key).toString(CryptoJS.enc.Hex) });
+"""
 
 
 def item(c):
     tests = [DIMS_JS,
              f"pm.test('status {c['status']}', () => pm.response.to.have.status({c['status']}));",
-             f"pm.test('content type', () => pm.expect(pm.response.headers.get('Content-Type')).to.eql({json.dumps(c['ctype'])}));"]
+             ]
+    if c["ctype"]:
+        tests.append(f"pm.test('content type', () => pm.expect(pm.response.headers.get('Content-Type'))"
+                     f".to.eql({json.dumps(c['ctype'])}));")
     if c["dims"]:
         tests.append(f"pm.test('dimensions {c['dims'][0]}x{c['dims'][1]}', () => "
                      f"pm.expect(dims(pm.response.stream)).to.eql({json.dumps(c['dims'])}));")
@@ -91,7 +160,9 @@ def item(c):
         "name": c["name"],
         "request": {"method": c["method"], "header": [{"key": k, "value": v} for k, v in c["headers"].items()],
                     "url": url, "description": c["desc"]},
-        "event": [{"listen": "test", "script": {"type": "text/javascript", "exec": "\n".join(tests).splitlines()}}],
+        "event": [{"listen": "test", "script": {"type": "text/javascript", "exec": "\n".join(tests).splitlines()}}]
+        + ([{"listen": "prerequest", "script": {"type": "text/javascript", "exec": SIGN_JS.strip().splitlines()}}]
+           if c["sign"] else []),
     }
 
 
@@ -105,11 +176,13 @@ collection = {
         "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json",
     },
     "item": [{"name": f, "item": [item(c) for c in cs]} for f, cs in FOLDERS.items()],
-    "variable": [{"key": "bucket", "value": BUCKET}],
+    "variable": [{"key": "bucket", "value": BUCKET}, {"key": "etag", "value": ""},
+                 {"key": "signatureSecret", "value": "pixfront-demo-secret"}],
 }
 environment = {
     "name": "pixfront local",
-    "values": [{"key": "baseUrl", "value": "http://127.0.0.1:8080", "enabled": True}],
+    "values": [{"key": "baseUrl", "value": "http://127.0.0.1:8080", "enabled": True},
+               {"key": "signatureSecret", "value": "pixfront-demo-secret", "enabled": True}],
 }
 here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "postman")
 with open(os.path.join(here, "pixfront.postman_collection.json"), "w") as f:
