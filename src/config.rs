@@ -48,9 +48,9 @@ pub struct Config {
     pub error_cache_control_5xx: String,
     /// `MAX_IN_FLIGHT` (default 0 = one per CPU core): images rendered at the same time.
     pub max_in_flight: usize,
-    /// `MAX_QUEUE` (default 0 = 8 × in-flight): requests waiting for a render slot; beyond it
-    /// pixfront answers 503 with `Retry-After`.
-    pub max_queue: usize,
+    /// `MAX_QUEUE` (default: 8 × in-flight): requests waiting for a render slot; beyond it
+    /// pixfront answers 503 with `Retry-After`. 0 = no waiting at all.
+    pub max_queue: Option<usize>,
 }
 
 impl Default for Config {
@@ -77,7 +77,7 @@ impl Default for Config {
             error_cache_control_4xx: "max-age=10".into(),
             error_cache_control_5xx: "no-store".into(),
             max_in_flight: 0,
-            max_queue: 0,
+            max_queue: None,
         }
     }
 }
@@ -91,12 +91,9 @@ impl Config {
         }
     }
 
-    /// Requests allowed to wait for a render slot: `max_queue`, or 8 × in-flight when 0.
+    /// Requests allowed to wait for a render slot: `max_queue`, else 8 × in-flight.
     pub fn queue_limit(&self) -> usize {
-        match self.max_queue {
-            0 => 8 * self.in_flight_limit(),
-            n => n,
-        }
+        self.max_queue.unwrap_or(8 * self.in_flight_limit())
     }
 
     /// Reads the process environment.
@@ -154,7 +151,10 @@ impl Config {
             error_cache_control_5xx: non_empty("ERROR_CACHE_CONTROL_5XX")
                 .unwrap_or(d.error_cache_control_5xx),
             max_in_flight: number("MAX_IN_FLIGHT", 0)? as usize,
-            max_queue: number("MAX_QUEUE", 0)? as usize,
+            max_queue: match non_empty("MAX_QUEUE") {
+                None => None,
+                Some(_) => Some(number("MAX_QUEUE", 0)? as usize),
+            },
         })
     }
 }

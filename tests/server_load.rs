@@ -18,7 +18,7 @@ fn limited(in_flight: usize, queue: usize) -> Config {
     Config {
         source_buckets: Some("b".into()),
         max_in_flight: in_flight,
-        max_queue: queue,
+        max_queue: Some(queue),
         ..Config::default()
     }
 }
@@ -87,4 +87,33 @@ async fn graceful_shutdown_finishes_requests_in_flight() {
         client().get(srv.url("/a.png")).send().await.is_err(),
         "no longer listening"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_renders_over_the_limit_get_503() {
+    // The engine itself as the slow part: in-flight 1, no queue, 16 simultaneous resizes.
+    let fx = Fixture::new();
+    let srv = fx.start(limited_fs(&fx)).await;
+    let c = client();
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let c = c.clone();
+            let url = srv.url(&format!("/fit-in/{}x{}/people/obama.jpg", 300 + i, 300 + i));
+            tokio::spawn(async move { c.get(url).send().await.expect("no timeouts").status().as_u16() })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 503), "{statuses:?}");
+    assert!(statuses.contains(&200) && statuses.contains(&503), "{statuses:?}");
+}
+
+fn limited_fs(fx: &Fixture) -> Config {
+    Config {
+        max_in_flight: 1,
+        max_queue: Some(0),
+        ..fx.config()
+    }
 }

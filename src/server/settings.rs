@@ -290,6 +290,18 @@ mod tests {
     }
 
     #[test]
+    fn queue_and_in_flight_limits() {
+        let c = crate::config::Config::from_lookup(|k| (k == "MAX_QUEUE").then(|| "0".to_string())).unwrap();
+        assert_eq!(c.queue_limit(), 0, "0 means no waiting");
+        let d = crate::config::Config::from_lookup(|_| None).unwrap();
+        assert!(d.in_flight_limit() >= 1);
+        assert_eq!(d.queue_limit(), 8 * d.in_flight_limit());
+        let e =
+            crate::config::Config::from_lookup(|k| (k == "MAX_IN_FLIGHT").then(|| "3".to_string())).unwrap();
+        assert_eq!((e.in_flight_limit(), e.queue_limit()), (3, 24));
+    }
+
+    #[test]
     fn documented_in_configuration_md() {
         let doc =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/configuration.md")).unwrap();
