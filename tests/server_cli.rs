@@ -154,3 +154,21 @@ fn sigterm_stops_cleanly() {
     let status = srv.child.wait().unwrap();
     assert!(status.success(), "exit status {status:?}");
 }
+
+#[test]
+fn readme_opens_with_the_two_commands_and_ci_runs_the_second() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let blocks: Vec<&str> = readme
+        .split("```sh\n")
+        .skip(1)
+        .filter_map(|b| b.split("```").next())
+        .map(str::trim)
+        .collect();
+    assert_eq!(blocks[..2], ["cargo run --release -- serve", "scripts/test"]);
+    let ci = std::fs::read_to_string(format!("{root}/.ci/run")).unwrap();
+    assert_eq!(
+        ci.lines().rev().find(|l| !l.trim().is_empty()),
+        Some("exec scripts/test")
+    );
+}

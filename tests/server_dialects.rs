@@ -214,3 +214,30 @@ async fn fallback_precedence_and_signature_errors() {
     assert_eq!(header(&resp, "content-type").as_deref(), Some("image/png"));
     assert_eq!(dimensions(&resp.bytes().await.unwrap()), (500, 500));
 }
+
+#[tokio::test]
+async fn expiring_urls_are_cached_no_longer_than_they_live() {
+    let fx = Fixture::new();
+    let srv = fx.start(fx.config()).await;
+    let resp = client()
+        .get(srv.url("/rocket.jpg?expires=20991231T235959Z"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let cc = header(&resp, "cache-control").unwrap();
+    let secs: u64 = cc
+        .strip_prefix("max-age=")
+        .and_then(|r| r.strip_suffix(",public"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{cc}"));
+    let until_2100 = 4_102_444_800
+        - std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+    assert!(
+        secs < until_2100 && secs + 120 > until_2100 - 1,
+        "{secs} vs {until_2100}"
+    );
+}

@@ -51,7 +51,8 @@ pub fn cors(config: &Config, h: &mut HeaderList) {
 }
 
 /// Headers of a 200 (and of its 304), in SIH's order: Cache-Control, the request's custom
-/// headers, CORS, Expires, Last-Modified; then `Vary` when the format followed `Accept`.
+/// headers, the `expires` cap, CORS, Expires, Last-Modified; then `Vary` when the format
+/// followed `Accept`.
 /// Content-Type, ETag and Server-Timing are added by the caller.
 pub fn success_headers(config: &Config, image: &ImageRequest, object: &Object) -> HeaderList {
     let mut h = HeaderList::default();
@@ -61,6 +62,10 @@ pub fn success_headers(config: &Config, image: &ImageRequest, object: &Object) -
     );
     for (k, v) in image.headers.iter().flatten() {
         h.set(k, v);
+    }
+    // A URL with `expires` must not outlive it in any cache (SIH v7).
+    if let Some(secs) = image.seconds_to_expiry {
+        h.set("Cache-Control", &format!("max-age={secs},public"));
     }
     cors(config, &mut h);
     if let Some(t) = object.expires {
