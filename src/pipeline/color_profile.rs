@@ -30,3 +30,40 @@ pub fn to_srgb(picture: &mut Picture, icc: &[u8]) -> bool {
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{Rgba, RgbaImage};
+
+    fn convert(profile: ColorProfile, px: [u8; 4]) -> [u8; 4] {
+        let icc = profile.encode().expect("profile encodes");
+        let mut pic = Picture::still(RgbaImage::from_pixel(1, 1, Rgba(px)), false);
+        assert!(to_srgb(&mut pic, &icc));
+        pic.frames[0].pixels.get_pixel(0, 0).0
+    }
+
+    #[test]
+    fn srgb_profile_leaves_pixels_alone() {
+        let out = convert(ColorProfile::new_srgb(), [200, 100, 50, 255]);
+        for (a, b) in out.iter().zip([200u8, 100, 50, 255]) {
+            assert!(a.abs_diff(b) <= 1, "{out:?}");
+        }
+    }
+
+    #[test]
+    fn adobe_rgb_becomes_more_saturated_srgb() {
+        // Adobe RGB's primaries are wider: the same numbers mean a more saturated colour, so in
+        // sRGB the dominant channel rises and the others fall. Alpha is untouched.
+        let out = convert(ColorProfile::new_adobe_rgb(), [60, 160, 60, 128]);
+        assert!(out[1] > 160 && out[0] < 60 && out[2] < 60, "{out:?}");
+        assert_eq!(out[3], 128);
+    }
+
+    #[test]
+    fn garbage_profile_is_ignored() {
+        let mut pic = Picture::still(RgbaImage::from_pixel(1, 1, Rgba([1, 2, 3, 255])), false);
+        assert!(!to_srgb(&mut pic, b"not a profile"));
+        assert_eq!(pic.frames[0].pixels.get_pixel(0, 0).0, [1, 2, 3, 255]);
+    }
+}
