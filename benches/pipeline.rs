@@ -52,6 +52,11 @@ fn bench(c: &mut Criterion) {
             serde_json::json!({"resize": {"width": 400, "height": 400}, "toFormat": "avif"}),
         ),
         (
+            "jpeg_20mp_to_800_avif",
+            "large/kleiber_6028x3391.jpg",
+            serde_json::json!({"resize": {"width": 800}, "toFormat": "avif"}),
+        ),
+        (
             "webp_4096_to_512",
             "large/adwaita_d_4096x4096.webp",
             serde_json::json!({"resize": {"width": 512}}),
