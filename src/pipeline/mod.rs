@@ -147,7 +147,8 @@ pub fn process(
     // now, so the tag is reset to 1 or viewers would turn the picture twice.
     let exif_to_keep = match decoded.exif.take() {
         Some(mut exif) if config.keep_metadata => {
-            image::metadata::Orientation::remove_from_exif_chunk(&mut exif);
+            // Returns the orientation it cleared, which the decoder already reported.
+            let _ = image::metadata::Orientation::remove_from_exif_chunk(&mut exif);
             Some(exif)
         }
         _ => None,
