@@ -146,7 +146,7 @@ pub fn median(m: &BoolOrNumber, pic: Picture) -> Result<Picture, Error> {
     pic.map_frames(|px| Ok(median_filter(&px, size, bands)))
 }
 
-fn median_filter(px: &RgbaImage, size: u32, bands: usize) -> RgbaImage {
+pub(super) fn median_filter(px: &RgbaImage, size: u32, bands: usize) -> RgbaImage {
     let (w, h) = (px.width() as i64, px.height() as i64);
     let r = (size / 2) as i64;
     let half = (size * size).div_ceil(2);

@@ -1,7 +1,8 @@
 //! `trim`: cut away borders that match a background colour (default: the top-left pixel)
-//! within a threshold (default 10), after libvips' `find_trim` as sharp uses it: colour is
-//! compared after flattening onto the background, alpha is compared separately, and the two
-//! bounding boxes are joined. An image that is all background is left as it is.
+//! within a threshold (default 10), after libvips' `find_trim` as sharp uses it: the image is
+//! 3×3 median-filtered first (so specks of noise do not count), colour is compared after
+//! flattening onto the background, alpha separately, and the two bounding boxes are joined.
+//! An image that is all background is left as it is.
 
 use crate::edits::{BoolOrNumber, Trim};
 use crate::error::Error;
@@ -25,7 +26,8 @@ pub fn trim(t: &Trim, pic: Picture) -> Result<Picture, Error> {
 pub fn trim_with(pic: Picture, threshold: f64, background: Option<[u8; 4]>) -> Picture {
     let first = &pic.frames[0].pixels;
     let bg = background.unwrap_or_else(|| first.get_pixel(0, 0).0);
-    let Some((l, t, w, h)) = content_box(first, bg, threshold, pic.has_alpha) else {
+    let smoothed = super::filters::median_filter(first, 3, 4);
+    let Some((l, t, w, h)) = content_box(&smoothed, bg, threshold, pic.has_alpha) else {
         return pic;
     };
     if (w, h) == (pic.width(), pic.height()) {
