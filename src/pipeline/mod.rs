@@ -163,28 +163,29 @@ pub fn process(
         config,
         original_size: upright,
     };
+    // Face steps (smartCrop, contentModeration, blurFaces) dispatch through `ops` like any
+    // edit; the detector will arrive in `Resources`.
+    let mut plan = Edits::default();
     let mut first_resize_seen = false;
-    for edit in req.edits.iter() {
+    for (name, edit) in &req.edits.entries {
         if picture.is_animated() && animation::skipped_for_animation(edit) {
             continue;
         }
-        // Face steps (smartCrop, contentModeration, blurFaces) dispatch through `ops` like
-        // any edit; the detector will arrive in `Resources`.
-        let resized;
         let edit = match edit {
             Edit::Resize(r) if shrunk && !first_resize_seen => {
                 first_resize_seen = true;
-                resized = exact_resize(r, upright)?;
-                &resized
+                exact_resize(r, upright)?
             }
             Edit::Resize(_) => {
                 first_resize_seen = true;
-                edit
+                edit.clone()
             }
-            other => other,
+            other => other.clone(),
         };
-        picture = ops::apply(edit, picture, &ctx)?;
+        plan.entries.push((name.clone(), edit));
     }
+    // `apply_all` keeps sharp's fixed-order rules (flip/flop before rotate, gamma around resize).
+    picture = ops::apply_all(&plan, picture, &ctx)?;
     limits::check_output(picture.width(), picture.height(), config)?;
     let transform_time = transform_start.elapsed();
 
