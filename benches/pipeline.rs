@@ -5,7 +5,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use pixfront::config::Config;
 use pixfront::edits::Edits;
 use pixfront::pipeline::{process, Resources};
-use pixfront::request::{ImageRequest, RequestType};
+use pixfront::request::ImageRequest;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -18,18 +18,7 @@ fn testdata(rel: &str) -> bytes::Bytes {
 
 fn request(edits: serde_json::Value) -> ImageRequest {
     let (edits, _) = Edits::from_json(edits.as_object().expect("object")).expect("edits");
-    ImageRequest {
-        request_type: RequestType::Default,
-        bucket: "bench".into(),
-        key: "bench".into(),
-        edits,
-        output_format: None,
-        effort: None,
-        headers: None,
-        format_negotiated: false,
-        seconds_to_expiry: None,
-        ignored: vec![],
-    }
+    ImageRequest::new("bench", "bench", edits)
 }
 
 fn bench(c: &mut Criterion) {

@@ -259,6 +259,23 @@ fn ser_edits<S: serde::Serializer>(e: &Edits, s: S) -> Result<S::Ok, S::Error> {
 }
 
 impl ImageRequest {
+    /// A Default request for `bucket`/`key` with `edits` and nothing else (library callers,
+    /// tests and benches).
+    pub fn new(bucket: impl Into<String>, key: impl Into<String>, edits: Edits) -> ImageRequest {
+        ImageRequest {
+            request_type: RequestType::Default,
+            bucket: bucket.into(),
+            key: key.into(),
+            edits,
+            output_format: None,
+            effort: None,
+            headers: None,
+            format_negotiated: false,
+            seconds_to_expiry: None,
+            ignored: Vec::new(),
+        }
+    }
+
     /// The format the pipeline should encode to, before looking at the original: the last
     /// `toFormat` edit, else the negotiated/requested output format. `None` = keep the input's.
     pub fn requested_format(&self) -> Option<Format> {

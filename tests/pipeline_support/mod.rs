@@ -4,7 +4,7 @@
 use pixfront::config::Config;
 use pixfront::edits::{Edits, Format};
 use pixfront::pipeline::{process, Output, Resources};
-use pixfront::request::{ImageRequest, RequestType};
+use pixfront::request::ImageRequest;
 use std::path::PathBuf;
 
 pub fn testdata() -> PathBuf {
@@ -24,18 +24,7 @@ pub fn read(rel: &str) -> bytes::Bytes {
 pub fn request(edits: serde_json::Value) -> ImageRequest {
     let (edits, ignored) = Edits::from_json(edits.as_object().expect("edits object")).unwrap();
     assert!(ignored.is_empty(), "{ignored:?}");
-    ImageRequest {
-        request_type: RequestType::Default,
-        bucket: "bucket".into(),
-        key: "key".into(),
-        edits,
-        output_format: None,
-        effort: None,
-        headers: None,
-        format_negotiated: false,
-        seconds_to_expiry: None,
-        ignored: vec![],
-    }
+    ImageRequest::new("bucket", "key", edits)
 }
 
 pub fn run(file: &str, edits: serde_json::Value) -> Result<Output, pixfront::Error> {

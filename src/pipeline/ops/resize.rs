@@ -173,24 +173,19 @@ fn fit_canvas(px: RgbaImage, plan: &Plan, gravity: Gravity, background: Color) -
 /// sharp's `CalculateCrop`: where a `ow`×`oh` window sits in a `iw`×`ih` image.
 pub fn crop_position(iw: u32, ih: u32, ow: u32, oh: u32, gravity: u8) -> (u32, u32) {
     let (dx, dy) = (iw - ow, ih - oh);
-    let (cx, cy) = (dx.div_ceil(2), dy.div_ceil(2));
-    match gravity {
-        1 => (cx, 0),
-        2 => (dx, cy),
-        3 => (cx, dy),
-        4 => (0, cy),
-        5 => (dx, 0),
-        6 => (dx, dy),
-        7 => (0, dy),
-        8 => (0, 0),
-        _ => (cx, cy),
-    }
+    // sharp rounds the centre up when cropping and down when embedding.
+    place(dx, dy, (dx.div_ceil(2), dy.div_ceil(2)), gravity)
 }
 
 /// sharp's `CalculateEmbedPosition`: where a `iw`×`ih` image sits on a `ow`×`oh` canvas.
 pub fn embed_position(iw: u32, ih: u32, ow: u32, oh: u32, gravity: u8) -> (u32, u32) {
     let (dx, dy) = (ow - iw, oh - ih);
-    let (cx, cy) = (dx / 2, dy / 2);
+    place(dx, dy, (dx / 2, dy / 2), gravity)
+}
+
+/// Offset for a gravity (sharp's numbering: 1 north, 2 east, 3 south, 4 west, 5 north-east,
+/// 6 south-east, 7 south-west, 8 north-west, else centre) given the slack and the centre.
+fn place(dx: u32, dy: u32, (cx, cy): (u32, u32), gravity: u8) -> (u32, u32) {
     match gravity {
         1 => (cx, 0),
         2 => (dx, cy),
