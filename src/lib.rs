@@ -9,6 +9,7 @@ pub mod config;
 pub mod edits;
 pub mod error;
 pub mod http;
+pub mod lambda;
 pub mod pipeline;
 pub mod request;
 pub mod server;

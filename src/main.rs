@@ -1,4 +1,4 @@
-//! The `pixfront` command: `serve`, `explain`, `sign`.
+//! The `pixfront` command: `serve`, `explain`, `sign`; the Lambda `bootstrap` when started by Lambda.
 
 use clap::{Parser, Subcommand};
 
@@ -24,6 +24,10 @@ enum Command {
 }
 
 fn main() {
+    // Lambda starts the `bootstrap` without arguments; the Runtime API address says it is Lambda.
+    if pixfront::lambda::requested() {
+        std::process::exit(pixfront::lambda::main());
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => {

@@ -253,6 +253,22 @@ impl Handler {
         })
     }
 
+    /// The answer to an error a front end detects itself (Lambda's payload limit): the fallback
+    /// image when one is configured, else the JSON error, as for the handler's own errors.
+    pub async fn error_answer(&self, err: &Error, mut log: RequestLog) -> HttpResponse {
+        log.error = Some(err.code.to_string());
+        match self.fallback(err, None, &log).await {
+            Some(resp) => resp,
+            None => self.error_json(err, log),
+        }
+    }
+
+    /// The JSON error answer alone (no fallback image).
+    pub fn error_json(&self, err: &Error, mut log: RequestLog) -> HttpResponse {
+        log.error = Some(err.code.to_string());
+        headers::error_response(&self.config, err, log)
+    }
+
     /// SIH's fallback image (§4.4, §5.3): served for every error when configured; when it cannot
     /// be read the original error stands.
     async fn fallback(

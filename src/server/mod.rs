@@ -56,7 +56,7 @@ async fn serve_one(handler: Arc<Handler>, req: Request) -> Response {
 }
 
 /// One line per request. The query string is left out: it may carry a signature.
-fn log_request(req: &HttpRequest, resp: &HttpResponse, started: Instant) {
+pub fn log_request(req: &HttpRequest, resp: &HttpResponse, started: Instant) {
     let ms = |d: std::time::Duration| (d.as_secs_f64() * 1e4).round() / 10.0;
     let bytes = resp
         .header("Content-Length")
