@@ -4,7 +4,7 @@
 
 use object::elf;
 use object::read::elf::{ElfFile64, FileHeader};
-use object::{Endianness, Object};
+use object::Endianness;
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -52,7 +52,7 @@ fn glibc_versions(elf_bytes: &[u8]) -> Vec<(u32, u32)> {
     out
 }
 
-fn check(arch: &str, machine: u16) {
+fn check(arch: &str, machine: elf::Machine) {
     let path = artifact(arch);
     if !path.exists() {
         println!(
