@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod pipeline;
 pub mod request;
+pub mod secrets;
 pub mod server;
 pub mod storage;
 
