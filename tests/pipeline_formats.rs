@@ -163,9 +163,8 @@ fn webp_lossless_keeps_pixels_exactly() {
     assert!(lossy.bytes.len() < out.bytes.len());
 }
 
-fn gif_frames(bytes: &[u8]) -> Vec<(u32, image::RgbaImage)> {
-    use image::AnimationDecoder;
-    let dec = image::codecs::gif::GifDecoder::new(std::io::Cursor::new(bytes)).unwrap();
+/// Every frame with its delay in ms.
+fn frames<'a>(dec: impl image::AnimationDecoder<'a>) -> Vec<(u32, image::RgbaImage)> {
     dec.into_frames()
         .map(|f| {
             let f = f.unwrap();
@@ -175,16 +174,12 @@ fn gif_frames(bytes: &[u8]) -> Vec<(u32, image::RgbaImage)> {
         .collect()
 }
 
+fn gif_frames(bytes: &[u8]) -> Vec<(u32, image::RgbaImage)> {
+    frames(image::codecs::gif::GifDecoder::new(std::io::Cursor::new(bytes)).unwrap())
+}
+
 fn webp_frames(bytes: &[u8]) -> Vec<(u32, image::RgbaImage)> {
-    use image::AnimationDecoder;
-    let dec = image::codecs::webp::WebPDecoder::new(std::io::Cursor::new(bytes)).unwrap();
-    dec.into_frames()
-        .map(|f| {
-            let f = f.unwrap();
-            let (n, d) = f.delay().numer_denom_ms();
-            (n / d, f.into_buffer())
-        })
-        .collect()
+    frames(image::codecs::webp::WebPDecoder::new(std::io::Cursor::new(bytes)).unwrap())
 }
 
 #[test]
