@@ -1,0 +1,151 @@
+import { App } from 'aws-cdk-lib';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import {
+  ARCHITECTURES,
+  FACE_DETECTORS,
+  FaceDetector,
+  LambdaArchitecture,
+  ORIGIN_TYPES,
+  OriginType,
+  PixfrontProps,
+} from './pixfront';
+import { PixfrontStack } from './stack';
+
+/**
+ * `cdk deploy -c key=value` keys, and the SIH CloudFormation parameter each replaces. Values are
+ * strings on the command line; cdk.json may also hold booleans, numbers and arrays.
+ */
+export const CONTEXT_KEYS = {
+  stackName: '(stack name; default Pixfront)',
+  originType: '(pixfront) apigateway | function-url',
+  sourceBuckets: 'SourceBucketsParameter',
+  corsEnabled: 'CorsEnabledParameter',
+  corsOrigin: 'CorsOriginParameter',
+  autoWebp: 'AutoWebPParameter',
+  autoAvif: '(pixfront)',
+  enableSignature: 'EnableSignatureParameter',
+  secretsManagerSecret: 'SecretsManagerSecretParameter',
+  secretsManagerKey: 'SecretsManagerKeyParameter',
+  enableDefaultFallbackImage: 'EnableDefaultFallbackImageParameter',
+  fallbackImageS3Bucket: 'FallbackImageS3BucketParameter',
+  fallbackImageS3Key: 'FallbackImageS3KeyParameter',
+  logRetentionDays: 'LogRetentionPeriodParameter',
+  priceClass: 'CloudFrontPriceClassParameter',
+  enableLogging: '(pixfront; SIH always logs)',
+  faceDetector: '(pixfront) local | rekognition',
+  forceBlurFaces: '(pixfront)',
+  architecture: '(pixfront) arm64 | x86_64',
+  memorySize: '(pixfront; SIH: 1024)',
+  domainNames: '(pixfront) alternate domain names, comma-separated',
+  certificateArn: '(pixfront) us-east-1 ACM certificate for domainNames',
+} as const;
+export type ContextKey = keyof typeof CONTEXT_KEYS;
+
+const PRICE_CLASSES: Record<string, cloudfront.PriceClass> = {
+  PriceClass_All: cloudfront.PriceClass.PRICE_CLASS_ALL,
+  PriceClass_200: cloudfront.PriceClass.PRICE_CLASS_200,
+  PriceClass_100: cloudfront.PriceClass.PRICE_CLASS_100,
+};
+
+/**
+ * Turns context values into construct props (certificateArn aside: the stack imports it); throws
+ * on a value it cannot read.
+ */
+export function propsFromContext(get: (key: ContextKey) => unknown): PixfrontProps {
+  const str = (key: ContextKey): string | undefined => {
+    const v = get(key);
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+      throw new Error(`context ${key}: expected a string, got ${JSON.stringify(v)}`);
+    }
+    const s = String(v).trim();
+    return s === '' ? undefined : s;
+  };
+  const bool = (key: ContextKey): boolean | undefined => {
+    const s = str(key);
+    if (s === undefined) return undefined;
+    if (/^(yes|true)$/i.test(s)) return true;
+    if (/^(no|false)$/i.test(s)) return false;
+    throw new Error(`context ${key}: expected Yes or No, got "${s}"`);
+  };
+  const list = (key: ContextKey): string[] | undefined => {
+    const v = get(key);
+    const items = Array.isArray(v) ? v.map(String) : str(key)?.split(',');
+    const out = (items ?? []).map((s) => s.trim()).filter((s) => s !== '');
+    return out.length > 0 ? out : undefined;
+  };
+  const oneOf = <T extends string>(key: ContextKey, allowed: readonly T[]): T | undefined => {
+    const s = str(key);
+    if (s !== undefined && !allowed.includes(s as T)) {
+      throw new Error(`context ${key}: expected one of ${allowed.join(', ')}, got "${s}"`);
+    }
+    return s as T | undefined;
+  };
+  const int = (key: ContextKey): number | undefined => {
+    const s = str(key);
+    if (s === undefined) return undefined;
+    if (!/^\d+$/.test(s)) throw new Error(`context ${key}: expected a whole number, got "${s}"`);
+    return Number(s);
+  };
+
+  let signature: PixfrontProps['signature'];
+  if (bool('enableSignature')) {
+    const secretName = str('secretsManagerSecret');
+    const secretKey = str('secretsManagerKey');
+    if (!secretName || !secretKey) {
+      throw new Error('enableSignature=Yes needs secretsManagerSecret and secretsManagerKey');
+    }
+    signature = { secretName, secretKey };
+  }
+  let fallbackImage: PixfrontProps['fallbackImage'];
+  if (bool('enableDefaultFallbackImage')) {
+    const bucket = str('fallbackImageS3Bucket');
+    const key = str('fallbackImageS3Key');
+    if (!bucket || !key) {
+      throw new Error('enableDefaultFallbackImage=Yes needs fallbackImageS3Bucket and fallbackImageS3Key');
+    }
+    fallbackImage = { bucket, key };
+  }
+  const days = int('logRetentionDays');
+  if (days !== undefined && !Object.values(logs.RetentionDays).includes(days)) {
+    throw new Error(`context logRetentionDays: ${days} is not a CloudWatch retention (1, 3, 5, 7, 14, 30, 60, 90, 180, 365, …)`);
+  }
+  const priceClass = str('priceClass');
+  if (priceClass !== undefined && !(priceClass in PRICE_CLASSES)) {
+    throw new Error(`context priceClass: expected one of ${Object.keys(PRICE_CLASSES).join(', ')}, got "${priceClass}"`);
+  }
+
+  return {
+    domainNames: list('domainNames'),
+    originType: oneOf<OriginType>('originType', ORIGIN_TYPES),
+    sourceBuckets: list('sourceBuckets'),
+    corsEnabled: bool('corsEnabled'),
+    corsOrigin: str('corsOrigin'),
+    autoWebp: bool('autoWebp'),
+    autoAvif: bool('autoAvif'),
+    signature,
+    fallbackImage,
+    logRetention: days as logs.RetentionDays | undefined,
+    priceClass: priceClass === undefined ? undefined : PRICE_CLASSES[priceClass],
+    enableLogging: bool('enableLogging'),
+    faceDetector: oneOf<FaceDetector>('faceDetector', FACE_DETECTORS),
+    forceBlurFaces: list('forceBlurFaces'),
+    architecture: oneOf<LambdaArchitecture>('architecture', ARCHITECTURES),
+    memorySize: int('memorySize'),
+  };
+}
+
+/** The app `cdk` runs (bin/pixfront.ts): one stack configured from context. */
+export function buildApp(app: App): PixfrontStack {
+  const get = (key: ContextKey) => app.node.tryGetContext(key);
+  const props = propsFromContext(get);
+  const stackName = (get('stackName') as string | undefined) ?? 'Pixfront';
+  const certificateArn = get('certificateArn');
+  return new PixfrontStack(app, stackName, {
+    description: `pixfront image handler behind CloudFront (${props.originType ?? 'function-url'} origin)`,
+    analyticsReporting: false,
+    pixfront: props,
+    certificateArn: typeof certificateArn === 'string' && certificateArn.trim() !== '' ? certificateArn.trim() : undefined,
+  });
+}

@@ -1,0 +1,446 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Annotations, Aws, Duration, RemovalPolicy, ValidationError } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { acceptNormalizerCode } from './accept-function';
+
+/**
+ * `apigateway`: SIH's setup (REST API, stage `image`, binary media types, buffered answers, 6 MB
+ * cap). `function-url`: a Function URL with response streaming behind CloudFront Origin Access
+ * Control (no size cap, no public invoke).
+ */
+export type OriginType = 'apigateway' | 'function-url';
+export const ORIGIN_TYPES: readonly OriginType[] = ['apigateway', 'function-url'];
+
+export type FaceDetector = 'local' | 'rekognition';
+export const FACE_DETECTORS: readonly FaceDetector[] = ['local', 'rekognition'];
+
+export type LambdaArchitecture = 'x86_64' | 'arm64';
+export const ARCHITECTURES: readonly LambdaArchitecture[] = ['x86_64', 'arm64'];
+
+/** Env var naming the Lambda code (zip or folder), or `placeholder`; see {@link PixfrontProps.codePath}. */
+export const LAMBDA_ASSET_ENV = 'PIXFRONT_LAMBDA_ASSET';
+/** A `bootstrap` that only prints how to build the real one: lets synth and tests run without Rust. */
+export const PLACEHOLDER_CODE = path.join(__dirname, '..', 'placeholder-lambda');
+
+/** Where `scripts/package-lambda <arch>` writes the function. */
+export function defaultCodePath(architecture: LambdaArchitecture): string {
+  return path.join(__dirname, '..', '..', 'target', 'lambda', architecture, 'bootstrap.zip');
+}
+
+/**
+ * Query parameters that change pixfront's answer when signatures are off: v7's query edits
+ * (src/request/query.rs) and `blurFaces` (docs/faces.md). Everything else is dropped by
+ * CloudFront, so `?utm_source=…` and cache busters share one cache entry.
+ */
+export const EDIT_QUERY_PARAMETERS: readonly string[] = [
+  'format',
+  'fit',
+  'width',
+  'height',
+  'rotate',
+  'flip',
+  'flop',
+  'grayscale',
+  'greyscale',
+  'blurFaces',
+];
+
+/** SIH's SecretsManagerSecretParameter / SecretsManagerKeyParameter. */
+export interface SignatureProps {
+  /** Name (or full ARN) of an existing Secrets Manager secret holding a JSON object. */
+  readonly secretName: string;
+  /** The JSON field of that secret holding the HMAC key. */
+  readonly secretKey: string;
+}
+
+/** SIH's FallbackImageS3BucketParameter / FallbackImageS3KeyParameter. */
+export interface FallbackImageProps {
+  readonly bucket: string;
+  readonly key: string;
+}
+
+export interface PixfrontProps {
+  /** @default 'function-url' (no 6 MB cap; `apigateway` for SIH's exact setup) */
+  readonly originType?: OriginType;
+  /**
+   * Existing buckets the function may read (SIH's SourceBucketsParameter); the first is the
+   * default bucket. Empty or absent: one private bucket is created (and kept on stack deletion).
+   */
+  readonly sourceBuckets?: string[];
+  /** @default false */
+  readonly corsEnabled?: boolean;
+  /** Access-Control-Allow-Origin when CORS is on. @default '*' */
+  readonly corsOrigin?: string;
+  /** @default false */
+  readonly autoWebp?: boolean;
+  /** @default false */
+  readonly autoAvif?: boolean;
+  /** Require signed URLs, with the key from this secret. @default - signatures off */
+  readonly signature?: SignatureProps;
+  /** Answer errors with this image (SIH's default fallback image). @default - none */
+  readonly fallbackImage?: FallbackImageProps;
+  /** Retention of the function's log group (and of CloudFront logs). @default SIX_MONTHS (SIH: 180 days) */
+  readonly logRetention?: logs.RetentionDays;
+  /** @default PriceClass.PRICE_CLASS_ALL (as SIH) */
+  readonly priceClass?: cloudfront.PriceClass;
+  /** @default 'local' (offline, no per-image cost) */
+  readonly faceDetector?: FaceDetector;
+  /**
+   * `bucket` or `bucket/key-prefix` entries whose every answer has faces blurred, whatever the
+   * URL asks (FORCE_BLUR_FACES). Each bucket must be a source bucket.
+   */
+  readonly forceBlurFaces?: string[];
+  /** @default 'arm64' (Graviton: ~20 % cheaper per GB-second) */
+  readonly architecture?: LambdaArchitecture;
+  /** More memory also buys CPU (1769 MB = one full vCPU). @default 1024 (as SIH) */
+  readonly memorySize?: number;
+  /** @default 29 s behind API Gateway (its limit), 30 s behind a Function URL (CloudFront's read timeout) */
+  readonly timeout?: Duration;
+  /**
+   * The function's code: `scripts/package-lambda`'s `bootstrap.zip` or a folder holding the
+   * executable `bootstrap`. `placeholder` names a stand-in that only fails with a message.
+   * @default env PIXFRONT_LAMBDA_ASSET, else target/lambda/<architecture>/bootstrap.zip
+   */
+  readonly codePath?: string;
+  /** Write CloudFront access logs to a new bucket (or to `logBucket`). @default false */
+  readonly enableLogging?: boolean;
+  /** Bucket for CloudFront access logs (needs ACLs enabled); implies enableLogging. */
+  readonly logBucket?: s3.IBucket;
+  /**
+   * Alternate domain names of the distribution (e.g. the one an SIH distribution answered on);
+   * needs `certificate`.
+   */
+  readonly domainNames?: string[];
+  /** ACM certificate in us-east-1 covering `domainNames`. */
+  readonly certificate?: acm.ICertificate;
+  /**
+   * More variables for the function (MAX_INPUT_PIXELS, REWRITE_MATCH_PATTERN, KEEP_METADATA…;
+   * docs/configuration.md). May not repeat one this construct sets from its props.
+   */
+  readonly environment?: Record<string, string>;
+}
+
+const yesNo = (on: boolean | undefined) => (on ? 'Yes' : 'No');
+
+/** pixfront on Lambda behind CloudFront, with the least privilege its settings need. */
+export class Pixfront extends Construct {
+  readonly function: lambda.Function;
+  readonly logGroup: logs.LogGroup;
+  readonly distribution: cloudfront.Distribution;
+  readonly cachePolicy: cloudfront.CachePolicy;
+  /** Names of the buckets the function reads, default first. */
+  readonly sourceBucketNames: string[];
+  /** The bucket created when no source bucket was given. */
+  readonly createdSourceBucket?: s3.Bucket;
+  /** Present with `originType: 'apigateway'`. */
+  readonly restApi?: apigateway.LambdaRestApi;
+  /** Present with `originType: 'function-url'`. */
+  readonly functionUrl?: lambda.FunctionUrl;
+  /** Present when AUTO_WEBP or AUTO_AVIF is on. */
+  readonly acceptFunction?: cloudfront.Function;
+
+  constructor(scope: Construct, id: string, props: PixfrontProps = {}) {
+    super(scope, id);
+    const originType = props.originType ?? 'function-url';
+    const architecture = props.architecture ?? 'arm64';
+    const faceDetector = props.faceDetector ?? 'local';
+    const logRetention = props.logRetention ?? logs.RetentionDays.SIX_MONTHS;
+    this.check(ORIGIN_TYPES.includes(originType), `originType must be one of ${ORIGIN_TYPES.join(', ')}`);
+    this.check(ARCHITECTURES.includes(architecture), `architecture must be one of ${ARCHITECTURES.join(', ')}`);
+    this.check(FACE_DETECTORS.includes(faceDetector), `faceDetector must be one of ${FACE_DETECTORS.join(', ')}`);
+
+    // Source buckets: existing ones by name, or a new private one.
+    const given = (props.sourceBuckets ?? []).map((b) => b.trim()).filter((b) => b !== '');
+    if (given.length === 0) {
+      this.createdSourceBucket = new s3.Bucket(this, 'Originals', {
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        encryption: s3.BucketEncryption.S3_MANAGED,
+        enforceSSL: true,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    }
+    const buckets = this.createdSourceBucket
+      ? [this.createdSourceBucket as s3.IBucket]
+      : given.map((name, i) => s3.Bucket.fromBucketName(this, `Source${i}`, name));
+    this.sourceBucketNames = buckets.map((b) => b.bucketName);
+
+    const forced = (props.forceBlurFaces ?? []).map((e) => e.trim()).filter((e) => e !== '');
+    for (const entry of forced) {
+      const bucket = entry.split('/')[0];
+      this.check(
+        this.createdSourceBucket !== undefined || given.includes(bucket),
+        `forceBlurFaces entry "${entry}" names bucket "${bucket}", which is not a source bucket ` +
+          `(${given.join(', ')}): the policy would never apply`,
+      );
+    }
+    if (props.signature) {
+      this.check(
+        props.signature.secretName.trim() !== '' && props.signature.secretKey.trim() !== '',
+        'signature needs both secretName and secretKey',
+      );
+    }
+    const domainNames = (props.domainNames ?? []).map((d) => d.trim()).filter((d) => d !== '');
+    this.check(
+      (domainNames.length > 0) === (props.certificate !== undefined),
+      'domainNames and certificate go together (CloudFront needs a us-east-1 certificate for its aliases)',
+    );
+    if (props.fallbackImage) {
+      this.check(
+        props.fallbackImage.bucket.trim() !== '' && props.fallbackImage.key.trim() !== '',
+        'fallbackImage needs both bucket and key',
+      );
+    }
+
+    // The role gets exactly what pixfront calls: no managed policy (AWSLambdaBasicExecutionRole
+    // would allow writing to every log group).
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'pixfront image handler',
+    });
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logRetention });
+    this.logGroup.grantWrite(role);
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadOriginals',
+        actions: ['s3:GetObject'],
+        resources: buckets.map((b) => b.arnForObjects('*')),
+      }),
+    );
+    // ListBucket turns a missing key into S3's 404 NoSuchKey instead of 403, and lets the
+    // health check (HeadBucket) work.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ListOriginals',
+        actions: ['s3:ListBucket'],
+        resources: buckets.map((b) => b.bucketArn),
+      }),
+    );
+    if (props.fallbackImage) {
+      const { bucket, key } = props.fallbackImage;
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadFallbackImage',
+          actions: ['s3:GetObject'],
+          resources: [`arn:${Aws.PARTITION}:s3:::${bucket}/${key}`],
+        }),
+      );
+    }
+    if (props.signature) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadSigningKey',
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [secretArn(props.signature.secretName)],
+        }),
+      );
+    }
+    if (faceDetector === 'rekognition') {
+      // These two Rekognition actions support no resource-level permissions: "*" is the only form.
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'DetectFaces',
+          actions: ['rekognition:DetectFaces', 'rekognition:DetectModerationLabels'],
+          resources: ['*'],
+        }),
+      );
+    }
+
+    const environment: Record<string, string> = {
+      SOURCE_BUCKETS: this.sourceBucketNames.join(','),
+      CORS_ENABLED: yesNo(props.corsEnabled),
+      AUTO_WEBP: yesNo(props.autoWebp),
+      AUTO_AVIF: yesNo(props.autoAvif),
+      ENABLE_SIGNATURE: yesNo(props.signature !== undefined),
+      ENABLE_DEFAULT_FALLBACK_IMAGE: yesNo(props.fallbackImage !== undefined),
+      FACE_DETECTOR: faceDetector,
+      PIXFRONT_LAMBDA_MODE: originType === 'apigateway' ? 'buffered' : 'streaming',
+    };
+    if (props.corsEnabled) environment.CORS_ORIGIN = props.corsOrigin ?? '*';
+    if (props.signature) {
+      environment.SECRETS_MANAGER = props.signature.secretName;
+      environment.SECRET_KEY = props.signature.secretKey;
+    }
+    if (props.fallbackImage) {
+      environment.DEFAULT_FALLBACK_IMAGE_BUCKET = props.fallbackImage.bucket;
+      environment.DEFAULT_FALLBACK_IMAGE_KEY = props.fallbackImage.key;
+    }
+    if (forced.length > 0) environment.FORCE_BLUR_FACES = forced.join(',');
+    if (originType === 'apigateway') {
+      // pixfront reads the REST event's path, which has no stage; this keeps lambda_http's own
+      // request URI stage-free too.
+      environment.AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH = 'true';
+    }
+    for (const [k, v] of Object.entries(props.environment ?? {})) {
+      this.check(!(k in environment), `environment.${k} is set by the construct; use its prop instead`);
+      environment[k] = v;
+    }
+
+    this.function = new lambda.Function(this, 'Function', {
+      description: `pixfront image handler (${originType})`,
+      runtime: lambda.Runtime.PROVIDED_AL2023,
+      handler: 'bootstrap',
+      architecture: architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
+      code: this.code(props.codePath, architecture),
+      memorySize: props.memorySize ?? 1024,
+      timeout: props.timeout ?? Duration.seconds(originType === 'apigateway' ? 29 : 30),
+      role,
+      logGroup: this.logGroup,
+      environment,
+    });
+
+    let origin: cloudfront.IOrigin;
+    if (originType === 'apigateway') {
+      this.restApi = new apigateway.LambdaRestApi(this, 'Api', {
+        handler: this.function,
+        proxy: true,
+        description: 'pixfront image handler (CloudFront origin)',
+        binaryMediaTypes: ['*/*'],
+        endpointTypes: [apigateway.EndpointType.REGIONAL],
+        deployOptions: { stageName: 'image' },
+        // The account-wide API Gateway logging role is not ours to create.
+        cloudWatchRole: false,
+      });
+      origin = new origins.RestApiOrigin(this.restApi);
+    } else {
+      this.functionUrl = this.function.addFunctionUrl({
+        authType: lambda.FunctionUrlAuthType.AWS_IAM,
+        invokeMode: lambda.InvokeMode.RESPONSE_STREAM,
+      });
+      origin = origins.FunctionUrlOrigin.withOriginAccessControl(this.functionUrl);
+    }
+
+    const autoFormat = props.autoWebp === true || props.autoAvif === true;
+    this.cachePolicy = new cloudfront.CachePolicy(this, 'CachePolicy', {
+      comment: 'pixfront: key on what changes the bytes only',
+      // 0: pixfront's `no-store` (health, fail-closed 503s) is honoured. Images carry their own
+      // Cache-Control (the original's, else one year).
+      minTtl: Duration.seconds(0),
+      defaultTtl: Duration.days(1),
+      maxTtl: Duration.days(365),
+      cookieBehavior: cloudfront.CacheCookieBehavior.none(),
+      headerBehavior: autoFormat
+        ? cloudfront.CacheHeaderBehavior.allowList('Accept')
+        : cloudfront.CacheHeaderBehavior.none(),
+      // With signatures on, every query parameter is part of the signed string (SIH v7), so all
+      // are kept: an added parameter is a 403, not a silently different URL. Off, only the
+      // edit parameters reach the function (CloudFront allows 10 names per policy).
+      queryStringBehavior: props.signature
+        ? cloudfront.CacheQueryStringBehavior.all()
+        : cloudfront.CacheQueryStringBehavior.allowList(...EDIT_QUERY_PARAMETERS),
+      // Images are already compressed.
+      enableAcceptEncodingGzip: false,
+      enableAcceptEncodingBrotli: false,
+    });
+
+    if (autoFormat) {
+      this.acceptFunction = new cloudfront.Function(this, 'AcceptNormalizer', {
+        comment: 'pixfront: Accept to image/avif, image/webp or nothing',
+        runtime: cloudfront.FunctionRuntime.JS_2_0,
+        code: cloudfront.FunctionCode.fromInline(
+          acceptNormalizerCode({ avif: props.autoAvif === true, webp: props.autoWebp === true }),
+        ),
+      });
+    }
+
+    const cors = props.corsEnabled === true;
+    const logBucket =
+      props.logBucket ??
+      (props.enableLogging
+        ? new s3.Bucket(this, 'CloudFrontLogs', {
+            // CloudFront's standard logs are delivered with an ACL.
+            objectOwnership: s3.ObjectOwnership.OBJECT_WRITER,
+            blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+            encryption: s3.BucketEncryption.S3_MANAGED,
+            enforceSSL: true,
+            lifecycleRules:
+              logRetention === logs.RetentionDays.INFINITE ? [] : [{ expiration: Duration.days(logRetention) }],
+          })
+        : undefined);
+
+    this.distribution = new cloudfront.Distribution(this, 'Distribution', {
+      comment: `pixfront image handler (${originType})`,
+      domainNames: domainNames.length > 0 ? domainNames : undefined,
+      certificate: props.certificate,
+      minimumProtocolVersion: props.certificate ? cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
+      priceClass: props.priceClass ?? cloudfront.PriceClass.PRICE_CLASS_ALL,
+      httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+      defaultBehavior: {
+        origin,
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+        cachePolicy: this.cachePolicy,
+        compress: false,
+        // pixfront answers CORS preflights itself when CORS is on.
+        allowedMethods: cors
+          ? cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS
+          : cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+        cachedMethods: cors ? cloudfront.CachedMethods.CACHE_GET_HEAD_OPTIONS : cloudfront.CachedMethods.CACHE_GET_HEAD,
+        functionAssociations: this.acceptFunction
+          ? [{ function: this.acceptFunction, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }]
+          : undefined,
+      },
+      // Errors are cached briefly: a 4xx for the longer of pixfront's max-age (10 s by default)
+      // and 5 s; a 5xx for 10 s (CloudFront ignores no-store on 500/502/503/504; SIH: 600 s).
+      errorResponses: [
+        ...[400, 403, 404, 405, 414].map((httpStatus) => ({ httpStatus, ttl: Duration.seconds(5) })),
+        ...[500, 501, 502, 503, 504].map((httpStatus) => ({ httpStatus, ttl: Duration.seconds(10) })),
+      ],
+      enableLogging: logBucket !== undefined,
+      logBucket,
+      logFilePrefix: logBucket ? 'pixfront-cloudfront/' : undefined,
+    });
+
+    if (this.functionUrl) {
+      // Function URLs created since October 2025 need lambda:InvokeFunction next to the
+      // lambda:InvokeFunctionUrl grant that withOriginAccessControl adds; both are limited to
+      // this distribution (and this one to calls through the URL).
+      new lambda.CfnPermission(this, 'CloudFrontInvokeFunction', {
+        action: 'lambda:InvokeFunction',
+        functionName: this.function.functionArn,
+        principal: 'cloudfront.amazonaws.com',
+        sourceArn: `arn:${Aws.PARTITION}:cloudfront::${Aws.ACCOUNT_ID}:distribution/${this.distribution.distributionId}`,
+        invokedViaFunctionUrl: true,
+      });
+    }
+  }
+
+  private check(ok: boolean, message: string) {
+    if (!ok) throw new ValidationError(message, this);
+  }
+
+  private code(codePath: string | undefined, architecture: LambdaArchitecture): lambda.Code {
+    const chosen = codePath ?? process.env[LAMBDA_ASSET_ENV] ?? defaultCodePath(architecture);
+    if (chosen === 'placeholder') {
+      Annotations.of(this).addWarningV2(
+        'pixfront:placeholder-code',
+        'The function uses placeholder code that fails every request: build it with ' +
+          '`scripts/package-lambda` and synthesize without PIXFRONT_LAMBDA_ASSET=placeholder.',
+      );
+      return lambda.Code.fromAsset(PLACEHOLDER_CODE);
+    }
+    this.check(
+      fs.existsSync(chosen),
+      `pixfront's Lambda code ${chosen} does not exist. Build it with \`scripts/package-lambda ` +
+        `${architecture}\`, point ${LAMBDA_ASSET_ENV} (or the codePath prop) at a bootstrap.zip or a ` +
+        `folder holding \`bootstrap\`, or set ${LAMBDA_ASSET_ENV}=placeholder to synthesize without it.`,
+    );
+    return lambda.Code.fromAsset(chosen);
+  }
+}
+
+/**
+ * ARN of a secret given by name or ARN. A name gets `-??????`: Secrets Manager appends six random
+ * characters to every secret's ARN, and the wildcard must not match other secrets' names.
+ */
+function secretArn(nameOrArn: string): string {
+  if (nameOrArn.startsWith('arn:')) return nameOrArn;
+  return `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${nameOrArn}-??????`;
+}
