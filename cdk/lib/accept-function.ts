@@ -2,8 +2,10 @@
  * The CloudFront Function (viewer request) that normalises `Accept` before it enters the cache
  * key. Browsers send dozens of different Accept strings; pixfront's answer depends only on which
  * of AVIF/WebP the string selects (src/request/format.rs), so every request is reduced to
- * `image/avif`, `image/webp` or no Accept at all. SIH keys on the raw header, which splits one
- * rendition into many cache entries (SIH issue #32: hit rate < 50 %, ~80 % once normalised).
+ * `image/avif`, `image/webp` or the wildcard media range (selects neither). SIH keys on the raw
+ * header, which splits one rendition into many cache entries (SIH issue #32: hit rate < 50 %,
+ * ~80 % once normalised). The wildcard rather than no header: API Gateway decides whether to
+ * return a binary body by the request's Accept.
  *
  * The rules mirror `format::negotiate`: AVIF when AUTO_AVIF is on and `image/avif` is listed with
  * a q-value above 0; else WebP when AUTO_WEBP is on and the header contains `image/webp` (SIH's
@@ -17,7 +19,7 @@ export interface AutoFormats {
 
 /** cloudfront-js-2.0 source of the handler for the enabled formats. */
 export function acceptNormalizerCode(formats: AutoFormats): string {
-  return `// pixfront: Accept -> image/avif | image/webp | (none), so the cache key holds one of three values.
+  return `// pixfront: Accept -> image/avif | image/webp | */*, so the cache key holds one of three values.
 var AUTO_AVIF = ${formats.avif};
 var AUTO_WEBP = ${formats.webp};
 
@@ -43,17 +45,13 @@ function quality(accept, mime) {
 function handler(event) {
   var headers = event.request.headers;
   var accept = headers.accept ? headers.accept.value : '';
-  var chosen = '';
+  var chosen = '*/*';
   if (AUTO_AVIF && quality(accept, 'image/avif') > 0) {
     chosen = 'image/avif';
   } else if (AUTO_WEBP && accept.indexOf('image/webp') !== -1) {
     chosen = 'image/webp';
   }
-  if (chosen) {
-    headers.accept = { value: chosen };
-  } else {
-    delete headers.accept;
-  }
+  headers.accept = { value: chosen };
   return event.request;
 }
 `;

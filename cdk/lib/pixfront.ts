@@ -297,6 +297,7 @@ export class Pixfront extends Construct {
       environment,
     });
 
+    const autoFormat = props.autoWebp === true || props.autoAvif === true;
     let origin: cloudfront.IOrigin;
     if (originType === 'apigateway') {
       this.restApi = new apigateway.LambdaRestApi(this, 'Api', {
@@ -309,7 +310,13 @@ export class Pixfront extends Construct {
         // The account-wide API Gateway logging role is not ours to create.
         cloudWatchRole: false,
       });
-      origin = new origins.RestApiOrigin(this.restApi);
+      origin = new origins.RestApiOrigin(this.restApi, {
+        // API Gateway returns bytes (not the base64 text) when the request's Accept matches a
+        // binary media type. Without auto format no viewer Accept reaches the origin, so
+        // CloudFront sends this one; with it, the Accept function sets one (which an origin
+        // custom header would overwrite).
+        customHeaders: autoFormat ? undefined : { Accept: '*/*' },
+      });
     } else {
       this.functionUrl = this.function.addFunctionUrl({
         authType: lambda.FunctionUrlAuthType.AWS_IAM,
@@ -318,7 +325,6 @@ export class Pixfront extends Construct {
       origin = origins.FunctionUrlOrigin.withOriginAccessControl(this.functionUrl);
     }
 
-    const autoFormat = props.autoWebp === true || props.autoAvif === true;
     this.cachePolicy = new cloudfront.CachePolicy(this, 'CachePolicy', {
       comment: 'pixfront: key on what changes the bytes only',
       // 0: pixfront's `no-store` (health, fail-closed 503s) is honoured. Images carry their own

@@ -26,21 +26,21 @@ const SAFARI_13 = 'image/png,image/svg+xml,image/*;q=0.8,video/*;q=0.8,*/*;q=0.5
 const CURL = '*/*';
 
 describe('Accept normaliser (CloudFront Function)', () => {
-  test('AUTO_AVIF and AUTO_WEBP: avif, else webp, else nothing', () => {
+  test('AUTO_AVIF and AUTO_WEBP: avif, else webp, else */* (neither)', () => {
     const h = deployedHandler(true, true);
     expect(normalise(h, CHROME)).toBe('image/avif');
     expect(normalise(h, FIREFOX)).toBe('image/avif');
     expect(normalise(h, SAFARI_16)).toBe('image/avif');
     expect(normalise(h, 'image/webp,*/*')).toBe('image/webp');
-    expect(normalise(h, SAFARI_13)).toBeUndefined();
-    expect(normalise(h, CURL)).toBeUndefined();
-    expect(normalise(h, undefined)).toBeUndefined();
+    expect(normalise(h, SAFARI_13)).toBe('*/*');
+    expect(normalise(h, CURL)).toBe('*/*');
+    expect(normalise(h, undefined)).toBe('*/*');
   });
 
   test('q-values as pixfront reads them: avif refused with q=0, webp by substring', () => {
     const h = deployedHandler(true, true);
     expect(normalise(h, 'image/avif;q=0,image/webp')).toBe('image/webp');
-    expect(normalise(h, 'image/avif; q=0.0 ,*/*')).toBeUndefined();
+    expect(normalise(h, 'image/avif; q=0.0 ,*/*')).toBe('*/*');
     expect(normalise(h, 'IMAGE/AVIF;Q=0.5')).toBe('image/avif');
     expect(normalise(h, 'image/avif;q=abc,image/webp')).toBe('image/webp');
     expect(normalise(h, 'image/avif;level=1')).toBe('image/avif');
@@ -50,15 +50,15 @@ describe('Accept normaliser (CloudFront Function)', () => {
   test('a format whose switch is off never splits the cache', () => {
     const webpOnly = deployedHandler(true, false);
     expect(normalise(webpOnly, CHROME)).toBe('image/webp');
-    expect(normalise(webpOnly, 'image/avif,*/*')).toBeUndefined();
+    expect(normalise(webpOnly, 'image/avif,*/*')).toBe('*/*');
     const avifOnly = deployedHandler(false, true);
     expect(normalise(avifOnly, CHROME)).toBe('image/avif');
-    expect(normalise(avifOnly, 'image/webp,*/*')).toBeUndefined();
+    expect(normalise(avifOnly, 'image/webp,*/*')).toBe('*/*');
   });
 
   test('every browser collapses to one of three cache-key values', () => {
     const h = deployedHandler(true, true);
     const keys = new Set([CHROME, FIREFOX, SAFARI_16, SAFARI_13, CURL, 'image/webp,*/*', undefined].map((a) => normalise(h, a)));
-    expect([...keys].sort()).toEqual(['image/avif', 'image/webp', undefined]);
+    expect([...keys].sort()).toEqual(['*/*', 'image/avif', 'image/webp']);
   });
 });

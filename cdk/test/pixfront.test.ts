@@ -116,6 +116,17 @@ describe('apigateway origin (SIH parity)', () => {
     expect(JSON.stringify(distribution.Properties.DistributionConfig.Origins[0].OriginPath)).toContain(`{"Ref":"${stageId}"}`);
   });
 
+  test('API Gateway always gets an Accept, so it returns image bytes rather than base64 text', () => {
+    const origin = (c: Template) =>
+      Object.values(c.findResources('AWS::CloudFront::Distribution'))[0].Properties.DistributionConfig.Origins[0];
+    expect(origin(t).OriginCustomHeaders).toEqual([{ HeaderName: 'Accept', HeaderValue: '*/*' }]);
+    // With auto format the viewer-request function sets Accept; a custom header would overwrite it.
+    const auto = synth({ ...BUCKETS, originType: 'apigateway', autoWebp: true });
+    expect(origin(auto).OriginCustomHeaders).toBeUndefined();
+    auto.resourceCountIs('AWS::CloudFront::Function', 1);
+    expect(origin(synth(BUCKETS)).OriginCustomHeaders).toBeUndefined();
+  });
+
   test('only API Gateway may invoke, and no account-wide CloudWatch role is created', () => {
     for (const p of Object.values(t.findResources('AWS::Lambda::Permission'))) {
       expect(p.Properties.Principal).toBe('apigateway.amazonaws.com');
