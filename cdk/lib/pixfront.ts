@@ -11,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acceptNormalizerCode } from './accept-function';
+import { bootstrapArchitecture } from './elf-arch';
 
 /**
  * `apigateway`: SIH's setup (REST API, stage `image`, binary media types, buffered answers, 6 MB
@@ -437,6 +438,12 @@ export class Pixfront extends Construct {
       `pixfront's Lambda code ${chosen} does not exist. Build it with \`scripts/package-lambda ` +
         `${architecture}\`, point ${LAMBDA_ASSET_ENV} (or the codePath prop) at a bootstrap.zip or a ` +
         `folder holding \`bootstrap\`, or set ${LAMBDA_ASSET_ENV}=placeholder to synthesize without it.`,
+    );
+    const built = bootstrapArchitecture(chosen);
+    this.check(
+      built === undefined || built === architecture,
+      `${chosen} holds an ${built} bootstrap but the function is ${architecture}: build it with ` +
+        `\`scripts/package-lambda ${architecture}\` or set architecture to ${built}.`,
     );
     return lambda.Code.fromAsset(chosen);
   }
