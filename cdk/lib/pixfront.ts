@@ -326,6 +326,8 @@ export class Pixfront extends Construct {
       origin = origins.FunctionUrlOrigin.withOriginAccessControl(this.functionUrl);
     }
 
+    const cors = props.corsEnabled === true;
+    const keyHeaders = [...(autoFormat ? ['Accept'] : []), ...(cors ? ['Access-Control-Request-Headers'] : [])];
     this.cachePolicy = new cloudfront.CachePolicy(this, 'CachePolicy', {
       comment: 'pixfront: key on what changes the bytes only',
       // 0: pixfront's `no-store` (health, fail-closed 503s) is honoured. Images carry their own
@@ -334,9 +336,12 @@ export class Pixfront extends Construct {
       defaultTtl: Duration.days(1),
       maxTtl: Duration.days(365),
       cookieBehavior: cloudfront.CacheCookieBehavior.none(),
-      headerBehavior: autoFormat
-        ? cloudfront.CacheHeaderBehavior.allowList('Accept')
-        : cloudfront.CacheHeaderBehavior.none(),
+      // Accept (normalised) decides the format under auto format. pixfront's CORS preflight
+      // echoes Access-Control-Request-Headers; only preflights carry it, so GETs are not split.
+      headerBehavior:
+        keyHeaders.length > 0
+          ? cloudfront.CacheHeaderBehavior.allowList(...keyHeaders)
+          : cloudfront.CacheHeaderBehavior.none(),
       // With signatures on, every query parameter is part of the signed string (SIH v7), so all
       // are kept: an added parameter is a 403, not a silently different URL. Off, only the
       // edit parameters reach the function (CloudFront allows 10 names per policy).
@@ -358,7 +363,6 @@ export class Pixfront extends Construct {
       });
     }
 
-    const cors = props.corsEnabled === true;
     const logBucket =
       props.logBucket ??
       (props.enableLogging

@@ -197,9 +197,15 @@ describe('cache policy', () => {
     for (const e of errors) expect(e.ResponsePagePath).toBeUndefined();
   });
 
-  test('CORS on: OPTIONS preflights reach pixfront and are cached', () => {
+  test('CORS on: OPTIONS preflights reach pixfront and are cached per requested headers', () => {
     const c = synth({ ...BUCKETS, corsEnabled: true, corsOrigin: 'https://example.com' });
     expect(env(c)).toMatchObject({ CORS_ENABLED: 'Yes', CORS_ORIGIN: 'https://example.com' });
+    expect(cacheKey(c).ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig).toEqual({
+      HeaderBehavior: 'whitelist',
+      Headers: ['Access-Control-Request-Headers'],
+    });
+    const both = synth({ ...BUCKETS, corsEnabled: true, autoAvif: true });
+    expect(cacheKey(both).ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig.Headers).toEqual(['Accept', 'Access-Control-Request-Headers']);
     c.hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: {
         DefaultCacheBehavior: Match.objectLike({
