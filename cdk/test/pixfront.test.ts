@@ -274,6 +274,10 @@ describe('least privilege', () => {
   test('defaults: read the source buckets and write the own log group, nothing else', () => {
     const t = synth(BUCKETS);
     noStar(t);
+    const api = synth({ ...BUCKETS, originType: 'apigateway' });
+    noStar(api);
+    expect(allActions(api)).toEqual(allActions(t));
+    for (const c of [t, api]) c.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
     expect(allActions(t)).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket']);
     const bySid = Object.fromEntries(identityStatements(t).map((s) => [s.Sid ?? actions(s)[0], s]));
     expect(bySid.ReadOriginals.Resource).toEqual([s3Arn('my-originals/*'), s3Arn('my-uploads/*')]);
