@@ -51,6 +51,15 @@ pub struct Config {
     /// `MAX_QUEUE` (default: 8 × in-flight): requests waiting for a render slot; beyond it
     /// pixfront answers 503 with `Retry-After`. 0 = no waiting at all.
     pub max_queue: Option<usize>,
+    /// `FACE_DETECTOR`: `local` (default, offline) or `rekognition`.
+    pub face_detector: String,
+    /// `FORCE_BLUR_FACES`: `bucket` or `bucket/key-prefix` entries (comma-separated) whose every
+    /// answer has faces blurred, whatever the URL asks.
+    pub force_blur_faces: Vec<String>,
+    /// `FACE_PROXY_SIZE` (default 640): longest side of the picture face detection looks at.
+    pub face_proxy_size: u32,
+    /// `FACE_CACHE_ENTRIES` (default 4096): originals whose face boxes are kept in memory.
+    pub face_cache_entries: usize,
 }
 
 impl Default for Config {
@@ -78,6 +87,10 @@ impl Default for Config {
             error_cache_control_5xx: "no-store".into(),
             max_in_flight: 0,
             max_queue: None,
+            face_detector: "local".into(),
+            force_blur_faces: Vec::new(),
+            face_proxy_size: 640,
+            face_cache_entries: 4096,
         }
     }
 }
@@ -155,6 +168,16 @@ impl Config {
                 None => None,
                 Some(_) => Some(number("MAX_QUEUE", 0)? as usize),
             },
+            face_detector: match non_empty("FACE_DETECTOR") {
+                None => d.face_detector,
+                Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+                    d @ ("local" | "rekognition") => d.to_string(),
+                    _ => return Err(format!("FACE_DETECTOR: expected local or rekognition, got {v:?}")),
+                },
+            },
+            force_blur_faces: crate::faces::policy::parse(&get("FORCE_BLUR_FACES").unwrap_or_default()),
+            face_proxy_size: number("FACE_PROXY_SIZE", d.face_proxy_size as u64)?.clamp(20, 4096) as u32,
+            face_cache_entries: number("FACE_CACHE_ENTRIES", d.face_cache_entries as u64)? as usize,
         })
     }
 }

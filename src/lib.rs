@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod edits;
 pub mod error;
+pub mod faces;
 pub mod http;
 pub mod lambda;
 pub mod pipeline;

@@ -769,7 +769,7 @@ fn overlay_is_decoded_safely() {
 // ---- not pixel edits ----
 
 #[test]
-fn format_edits_leave_pixels_and_face_edits_are_unavailable() {
+fn format_edits_leave_pixels_and_face_edits_fail_closed() {
     let orig = hopper();
     for v in [
         json!({"toFormat": "webp"}),
@@ -778,13 +778,18 @@ fn format_edits_leave_pixels_and_face_edits_are_unavailable() {
     ] {
         assert_eq!(px(&run(v, orig.clone())), px(&orig));
     }
-    for v in [
-        json!({"smartCrop": true}),
-        json!({"contentModeration": true}),
-        json!({"blurFaces": true}),
+    // Without a face detector in `Resources`, face edits fail closed (503); moderation
+    // without a backend is the caller's 400.
+    for (v, status, code) in [
+        (json!({"smartCrop": true}), 503, "FaceDetectionUnavailable"),
+        (
+            json!({"contentModeration": true}),
+            400,
+            "ContentModerationUnavailable",
+        ),
     ] {
         let e = run_err(v, orig.clone());
-        assert_eq!((e.status, e.code.as_ref()), (400, "FaceDetectionUnavailable"));
+        assert_eq!((e.status, e.code.as_ref()), (status, code));
     }
 }
 

@@ -105,7 +105,7 @@ pub fn error_response(config: &Config, err: &Error, log: RequestLog) -> HttpResp
     } else {
         &config.error_cache_control_4xx
     };
-    h.set("Cache-Control", cache);
+    h.set("Cache-Control", error_cache_override(err).unwrap_or(cache));
     if err.status == 503 {
         h.set("Retry-After", "1");
     }
@@ -115,6 +115,12 @@ pub fn error_response(config: &Config, err: &Error, log: RequestLog) -> HttpResp
         body: err.to_json().into(),
         log,
     }
+}
+
+/// Errors no cache may keep, whatever `ERROR_CACHE_CONTROL_5XX` says: a face detector outage
+/// must not pin a refusal (or a fallback image) at the URL once detection is back.
+pub fn error_cache_override(err: &Error) -> Option<&'static str> {
+    (err.code == "FaceDetectionUnavailable").then_some("no-store")
 }
 
 /// `OPTIONS`: a CORS preflight answer when CORS is on, else just the allowed methods.
@@ -204,7 +210,22 @@ impl fmt::Display for Timing<'_> {
             ms(self.0.decode),
             ms(self.0.transform),
             ms(self.0.encode)
-        )
+        )?;
+        // Part of `transform`; the description names the detector and the cache outcome.
+        if let Some(faces) = &self.0.faces {
+            let cache = match faces.cache_hit {
+                Some(true) => " hit",
+                Some(false) => " miss",
+                None => "",
+            };
+            write!(
+                f,
+                ", faces;dur={:.1};desc=\"{}{cache}\"",
+                ms(faces.elapsed),
+                faces.detector.unwrap_or("none")
+            )?;
+        }
+        Ok(())
     }
 }
 

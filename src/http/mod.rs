@@ -14,6 +14,7 @@ pub use limit::Limiter;
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::faces::{self, CacheKey, FaceJob, FaceService, FaceStats};
 use crate::pipeline::{self, Resources};
 use crate::request::{self, ImageRequest, RequestInput, SecretProvider, StaticSecret};
 use crate::storage::{Object, Storage};
@@ -80,6 +81,8 @@ pub struct RequestLog {
     pub encode: Duration,
     /// The error code when the answer is an error (or a fallback image standing in for one).
     pub error: Option<String>,
+    /// Face detection / moderation work, when the request needed any.
+    pub faces: Option<FaceStats>,
 }
 
 /// Samples the demo page offers: a bucket and some keys in it.
@@ -96,19 +99,29 @@ pub struct Handler {
     limiter: Limiter,
     secrets: Arc<dyn SecretProvider>,
     demo: DemoImages,
+    faces: Arc<FaceService>,
 }
 
 impl Handler {
     pub fn new(storage: Arc<dyn Storage>, config: Arc<Config>) -> Handler {
         let limiter = Limiter::new(config.in_flight_limit(), config.queue_limit());
         let secrets = Arc::new(StaticSecret(config.signature_secret.clone()));
+        let faces = Arc::new(FaceService::from_config(&config));
         Handler {
             storage,
             config,
             limiter,
             secrets,
             demo: DemoImages::default(),
+            faces,
         }
+    }
+
+    /// Replaces the face detection service (default: what `FACE_DETECTOR` names, built from the
+    /// config alone), e.g. with one holding a Rekognition client.
+    pub fn with_faces(mut self, faces: Arc<FaceService>) -> Handler {
+        self.faces = faces;
+        self
     }
 
     /// Replaces the signing key source (default: `SIGNATURE_SECRET`), e.g. with Secrets Manager.
@@ -190,12 +203,31 @@ impl Handler {
         image: &ImageRequest,
     ) -> Result<HttpResponse, (Error, RequestLog)> {
         let mut log = RequestLog::default();
+        // FORCE_BLUR_FACES: the URL cannot opt out (a passthrough request is blurred too).
+        let forced;
+        let image = if faces::policy::covers(&self.config.force_blur_faces, &image.bucket, &image.key) {
+            let mut owned = image.clone();
+            faces::policy::force_blur(&mut owned.edits);
+            forced = owned;
+            &forced
+        } else {
+            image
+        };
         // Admission first, so a flood of requests cannot each hold an original in memory.
         let slot = self.limiter.admit().map_err(|e| (e, RequestLog::default()))?;
         let started = Instant::now();
         let object = self.storage.get(&image.bucket, &image.key).await;
         let mut resources = Resources::default();
         let object = object.map_err(|e| (e, log.clone()))?;
+        let face_job = FaceJob::new(
+            self.faces.clone(),
+            object.etag.as_ref().map(|etag| CacheKey {
+                bucket: image.bucket.clone(),
+                key: image.key.clone(),
+                etag: etag.clone(),
+            }),
+        );
+        resources.faces = Some(face_job.clone());
         for (bucket, key) in pipeline::overlay_refs(image) {
             let overlay = self
                 .storage
@@ -233,8 +265,12 @@ impl Handler {
                 pipeline::process(&job_req, &body, content_type.as_deref(), &resources, &config)
             })
             .await
-            .and_then(|r| r)
-            .map_err(|e| (e, log.clone()))?;
+            .and_then(|r| r);
+        let face_stats = face_job.stats();
+        if face_stats.detector.is_some() {
+            log.faces = Some(face_stats);
+        }
+        let output = output.map_err(|e| (e, log.clone()))?;
         log.decode = output.timings.decode;
         log.transform = output.timings.transform;
         log.encode = output.timings.encode;
@@ -294,7 +330,10 @@ impl Handler {
             .clone()
             .or_else(|| custom.and_then(|m| m.get("Cache-Control").cloned()))
             .unwrap_or_else(|| headers::DEFAULT_CACHE_CONTROL.to_string());
-        h.set("Cache-Control", &cache);
+        h.set(
+            "Cache-Control",
+            headers::error_cache_override(err).unwrap_or(&cache),
+        );
         if let Some(ct) = &object.content_type {
             headers::content_type(&mut h, ct);
         }

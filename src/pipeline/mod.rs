@@ -8,7 +8,8 @@
 //! 4. [`animation`]: keep every frame or only the first.
 //! 5. [`decode`], shrinking on load when the first edit is a downscale.
 //! 6. [`color_profile`]: embedded ICC → sRGB.
-//! 7. [`orient`]: EXIF orientation applied to the pixels.
+//! 7. [`orient`]: EXIF orientation applied to the pixels; then `blurFaces`, on the upright
+//!    original before any other edit ([`ops::faces`]).
 //! 8. [`ops`]: every edit, in the request's key order.
 //! 9. [`encode`]: the output format, with per-format options; no EXIF/XMP/ICC written unless
 //!    `KEEP_METADATA=Yes` (EXIF only).
@@ -37,6 +38,8 @@ use std::time::{Duration, Instant};
 pub struct Resources {
     /// (bucket, key) → bytes of each `overlayWith` image.
     pub overlays: HashMap<(String, String), bytes::Bytes>,
+    /// Face detection for this request (cached per original); face edits fail closed without.
+    pub faces: Option<crate::faces::FaceJob>,
 }
 
 /// Time spent per stage, for `Server-Timing` and logs.
@@ -118,6 +121,7 @@ pub fn process(
         limits::check_animation(info, config)?;
     }
 
+    let blur_faces = ops::faces::requested_blur(&req.edits);
     let mut target = None;
     if let (Some(resize), Some(info)) = (first_resize_for_shrink(&req.edits), &header) {
         // Planned on the upright size; the decoder works in stored orientation.
@@ -127,6 +131,16 @@ pub fn process(
         } else {
             ops::planned_size(resize, info.width, info.height)?
         });
+    }
+    // Face detection needs at least its proxy size: faces found on a thumbnail-sized decode
+    // would be cached and reused for large renditions. Decoders keep ≥ 2 × target.
+    if let (Some(_), Some((tw, th)), Some(job)) = (&blur_faces, target, &resources.faces) {
+        let half = job.service.proxy_size().div_ceil(2);
+        let long = tw.max(th).max(1);
+        if long < half {
+            let f = half as f64 / long as f64;
+            target = Some(((tw as f64 * f).ceil() as u32, (th as f64 * f).ceil() as u32));
+        }
     }
     let mut decoded = decode::decode(
         original,
@@ -163,8 +177,13 @@ pub fn process(
         config,
         original_size: upright,
     };
-    // Face steps (smartCrop, contentModeration, blurFaces) dispatch through `ops` like any
-    // edit; the detector will arrive in `Resources`.
+    // `blurFaces` acts on the original whatever its place in the edits: every later step then
+    // works on blurred pixels, so no edit order can bring a face back. smartCrop and
+    // contentModeration run in key order like any edit.
+    if let Some(opts) = &blur_faces {
+        let scale = picture.width() as f32 / upright.0.max(1) as f32;
+        picture = ops::faces::blur_original(opts, picture, scale, &ctx)?;
+    }
     let mut plan = Edits::default();
     let mut first_resize_seen = false;
     for (name, edit) in &req.edits.entries {
@@ -255,6 +274,7 @@ fn first_resize_for_shrink(edits: &Edits) -> Option<&Resize> {
             | Edit::Flatten(_)
             | Edit::Flip(_)
             | Edit::Flop(_)
+            | Edit::BlurFaces(_)
             | Edit::Rotate(None) => continue,
             _ => return None,
         }

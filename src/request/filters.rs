@@ -191,6 +191,20 @@ pub fn apply(expr: &str, file_ext: &str, edits: &mut Map<String, Value>) -> Resu
         "animated" => {
             edits.insert("animated".into(), json!(v.to_lowercase() != "false"));
         }
+        // pixfront: `blur_faces()`, `blur_faces(pixelate)`.
+        "blur_faces" => {
+            let value = match v.trim() {
+                "" | "true" => json!(true),
+                "pixelate" => json!({"pixelate": true}),
+                other => {
+                    return Err(Error::invalid_edit(
+                        name,
+                        format_args!("{other:?}: expected no argument or `pixelate`"),
+                    ))
+                }
+            };
+            edits.insert("blurFaces".into(), value);
+        }
         // v7: `smart_crop(faceIndex,padding)`.
         "smart_crop" => {
             let mut parts = v.split(',');

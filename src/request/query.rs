@@ -1,5 +1,5 @@
 //! Query parameters: decoding, and v7's mapping of `format, fit, width, height, rotate, flip,
-//! flop, grayscale, greyscale` onto edits.
+//! flop, grayscale, greyscale` onto edits, plus pixfront's `blurFaces`.
 
 use super::jsnum;
 use crate::error::Error;
@@ -41,6 +41,9 @@ pub fn edits(params: &IndexMap<String, String>) -> Result<Map<String, Value>, Er
             "rotate" => ("rotate", int(k, v, false)?),
             "flip" | "flop" => (k.as_str(), json!(boolean(v))),
             "grayscale" | "greyscale" => ("greyscale", json!(boolean(v))),
+            // pixfront: `blurFaces=true` (or `=pixelate`).
+            "blurFaces" if v.eq_ignore_ascii_case("pixelate") => ("blurFaces", json!({"pixelate": true})),
+            "blurFaces" => ("blurFaces", json!(boolean(v))),
             "fit" | "width" | "height" => {
                 let value = if k == "fit" { json!(v) } else { int(k, v, true)? };
                 if let Value::Object(r) = out.entry("resize").or_insert_with(|| json!({})) {

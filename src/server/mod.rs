@@ -73,6 +73,13 @@ pub fn log_request(req: &HttpRequest, resp: &HttpResponse, started: Instant) {
         transform_ms = ms(resp.log.transform),
         encode_ms = ms(resp.log.encode),
         total_ms = ms(started.elapsed()),
+        faces_ms = resp.log.faces.as_ref().map_or(0.0, |f| ms(f.elapsed)),
+        face_detector = resp.log.faces.as_ref().and_then(|f| f.detector).unwrap_or(""),
+        face_cache = match resp.log.faces.as_ref().and_then(|f| f.cache_hit) {
+            Some(true) => "hit",
+            Some(false) => "miss",
+            None => "",
+        },
         error = resp.log.error.as_deref().unwrap_or(""),
     );
 }

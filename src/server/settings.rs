@@ -213,6 +213,34 @@ pub const SETTINGS: &[Setting] = &[
         "",
         "Requests waiting for a render slot; beyond it: 503 + Retry-After",
     ),
+    s(
+        "FACE_DETECTOR",
+        "face-detector",
+        "local",
+        "",
+        "Face detection for blurFaces/smartCrop: local (offline) or rekognition",
+    ),
+    s(
+        "FORCE_BLUR_FACES",
+        "force-blur-faces",
+        "(unset)",
+        "",
+        "Comma-separated bucket or bucket/key-prefix entries whose every answer has faces blurred",
+    ),
+    s(
+        "FACE_PROXY_SIZE",
+        "face-proxy-size",
+        "640",
+        "",
+        "Longest side of the picture face detection looks at (20-4096)",
+    ),
+    s(
+        "FACE_CACHE_ENTRIES",
+        "face-cache-entries",
+        "4096",
+        "",
+        "Originals whose face boxes are kept in memory (LRU)",
+    ),
 ];
 
 /// The values given on the command line or in the environment (flags win), by variable name.

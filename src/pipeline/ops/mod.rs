@@ -7,6 +7,7 @@ mod color;
 mod colorspace;
 mod crop;
 mod extend;
+pub mod faces;
 mod filters;
 mod flip;
 pub mod geometry;
@@ -69,9 +70,11 @@ pub fn apply(edit: &Edit, pic: Picture, ctx: &OpContext) -> Result<Picture, Erro
         Edit::RoundCrop(_) => Ok(pic),
         Edit::OverlayWith(o) => overlay::overlay(o, pic, ctx),
         Edit::ToFormat(_) | Edit::FormatOptions(..) | Edit::Animated(_) => Ok(pic),
-        Edit::SmartCrop(_) => Err(faces_unavailable("smartCrop")),
-        Edit::ContentModeration(_) => Err(faces_unavailable("contentModeration")),
-        Edit::BlurFaces(_) => Err(faces_unavailable("blurFaces")),
+        // Without knowing what came before, the picture is examined as it is.
+        Edit::SmartCrop(sc) => faces::smart_crop(sc, pic, ctx, false),
+        Edit::ContentModeration(cm) => faces::content_moderation(cm, pic, ctx),
+        // `pipeline::process` blurs faces on the decoded original, before every edit.
+        Edit::BlurFaces(_) => Ok(pic),
     }
 }
 
@@ -81,8 +84,13 @@ pub fn apply(edit: &Edit, pic: Picture, ctx: &OpContext) -> Result<Picture, Erro
 /// (sharp darkens by 1/γ before resizing and brightens after).
 pub fn apply_all(edits: &Edits, mut pic: Picture, ctx: &OpContext) -> Result<Picture, Error> {
     let mut gamma: Option<f64> = None;
+    // Still the original's geometry, so cached face boxes of the original apply.
+    let mut pristine = true;
     for edit in sharp_order(edits) {
+        let was_pristine = pristine;
+        pristine &= !faces::changes_geometry(edit);
         pic = match (edit, gamma) {
+            (Edit::SmartCrop(sc), _) => faces::smart_crop(sc, pic, ctx, was_pristine)?,
             (Edit::Gamma(g), _) => {
                 color::check_gamma(*g)?;
                 gamma = Some(*g);
@@ -144,13 +152,4 @@ fn check_output_size(edit: &str, (w, h): (u32, u32), ctx: &OpContext) -> Result<
         ));
     }
     Ok(())
-}
-
-/// Face detection and moderation need a detector this build does not have yet.
-fn faces_unavailable(edit: &str) -> Error {
-    Error::new(
-        400,
-        "FaceDetectionUnavailable",
-        format!("The `{edit}` edit is not available yet: this pixfront build has no face detection."),
-    )
 }

@@ -1,0 +1,354 @@
+//! The face edits: `blurFaces` (pixfront), `smartCrop` and `contentModeration` (SIH).
+//!
+//! Detection goes through the request's [`FaceJob`] (in `Resources`); without one every face
+//! edit fails closed. `blurFaces` runs on the decoded original before any other edit (see
+//! [`blur_original`]), so nothing later in the pipeline can see an unblurred face.
+
+use super::OpContext;
+use crate::edits::{BlurFaces, BlurFacesOptions, BoolOrNumber, ContentModeration, Edit, Region, SmartCrop};
+use crate::error::Error;
+use crate::faces::{self, Face, FaceJob};
+use crate::pipeline::picture::Picture;
+use image::{Rgba, RgbaImage};
+
+/// Default margin around a face box, as a fraction of the face's larger side: detector boxes
+/// stop at the brows and the chin; hair, ears and jaw identify people too.
+const DEFAULT_PADDING: f32 = 0.35;
+/// Default Gaussian sigma as a fraction of the face's larger side. Scaling with the face makes
+/// the blur as strong on a 2000 px face as on a 40 px one, and keeps it at any output size.
+const DEFAULT_SIGMA: f32 = 0.2;
+/// Default pixel block, as a fraction of the face's larger side (about 5 blocks across).
+const DEFAULT_BLOCK: f32 = 0.2;
+
+fn job<'a>(ctx: &OpContext<'a>) -> Result<&'a FaceJob, Error> {
+    ctx.resources
+        .faces
+        .as_ref()
+        .ok_or_else(|| faces::unavailable("no face detector was given to the pipeline"))
+}
+
+/// The `blurFaces` options in effect for `edits` (the last `blurFaces` wins), or `None` when no
+/// blur is asked.
+pub fn requested_blur(edits: &crate::edits::Edits) -> Option<BlurFacesOptions> {
+    edits.iter().rev().find_map(|e| match e {
+        Edit::BlurFaces(BlurFaces::Bool(true)) => Some(Some(BlurFacesOptions::default())),
+        Edit::BlurFaces(BlurFaces::Bool(false)) => Some(None),
+        Edit::BlurFaces(BlurFaces::Options(o)) => Some(Some(o.clone())),
+        _ => None,
+    })?
+}
+
+/// Blurs every face of the decoded, upright original (all frames of an animation). `scale` is
+/// decoded size / original size, so `sigma` and `padding` given in original pixels keep their
+/// meaning after shrink-on-load. Detection is cached per original by the [`FaceJob`].
+pub fn blur_original(
+    opts: &BlurFacesOptions,
+    pic: Picture,
+    scale: f32,
+    ctx: &OpContext,
+) -> Result<Picture, Error> {
+    let job = job(ctx)?;
+    let frames: Vec<&RgbaImage> = pic.frames.iter().map(|f| &f.pixels).collect();
+    let found = job.service.faces(job.key.as_ref(), &frames, &job.stats)?;
+    let min_confidence = opts.min_confidence.unwrap_or(0.0) as f32;
+    let chosen: Vec<Face> = found
+        .iter()
+        .filter(|f| f.confidence >= min_confidence)
+        .copied()
+        .collect();
+    if chosen.is_empty() {
+        return Ok(pic);
+    }
+    pic.map_frames(|mut px| {
+        for face in &chosen {
+            blur_face(&mut px, face, opts, scale);
+        }
+        Ok(px)
+    })
+}
+
+/// Blurs (or pixelates) one face: an ellipse around the padded box at full strength, feathered
+/// over a further 15 % so there is no hard edge.
+fn blur_face(px: &mut RgbaImage, face: &Face, opts: &BlurFacesOptions, scale: f32) {
+    let (w, h) = (px.width() as f32, px.height() as f32);
+    let (fw, fh) = (face.width * w, face.height * h);
+    let size = fw.max(fh).max(1.0);
+    let pad = match opts.padding {
+        Some(p) => p.max(0.0) as f32 * scale,
+        None => DEFAULT_PADDING * size,
+    };
+    let (cx, cy) = (
+        (face.left + face.width / 2.0) * w,
+        (face.top + face.height / 2.0) * h,
+    );
+    // Semi-axes of the full-strength ellipse: it contains the padded box's inscribed ellipse
+    // and the face box's corners.
+    let (ax, ay) = ((fw / 2.0 + pad) * 1.15, (fh / 2.0 + pad) * 1.15);
+    let feather = 1.15f32;
+    let x0 = (cx - ax * feather).floor().max(0.0) as u32;
+    let y0 = (cy - ay * feather).floor().max(0.0) as u32;
+    let x1 = ((cx + ax * feather).ceil() as u32).min(px.width());
+    let y1 = ((cy + ay * feather).ceil() as u32).min(px.height());
+    if x1 <= x0 || y1 <= y0 {
+        return;
+    }
+    let region = image::imageops::crop_imm(px, x0, y0, x1 - x0, y1 - y0).to_image();
+    let processed = if opts.pixelate == Some(true) {
+        let block = match opts.sigma {
+            Some(s) => (s as f32 * scale).max(2.0),
+            None => (DEFAULT_BLOCK * size).max(2.0),
+        };
+        pixelate(&region, block.round() as u32, (cx - x0 as f32, cy - y0 as f32))
+    } else {
+        let sigma = match opts.sigma {
+            Some(s) => (s as f32 * scale).max(0.3),
+            None => (DEFAULT_SIGMA * size).max(1.0),
+        };
+        image::imageops::fast_blur(&region, sigma)
+    };
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let (dx, dy) = ((x as f32 + 0.5 - cx) / ax, (y as f32 + 0.5 - cy) / ay);
+            let r = (dx * dx + dy * dy).sqrt();
+            let weight = if r <= 1.0 {
+                1.0
+            } else if r < feather {
+                (feather - r) / (feather - 1.0)
+            } else {
+                continue;
+            };
+            let src = processed.get_pixel(x - x0, y - y0);
+            let dst = px.get_pixel_mut(x, y);
+            for c in 0..4 {
+                dst[c] = (src[c] as f32 * weight + dst[c] as f32 * (1.0 - weight)).round() as u8;
+            }
+        }
+    }
+}
+
+/// Mean colour per `block`×`block` cell, the grid anchored on the face centre so the cells
+/// do not depend on where the region was cut.
+fn pixelate(region: &RgbaImage, block: u32, (cx, cy): (f32, f32)) -> RgbaImage {
+    let block = block.max(1);
+    let off = |c: f32| (block - (c.round().max(0.0) as u32 % block)) % block;
+    let (ox, oy) = (off(cx), off(cy));
+    let cell = |v: u32, o: u32| (v + o) / block;
+    let (w, h) = region.dimensions();
+    let (cw, ch) = (cell(w - 1, ox) as usize + 1, cell(h - 1, oy) as usize + 1);
+    let mut sums = vec![[0u64; 5]; cw * ch];
+    for (x, y, p) in region.enumerate_pixels() {
+        let s = &mut sums[cell(y, oy) as usize * cw + cell(x, ox) as usize];
+        for c in 0..4 {
+            s[c] += p[c] as u64;
+        }
+        s[4] += 1;
+    }
+    RgbaImage::from_fn(w, h, |x, y| {
+        let s = &sums[cell(y, oy) as usize * cw + cell(x, ox) as usize];
+        let n = s[4].max(1);
+        Rgba([0, 1, 2, 3].map(|c| ((s[c] + n / 2) / n) as u8))
+    })
+}
+
+/// SIH's `smartCrop`: crop to face `faceIndex` (default 0) plus `padding` pixels, clamped to the
+/// image; the whole image when no face is found. `pristine` says the picture still has the
+/// original's geometry, so the cached detection of the original applies; otherwise the current
+/// picture is examined (as SIH does, it looks at the pipeline's output so far).
+pub fn smart_crop(sc: &SmartCrop, pic: Picture, ctx: &OpContext, pristine: bool) -> Result<Picture, Error> {
+    let (face_index, padding) = match sc {
+        SmartCrop::Bool(false) => return Ok(pic),
+        SmartCrop::Bool(true) => (0, 0.0),
+        SmartCrop::Options(o) => (o.face_index.unwrap_or(0), o.padding.unwrap_or(0.0)),
+    };
+    let job = job(ctx)?;
+    let mut found: Vec<Face> = if pristine {
+        let frames = [&pic.frames[0].pixels];
+        job.service.faces(job.key.as_ref(), &frames, &job.stats)?.to_vec()
+    } else {
+        job.service.faces_uncached(&pic.frames[0].pixels, &job.stats)?
+    };
+    // Rekognition's order: most confident first.
+    found.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    let bbox = match found.get(face_index as usize) {
+        _ if found.is_empty() => Face {
+            left: 0.0,
+            top: 0.0,
+            width: 1.0,
+            height: 1.0,
+            confidence: 0.0,
+        },
+        Some(f) => clamp_box(f),
+        None => return Err(face_index_out_of_range()),
+    };
+    let area = crop_area(&bbox, padding, pic.width(), pic.height()).ok_or_else(padding_out_of_bounds)?;
+    super::crop::extract(&area, pic).map_err(|_| padding_out_of_bounds())
+}
+
+/// SIH's `handleBounds`: every value into 0–1, then width/height cut at the image edge.
+fn clamp_box(f: &Face) -> Face {
+    let c = |v: f32| v.clamp(0.0, 1.0);
+    let (left, top) = (c(f.left), c(f.top));
+    let mut width = c(f.width);
+    let mut height = c(f.height);
+    if left + width > 1.0 {
+        width = 1.0 - left;
+    }
+    if top + height > 1.0 {
+        height = 1.0 - top;
+    }
+    Face {
+        left,
+        top,
+        width,
+        height,
+        ..*f
+    }
+}
+
+/// SIH's `getCropArea` (JS doubles, `Math.floor`); `None` when the area is empty or not a
+/// number, where sharp's `extract` would throw.
+fn crop_area(b: &Face, padding: f64, w: u32, h: u32) -> Option<Region> {
+    if !padding.is_finite() {
+        return None;
+    }
+    let (wf, hf) = (w as f64, h as f64);
+    let left = (b.left as f64 * wf - padding).floor().max(0.0);
+    let top = (b.top as f64 * hf - padding).floor().max(0.0);
+    let width = (b.width as f64 * wf + padding * 2.0).floor().min(wf - left);
+    let height = (b.height as f64 * hf + padding * 2.0).floor().min(hf - top);
+    if !(width >= 1.0 && height >= 1.0 && left.is_finite() && top.is_finite()) {
+        return None;
+    }
+    Some(Region {
+        left: left as u32,
+        top: top as u32,
+        width: width as u32,
+        height: height as u32,
+    })
+}
+
+fn face_index_out_of_range() -> Error {
+    Error::bad_request(
+        "SmartCrop::FaceIndexOutOfRange",
+        "You have provided a FaceIndex value that exceeds the length of the zero-based detectedFaces array. Please specify a value that is in-range.",
+    )
+}
+
+fn padding_out_of_bounds() -> Error {
+    Error::bad_request(
+        "SmartCrop::PaddingOutOfBounds",
+        "The padding value you provided exceeds the boundaries of the original image. Please try choosing a smaller value or applying padding via Sharp for greater specificity.",
+    )
+}
+
+/// SIH's `contentModeration`: blur the whole picture (sigma `ceil(blur)`, default 50, applied
+/// only within sharp's 0.3–1000) when moderation finds a label (any label, or one of
+/// `moderationLabels` when given) at `minConfidence` (default 75) or above.
+pub fn content_moderation(cm: &ContentModeration, pic: Picture, ctx: &OpContext) -> Result<Picture, Error> {
+    let opts = match cm {
+        ContentModeration::Bool(false) => return Ok(pic),
+        ContentModeration::Bool(true) => Default::default(),
+        ContentModeration::Options(o) => o.clone(),
+    };
+    let job = job(ctx).map_err(|_| faces::moderation_unavailable())?;
+    let min_confidence = opts.min_confidence.unwrap_or(75.0) as f32;
+    let labels = job
+        .service
+        .moderation_labels(&pic.frames[0].pixels, min_confidence, &job.stats)?;
+    let hit = match &opts.moderation_labels {
+        Some(wanted) => labels.iter().any(|l| wanted.contains(&l.name)),
+        None => !labels.is_empty(),
+    };
+    let sigma = opts.blur.unwrap_or(50.0).ceil();
+    if hit && (0.3..=1000.0).contains(&sigma) {
+        return super::filters::blur(&BoolOrNumber::Number(sigma), pic);
+    }
+    Ok(pic)
+}
+
+/// Edits after which the picture no longer has the original's geometry (or content), so
+/// detections of the original do not apply to it.
+pub fn changes_geometry(edit: &Edit) -> bool {
+    matches!(
+        edit,
+        Edit::Resize(_)
+            | Edit::Crop(_)
+            | Edit::Extract(_)
+            | Edit::Rotate(Some(_))
+            | Edit::Flip(true)
+            | Edit::Flop(true)
+            | Edit::Extend(_)
+            | Edit::Trim(_)
+            | Edit::RoundCrop(_)
+            | Edit::SmartCrop(_)
+            | Edit::OverlayWith(_)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crop_area_matches_sih_tests() {
+        let b = Face {
+            left: 0.55,
+            top: 0.33,
+            width: 0.23,
+            height: 0.18,
+            confidence: 99.0,
+        };
+        let r = crop_area(&b, 20.0, 200, 400).unwrap();
+        assert_eq!((r.left, r.top, r.width, r.height), (90, 112, 86, 112));
+        let r = crop_area(&b, 500.0, 200, 400).unwrap();
+        assert_eq!((r.left, r.top, r.width, r.height), (0, 0, 200, 400));
+        assert!(crop_area(&b, -100.0, 200, 400).is_none());
+        assert!(crop_area(&b, f64::NAN, 200, 400).is_none());
+    }
+
+    #[test]
+    fn boxes_are_clamped_like_handle_bounds() {
+        let b = clamp_box(&Face {
+            left: -0.1,
+            top: 0.9,
+            width: 0.5,
+            height: 0.3,
+            confidence: 1.0,
+        });
+        assert_eq!((b.left, b.top, b.width), (0.0, 0.9, 0.5));
+        assert!((b.height - 0.1).abs() < 1e-6);
+    }
+
+    #[test]
+    fn pixelate_averages_cells() {
+        let mut img = RgbaImage::from_pixel(8, 8, Rgba([0, 0, 0, 255]));
+        img.put_pixel(0, 0, Rgba([255, 255, 255, 255]));
+        let out = pixelate(&img, 4, (4.0, 4.0));
+        assert_eq!(out.get_pixel(0, 0), out.get_pixel(3, 3));
+        assert_eq!(out.get_pixel(0, 0)[0], 16);
+        assert_eq!(out.get_pixel(4, 4)[0], 0);
+    }
+
+    #[test]
+    fn blur_covers_the_face_box() {
+        // A checkerboard "face": after blurring, the box is flat.
+        let mut img = RgbaImage::from_fn(200, 200, |x, y| {
+            let v = if (x / 4 + y / 4) % 2 == 0 { 0 } else { 255 };
+            Rgba([v, v, v, 255])
+        });
+        let face = Face {
+            left: 0.4,
+            top: 0.4,
+            width: 0.2,
+            height: 0.2,
+            confidence: 90.0,
+        };
+        blur_face(&mut img, &face, &BlurFacesOptions::default(), 1.0);
+        for (x, y) in [(80, 80), (100, 100), (119, 119), (80, 119)] {
+            let v = img.get_pixel(x, y)[0];
+            assert!((100..=155).contains(&v), "({x},{y}) = {v}");
+        }
+        // Far away, untouched.
+        assert_eq!(img.get_pixel(2, 2)[0], 0);
+    }
+}
