@@ -1,6 +1,4 @@
-import * as fs from 'fs';
-import * as path from 'path';
-import { Annotations, Aws, Duration, RemovalPolicy, ValidationError } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
@@ -11,7 +9,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acceptNormalizerCode } from './accept-function';
-import { bootstrapArchitecture } from './elf-arch';
+import { check, cleanList, PixfrontFunctionParts, PixfrontFunctionProps } from './function';
+
+export { ARCHITECTURES, defaultCodePath, FACE_DETECTORS, LAMBDA_ASSET_ENV, PLACEHOLDER_CODE } from './function';
+export type { FaceDetector, LambdaArchitecture } from './function';
 
 /**
  * `apigateway`: SIH's setup (REST API, stage `image`, binary media types, buffered answers, 6 MB
@@ -20,22 +21,6 @@ import { bootstrapArchitecture } from './elf-arch';
  */
 export type OriginType = 'apigateway' | 'function-url';
 export const ORIGIN_TYPES: readonly OriginType[] = ['apigateway', 'function-url'];
-
-export type FaceDetector = 'local' | 'rekognition';
-export const FACE_DETECTORS: readonly FaceDetector[] = ['local', 'rekognition'];
-
-export type LambdaArchitecture = 'x86_64' | 'arm64';
-export const ARCHITECTURES: readonly LambdaArchitecture[] = ['x86_64', 'arm64'];
-
-/** Env var naming the Lambda code (zip or folder), or `placeholder`; see {@link PixfrontProps.codePath}. */
-export const LAMBDA_ASSET_ENV = 'PIXFRONT_LAMBDA_ASSET';
-/** A `bootstrap` that only prints how to build the real one: lets synth and tests run without Rust. */
-export const PLACEHOLDER_CODE = path.join(__dirname, '..', 'placeholder-lambda');
-
-/** Where `scripts/package-lambda <arch>` writes the function. */
-export function defaultCodePath(architecture: LambdaArchitecture): string {
-  return path.join(__dirname, '..', '..', 'target', 'lambda', architecture, 'bootstrap.zip');
-}
 
 /**
  * Query parameters that change pixfront's answer when signatures are off: v7's query edits
@@ -69,7 +54,13 @@ export interface FallbackImageProps {
   readonly key: string;
 }
 
-export interface PixfrontProps {
+/**
+ * Shared function settings ({@link PixfrontFunctionProps}) apply; here `forceBlurFaces` entries
+ * must name source buckets, `logRetention` also applies to CloudFront logs, and `timeout`
+ * defaults to 29 s behind API Gateway (its limit), 30 s behind a Function URL (CloudFront's read
+ * timeout).
+ */
+export interface PixfrontProps extends PixfrontFunctionProps {
   /** @default 'function-url' (no 6 MB cap; `apigateway` for SIH's exact setup) */
   readonly originType?: OriginType;
   /**
@@ -89,29 +80,8 @@ export interface PixfrontProps {
   readonly signature?: SignatureProps;
   /** Answer errors with this image (SIH's default fallback image). @default - none */
   readonly fallbackImage?: FallbackImageProps;
-  /** Retention of the function's log group (and of CloudFront logs). @default SIX_MONTHS (SIH: 180 days) */
-  readonly logRetention?: logs.RetentionDays;
   /** @default PriceClass.PRICE_CLASS_ALL (as SIH) */
   readonly priceClass?: cloudfront.PriceClass;
-  /** @default 'local' (offline, no per-image cost) */
-  readonly faceDetector?: FaceDetector;
-  /**
-   * `bucket` or `bucket/key-prefix` entries whose every answer has faces blurred, whatever the
-   * URL asks (FORCE_BLUR_FACES). Each bucket must be a source bucket.
-   */
-  readonly forceBlurFaces?: string[];
-  /** @default 'arm64' (Graviton: ~20 % cheaper per GB-second) */
-  readonly architecture?: LambdaArchitecture;
-  /** More memory also buys CPU (1769 MB = one full vCPU). @default 1024 (as SIH) */
-  readonly memorySize?: number;
-  /** @default 29 s behind API Gateway (its limit), 30 s behind a Function URL (CloudFront's read timeout) */
-  readonly timeout?: Duration;
-  /**
-   * The function's code: `scripts/package-lambda`'s `bootstrap.zip` or a folder holding the
-   * executable `bootstrap`. `placeholder` names a stand-in that only fails with a message.
-   * @default env PIXFRONT_LAMBDA_ASSET, else target/lambda/<architecture>/bootstrap.zip
-   */
-  readonly codePath?: string;
   /** Write CloudFront access logs to a new bucket (or to `logBucket`). @default false */
   readonly enableLogging?: boolean;
   /** Bucket for CloudFront access logs (needs ACLs enabled); implies enableLogging. */
@@ -123,11 +93,6 @@ export interface PixfrontProps {
   readonly domainNames?: string[];
   /** ACM certificate in us-east-1 covering `domainNames`. */
   readonly certificate?: acm.ICertificate;
-  /**
-   * More variables for the function (MAX_INPUT_PIXELS, REWRITE_MATCH_PATTERN, KEEP_METADATA…;
-   * docs/configuration.md). May not repeat one this construct sets from its props.
-   */
-  readonly environment?: Record<string, string>;
 }
 
 const yesNo = (on: boolean | undefined) => (on ? 'Yes' : 'No');
@@ -152,15 +117,11 @@ export class Pixfront extends Construct {
   constructor(scope: Construct, id: string, props: PixfrontProps = {}) {
     super(scope, id);
     const originType = props.originType ?? 'function-url';
-    const architecture = props.architecture ?? 'arm64';
-    const faceDetector = props.faceDetector ?? 'local';
     const logRetention = props.logRetention ?? logs.RetentionDays.SIX_MONTHS;
     this.check(ORIGIN_TYPES.includes(originType), `originType must be one of ${ORIGIN_TYPES.join(', ')}`);
-    this.check(ARCHITECTURES.includes(architecture), `architecture must be one of ${ARCHITECTURES.join(', ')}`);
-    this.check(FACE_DETECTORS.includes(faceDetector), `faceDetector must be one of ${FACE_DETECTORS.join(', ')}`);
 
     // Source buckets: existing ones by name, or a new private one.
-    const given = (props.sourceBuckets ?? []).map((b) => b.trim()).filter((b) => b !== '');
+    const given = cleanList(props.sourceBuckets);
     if (given.length === 0) {
       this.createdSourceBucket = new s3.Bucket(this, 'Originals', {
         blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -174,22 +135,13 @@ export class Pixfront extends Construct {
       : given.map((name, i) => s3.Bucket.fromBucketName(this, `Source${i}`, name));
     this.sourceBucketNames = buckets.map((b) => b.bucketName);
 
-    const forced = (props.forceBlurFaces ?? []).map((e) => e.trim()).filter((e) => e !== '');
-    for (const entry of forced) {
-      const bucket = entry.split('/')[0];
-      this.check(
-        this.createdSourceBucket !== undefined || given.includes(bucket),
-        `forceBlurFaces entry "${entry}" names bucket "${bucket}", which is not a source bucket ` +
-          `(${given.join(', ')}): the policy would never apply`,
-      );
-    }
     if (props.signature) {
       this.check(
         props.signature.secretName.trim() !== '' && props.signature.secretKey.trim() !== '',
         'signature needs both secretName and secretKey',
       );
     }
-    const domainNames = (props.domainNames ?? []).map((d) => d.trim()).filter((d) => d !== '');
+    const domainNames = cleanList(props.domainNames);
     this.check(
       (domainNames.length > 0) === (props.certificate !== undefined),
       'domainNames and certificate go together (CloudFront needs a us-east-1 certificate for its aliases)',
@@ -201,14 +153,10 @@ export class Pixfront extends Construct {
       );
     }
 
-    // The role gets exactly what pixfront calls: no managed policy (AWSLambdaBasicExecutionRole
-    // would allow writing to every log group).
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'pixfront image handler',
-    });
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logRetention });
-    this.logGroup.grantWrite(role);
+    const parts = new PixfrontFunctionParts(this, props, 'pixfront image handler');
+    parts.checkForceBlurFaces(this.createdSourceBucket ? undefined : given);
+    const role = parts.role;
+    this.logGroup = parts.logGroup;
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ReadOriginals',
@@ -244,16 +192,7 @@ export class Pixfront extends Construct {
         }),
       );
     }
-    if (faceDetector === 'rekognition') {
-      // These two Rekognition actions support no resource-level permissions: "*" is the only form.
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'DetectFaces',
-          actions: ['rekognition:DetectFaces', 'rekognition:DetectModerationLabels'],
-          resources: ['*'],
-        }),
-      );
-    }
+    const faces = parts.faceEnvironment();
 
     const environment: Record<string, string> = {
       SOURCE_BUCKETS: this.sourceBucketNames.join(','),
@@ -262,7 +201,7 @@ export class Pixfront extends Construct {
       AUTO_AVIF: yesNo(props.autoAvif),
       ENABLE_SIGNATURE: yesNo(props.signature !== undefined),
       ENABLE_DEFAULT_FALLBACK_IMAGE: yesNo(props.fallbackImage !== undefined),
-      FACE_DETECTOR: faceDetector,
+      ...faces,
       PIXFRONT_LAMBDA_MODE: originType === 'apigateway' ? 'buffered' : 'streaming',
     };
     if (props.corsEnabled) environment.CORS_ORIGIN = props.corsOrigin ?? '*';
@@ -274,27 +213,14 @@ export class Pixfront extends Construct {
       environment.DEFAULT_FALLBACK_IMAGE_BUCKET = props.fallbackImage.bucket;
       environment.DEFAULT_FALLBACK_IMAGE_KEY = props.fallbackImage.key;
     }
-    if (forced.length > 0) environment.FORCE_BLUR_FACES = forced.join(',');
     if (originType === 'apigateway') {
       // pixfront reads the REST event's path, which has no stage; this keeps lambda_http's own
       // request URI stage-free too.
       environment.AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH = 'true';
     }
-    for (const [k, v] of Object.entries(props.environment ?? {})) {
-      this.check(!(k in environment), `environment.${k} is set by the construct; use its prop instead`);
-      environment[k] = v;
-    }
-
-    this.function = new lambda.Function(this, 'Function', {
+    this.function = parts.build({
       description: `pixfront image handler (${originType})`,
-      runtime: lambda.Runtime.PROVIDED_AL2023,
-      handler: 'bootstrap',
-      architecture: architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
-      code: this.code(props.codePath, architecture),
-      memorySize: props.memorySize ?? 1024,
-      timeout: props.timeout ?? Duration.seconds(originType === 'apigateway' ? 29 : 30),
-      role,
-      logGroup: this.logGroup,
+      defaultTimeout: Duration.seconds(originType === 'apigateway' ? 29 : 30),
       environment,
     });
 
@@ -424,32 +350,7 @@ export class Pixfront extends Construct {
   }
 
   private check(ok: boolean, message: string) {
-    if (!ok) throw new ValidationError(message, this);
-  }
-
-  private code(codePath: string | undefined, architecture: LambdaArchitecture): lambda.Code {
-    const chosen = codePath ?? process.env[LAMBDA_ASSET_ENV] ?? defaultCodePath(architecture);
-    if (chosen === 'placeholder') {
-      Annotations.of(this).addWarningV2(
-        'pixfront:placeholder-code',
-        'The function uses placeholder code that fails every request: build it with ' +
-          '`scripts/package-lambda` and synthesize without PIXFRONT_LAMBDA_ASSET=placeholder.',
-      );
-      return lambda.Code.fromAsset(PLACEHOLDER_CODE);
-    }
-    this.check(
-      fs.existsSync(chosen),
-      `pixfront's Lambda code ${chosen} does not exist. Build it with \`scripts/package-lambda ` +
-        `${architecture}\`, point ${LAMBDA_ASSET_ENV} (or the codePath prop) at a bootstrap.zip or a ` +
-        `folder holding \`bootstrap\`, or set ${LAMBDA_ASSET_ENV}=placeholder to synthesize without it.`,
-    );
-    const built = bootstrapArchitecture(chosen);
-    this.check(
-      built === undefined || built === architecture,
-      `${chosen} holds an ${built} bootstrap but the function is ${architecture}: build it with ` +
-        `\`scripts/package-lambda ${architecture}\` or set architecture to ${built}.`,
-    );
-    return lambda.Code.fromAsset(chosen);
+    check(this, ok, message);
   }
 }
 
