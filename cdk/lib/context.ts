@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import { App } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -10,7 +11,10 @@ import {
   OriginType,
   PixfrontProps,
 } from './pixfront';
+import { PixfrontObjectLambdaProps } from './object-lambda';
+import { Rendition } from './renditions';
 import { PixfrontStack } from './stack';
+import { PixfrontUploadPipelineProps } from './upload-pipeline';
 
 /**
  * `cdk deploy -c key=value` keys, and the SIH CloudFormation parameter each replaces. Values are
@@ -39,6 +43,17 @@ export const CONTEXT_KEYS = {
   memorySize: '(pixfront; SIH: 1024)',
   domainNames: '(pixfront) alternate domain names, comma-separated',
   certificateArn: '(pixfront) us-east-1 ACM certificate for domainNames',
+  uploadPipeline: '(pixfront) Yes: renditions written on upload',
+  renditions: '(pixfront) the PIXFRONT_RENDITIONS document, inline JSON or a file path',
+  uploadSourceBucket: '(pixfront) bucket whose uploads are rendered; default: a new one',
+  uploadPrefix: '(pixfront) only keys starting with this',
+  uploadSuffixes: '(pixfront) only keys ending with one of these, comma-separated',
+  uploadBatchSize: '(pixfront) messages per invocation; default 10',
+  uploadMaxReceiveCount: '(pixfront) deliveries before the dead-letter queue; default 5',
+  objectLambda: '(pixfront) Yes: an S3 Object Lambda access point (existing Object Lambda users only)',
+  objectLambdaBucket: '(pixfront) the bucket behind it',
+  objectLambdaEdits: '(pixfront) edits applied to every GET, inline JSON or a file path',
+  objectLambdaAccessPointName: '(pixfront) name of the Object Lambda access point',
 } as const;
 export type ContextKey = keyof typeof CONTEXT_KEYS;
 
@@ -48,11 +63,8 @@ const PRICE_CLASSES: Record<string, cloudfront.PriceClass> = {
   PriceClass_100: cloudfront.PriceClass.PRICE_CLASS_100,
 };
 
-/**
- * Turns context values into construct props (certificateArn aside: the stack imports it); throws
- * on a value it cannot read.
- */
-export function propsFromContext(get: (key: ContextKey) => unknown): PixfrontProps {
+/** Readers of context values, each throwing on a value it cannot read. */
+function readers(get: (key: ContextKey) => unknown) {
   const str = (key: ContextKey): string | undefined => {
     const v = get(key);
     if (v === undefined || v === null) return undefined;
@@ -88,7 +100,35 @@ export function propsFromContext(get: (key: ContextKey) => unknown): PixfrontPro
     if (!/^\d+$/.test(s)) throw new Error(`context ${key}: expected a whole number, got "${s}"`);
     return Number(s);
   };
+  /** Inline JSON (starting with `{`), the path of a JSON file, or (cdk.json) the object itself. */
+  const json = (key: ContextKey): unknown => {
+    const v = get(key);
+    if (v !== null && typeof v === 'object') return v;
+    const s = str(key);
+    if (s === undefined) return undefined;
+    let text = s;
+    if (!s.startsWith('{')) {
+      try {
+        text = fs.readFileSync(s, 'utf8');
+      } catch (e) {
+        throw new Error(`context ${key}: "${s}" is neither inline JSON nor a readable file (${(e as Error).message})`);
+      }
+    }
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw new Error(`context ${key}: not valid JSON (${(e as Error).message})`);
+    }
+  };
+  return { str, bool, list, oneOf, int, json };
+}
 
+/**
+ * Turns context values into construct props (certificateArn aside: the stack imports it); throws
+ * on a value it cannot read.
+ */
+export function propsFromContext(get: (key: ContextKey) => unknown): PixfrontProps {
+  const { str, bool, list, oneOf, int } = readers(get);
   let signature: PixfrontProps['signature'];
   if (bool('enableSignature')) {
     const secretName = str('secretsManagerSecret');
@@ -136,16 +176,75 @@ export function propsFromContext(get: (key: ContextKey) => unknown): PixfrontPro
   };
 }
 
+/** The event front ends the context asks for, sharing the image handler's function settings. */
+export function eventPropsFromContext(
+  get: (key: ContextKey) => unknown,
+  shared: Pick<PixfrontProps, 'architecture' | 'faceDetector' | 'logRetention'> = {},
+): { uploadPipeline?: PixfrontUploadPipelineProps; objectLambda?: PixfrontObjectLambdaProps } {
+  const { str, bool, list, int, json } = readers(get);
+  const out: { uploadPipeline?: PixfrontUploadPipelineProps; objectLambda?: PixfrontObjectLambdaProps } = {};
+  if (bool('uploadPipeline')) {
+    const doc = json('renditions');
+    if (doc === undefined) throw new Error('uploadPipeline=Yes needs renditions (inline JSON or a file path)');
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+      throw new Error('context renditions: expected {"destinationBucket": …, "renditions": […]}');
+    }
+    const { destinationBucket, renditions, ...unknown } = doc as Record<string, unknown>;
+    if (Object.keys(unknown).length > 0) {
+      throw new Error(`context renditions: unknown field(s) ${Object.keys(unknown).join(', ')} (known: destinationBucket, renditions)`);
+    }
+    if (!Array.isArray(renditions)) throw new Error('context renditions: "renditions" must be a list');
+    if (destinationBucket !== undefined && typeof destinationBucket !== 'string') {
+      throw new Error('context renditions: "destinationBucket" must be a bucket name');
+    }
+    out.uploadPipeline = {
+      ...shared,
+      renditions: renditions as Rendition[],
+      // Empty or absent: the construct creates the destination bucket.
+      destinationBucket: destinationBucket?.trim() || undefined,
+      sourceBucket: str('uploadSourceBucket'),
+      prefix: str('uploadPrefix'),
+      suffixes: list('uploadSuffixes'),
+      batchSize: int('uploadBatchSize'),
+      maxReceiveCount: int('uploadMaxReceiveCount'),
+    };
+  }
+  if (bool('objectLambda')) {
+    const bucket = str('objectLambdaBucket');
+    if (!bucket) throw new Error('objectLambda=Yes needs objectLambdaBucket');
+    const edits = json('objectLambdaEdits');
+    if (edits !== undefined && (edits === null || typeof edits !== 'object' || Array.isArray(edits))) {
+      throw new Error('context objectLambdaEdits: expected an object of edits, e.g. {"blurFaces": true}');
+    }
+    out.objectLambda = {
+      ...shared,
+      bucket,
+      edits: edits as PixfrontObjectLambdaProps['edits'],
+      objectLambdaAccessPointName: str('objectLambdaAccessPointName'),
+    };
+  }
+  return out;
+}
+
 /** The app `cdk` runs (bin/pixfront.ts): one stack configured from context. */
 export function buildApp(app: App): PixfrontStack {
   const get = (key: ContextKey) => app.node.tryGetContext(key);
   const props = propsFromContext(get);
+  const events = eventPropsFromContext(get, {
+    architecture: props.architecture,
+    faceDetector: props.faceDetector,
+    logRetention: props.logRetention,
+  });
   const stackName = (get('stackName') as string | undefined) ?? 'Pixfront';
   const certificateArn = get('certificateArn');
+  const extras = [events.uploadPipeline && 'upload pipeline', events.objectLambda && 'S3 Object Lambda'].filter(Boolean);
   return new PixfrontStack(app, stackName, {
-    description: `pixfront image handler behind CloudFront (${props.originType ?? 'function-url'} origin)`,
+    description:
+      `pixfront image handler behind CloudFront (${props.originType ?? 'function-url'} origin)` +
+      (extras.length > 0 ? `, with ${extras.join(' and ')}` : ''),
     analyticsReporting: false,
     pixfront: props,
+    ...events,
     certificateArn: typeof certificateArn === 'string' && certificateArn.trim() !== '' ? certificateArn.trim() : undefined,
   });
 }

@@ -1,4 +1,4 @@
-import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acceptNormalizerCode } from './accept-function';
+import { privateBucket } from './buckets';
 import { check, cleanList, PixfrontFunctionParts, PixfrontFunctionProps } from './function';
 
 export { ARCHITECTURES, defaultCodePath, FACE_DETECTORS, LAMBDA_ASSET_ENV, PLACEHOLDER_CODE } from './function';
@@ -123,12 +124,7 @@ export class Pixfront extends Construct {
     // Source buckets: existing ones by name, or a new private one.
     const given = cleanList(props.sourceBuckets);
     if (given.length === 0) {
-      this.createdSourceBucket = new s3.Bucket(this, 'Originals', {
-        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-        encryption: s3.BucketEncryption.S3_MANAGED,
-        enforceSSL: true,
-        removalPolicy: RemovalPolicy.RETAIN,
-      });
+      this.createdSourceBucket = privateBucket(this, 'Originals');
     }
     const buckets = this.createdSourceBucket
       ? [this.createdSourceBucket as s3.IBucket]

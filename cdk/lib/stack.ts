@@ -1,17 +1,28 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { Construct } from 'constructs';
+import { PixfrontObjectLambda, PixfrontObjectLambdaProps } from './object-lambda';
 import { Pixfront, PixfrontProps } from './pixfront';
+import { PixfrontUploadPipeline, PixfrontUploadPipelineProps } from './upload-pipeline';
 
 export interface PixfrontStackProps extends StackProps {
   readonly pixfront?: PixfrontProps;
   /** us-east-1 ACM certificate for `pixfront.domainNames`, by ARN. */
   readonly certificateArn?: string;
+  /** Adds renditions written on upload. @default - none */
+  readonly uploadPipeline?: PixfrontUploadPipelineProps;
+  /** Adds an S3 Object Lambda access point (existing Object Lambda users only). @default - none */
+  readonly objectLambda?: PixfrontObjectLambdaProps;
 }
 
-/** The example stack: one {@link Pixfront} and its outputs (named as SIH's where SIH has one). */
+/**
+ * The example stack: one {@link Pixfront} and its outputs (named as SIH's where SIH has one),
+ * optionally with an upload pipeline and an Object Lambda access point.
+ */
 export class PixfrontStack extends Stack {
   readonly pixfront: Pixfront;
+  readonly uploadPipeline?: PixfrontUploadPipeline;
+  readonly objectLambda?: PixfrontObjectLambda;
 
   constructor(scope: Construct, id: string, props: PixfrontStackProps = {}) {
     super(scope, id, props);
@@ -24,5 +35,25 @@ export class PixfrontStack extends Stack {
     new CfnOutput(this, 'ApiEndpoint', { value: url, description: "The same URL under SIH's output name" });
     new CfnOutput(this, 'SourceBuckets', { value: this.pixfront.sourceBucketNames.join(',') });
     new CfnOutput(this, 'LogGroupName', { value: this.pixfront.logGroup.logGroupName });
+
+    if (props.uploadPipeline) {
+      const pipeline = new PixfrontUploadPipeline(this, 'UploadPipeline', props.uploadPipeline);
+      this.uploadPipeline = pipeline;
+      new CfnOutput(this, 'UploadBucket', { value: pipeline.sourceBucket.bucketName, description: 'Uploads here get renditions' });
+      new CfnOutput(this, 'RenditionsBucket', { value: pipeline.destinationBucket.bucketName });
+      new CfnOutput(this, 'UploadDeadLetterQueueUrl', {
+        value: pipeline.deadLetterQueue.queueUrl,
+        description: 'Uploads that could not be rendered',
+      });
+    }
+    if (props.objectLambda) {
+      const objectLambda = new PixfrontObjectLambda(this, 'ObjectLambda', props.objectLambda);
+      this.objectLambda = objectLambda;
+      new CfnOutput(this, 'ObjectLambdaAccessPointArn', {
+        value: objectLambda.objectLambdaAccessPointArn,
+        description: 'GetObject with this as the bucket',
+      });
+      new CfnOutput(this, 'ObjectLambdaAccessPointAlias', { value: objectLambda.objectLambdaAccessPoint.attrAliasValue });
+    }
   }
 }
