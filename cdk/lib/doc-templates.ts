@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { buildApp } from './context';
@@ -5,9 +6,12 @@ import { LAMBDA_ASSET_ENV } from './pixfront';
 
 /**
  * The templates committed in docs/cdk/ (`npm run templates` writes them; a test checks they are
- * current): one per origin type, each with the context shown, synthesized with the placeholder
- * Lambda code.
+ * current): one per origin type and one per event front end, each with the context shown,
+ * synthesized with the placeholder Lambda code.
  */
+/** cdk/renditions.example.json: the renditions document the docs show. */
+export const RENDITIONS_EXAMPLE = path.join(__dirname, '..', 'renditions.example.json');
+
 export const DOC_TEMPLATES: Record<string, Record<string, string>> = {
   'pixfront-function-url.template.json': {
     originType: 'function-url',
@@ -22,6 +26,22 @@ export const DOC_TEMPLATES: Record<string, Record<string, string>> = {
     enableSignature: 'Yes',
     secretsManagerSecret: 'pixfront/signing',
     secretsManagerKey: 'hmac',
+  },
+  // The renditions bucket is also a source: CloudFront serves the renditions as they are.
+  'pixfront-upload-pipeline.template.json': {
+    originType: 'function-url',
+    sourceBuckets: 'my-originals,my-renditions',
+    uploadPipeline: 'Yes',
+    uploadSourceBucket: 'my-uploads',
+    uploadSuffixes: '.jpg,.jpeg,.png',
+    renditions: fs.readFileSync(RENDITIONS_EXAMPLE, 'utf8'),
+  },
+  'pixfront-object-lambda.template.json': {
+    originType: 'function-url',
+    sourceBuckets: 'my-originals',
+    objectLambda: 'Yes',
+    objectLambdaBucket: 'my-private-photos',
+    objectLambdaEdits: '{"blurFaces": true}',
   },
 };
 

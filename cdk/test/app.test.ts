@@ -3,8 +3,8 @@ import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
-import { buildApp, ContextKey, propsFromContext } from '../lib/context';
-import { DOC_TEMPLATES, DOC_TEMPLATE_DIR, renderTemplate, synthTemplate } from '../lib/doc-templates';
+import { buildApp, ContextKey, eventPropsFromContext, propsFromContext } from '../lib/context';
+import { DOC_TEMPLATES, DOC_TEMPLATE_DIR, RENDITIONS_EXAMPLE, renderTemplate, synthTemplate } from '../lib/doc-templates';
 
 const fromContext = (ctx: Partial<Record<ContextKey, unknown>>) => propsFromContext((k) => ctx[k]);
 
@@ -90,6 +90,111 @@ describe('cdk -c key=value (SIH parameters)', () => {
   });
 });
 
+const eventsFromContext = (ctx: Partial<Record<ContextKey, unknown>>) => eventPropsFromContext((k) => ctx[k]);
+
+describe('cdk -c key=value: upload pipeline and Object Lambda (opt-in)', () => {
+  test('absent or No: neither is added', () => {
+    expect(eventsFromContext({})).toEqual({});
+    expect(eventsFromContext({ uploadPipeline: 'No', objectLambda: 'No', objectLambdaBucket: 'b' })).toEqual({});
+  });
+
+  test('uploadPipeline=Yes reads the renditions file; its destinationBucket is the destination', () => {
+    const example = JSON.parse(fs.readFileSync(RENDITIONS_EXAMPLE, 'utf8'));
+    const shared = { architecture: 'x86_64' as const, faceDetector: 'rekognition' as const };
+    const { uploadPipeline } = eventPropsFromContext(
+      (k) =>
+        ({
+          uploadPipeline: 'Yes',
+          renditions: RENDITIONS_EXAMPLE,
+          uploadSourceBucket: 'my-uploads',
+          uploadPrefix: 'incoming/',
+          uploadSuffixes: '.jpg, .png',
+          uploadBatchSize: '5',
+          uploadMaxReceiveCount: '3',
+        })[k as string],
+      shared,
+    );
+    expect(uploadPipeline).toEqual({
+      ...shared,
+      renditions: example.renditions,
+      destinationBucket: 'my-renditions',
+      sourceBucket: 'my-uploads',
+      prefix: 'incoming/',
+      suffixes: ['.jpg', '.png'],
+      batchSize: 5,
+      maxReceiveCount: 3,
+    });
+  });
+
+  test('inline renditions without destinationBucket: the construct creates one', () => {
+    const { uploadPipeline } = eventsFromContext({
+      uploadPipeline: 'Yes',
+      renditions: '{"renditions": [{"name": "t", "key": "t/{key}"}]}',
+    });
+    expect(uploadPipeline?.destinationBucket).toBeUndefined();
+    expect(uploadPipeline?.renditions).toEqual([{ name: 't', key: 't/{key}' }]);
+  });
+
+  test('objectLambda=Yes: bucket, edits (inline JSON or an object in cdk.json) and name', () => {
+    expect(
+      eventsFromContext({ objectLambda: 'Yes', objectLambdaBucket: 'photos', objectLambdaEdits: '{"blurFaces": true}', objectLambdaAccessPointName: 'blurred' })
+        .objectLambda,
+    ).toEqual({ bucket: 'photos', edits: { blurFaces: true }, objectLambdaAccessPointName: 'blurred' });
+    expect(eventsFromContext({ objectLambda: 'Yes', objectLambdaBucket: 'photos', objectLambdaEdits: { blurFaces: true } }).objectLambda?.edits).toEqual({
+      blurFaces: true,
+    });
+  });
+
+  test.each<[Partial<Record<ContextKey, unknown>>, RegExp]>([
+    [{ uploadPipeline: 'Yes' }, /needs renditions/],
+    [{ uploadPipeline: 'Yes', renditions: 'no-such-file.json' }, /neither inline JSON nor a readable file/],
+    [{ uploadPipeline: 'Yes', renditions: '{"renditions": [' }, /renditions: not valid JSON/],
+    [{ uploadPipeline: 'Yes', renditions: '{"renditions": {}}' }, /must be a list/],
+    [{ uploadPipeline: 'Yes', renditions: '{"renditions": [], "sourcePrefix": "x"}' }, /unknown field\(s\) sourcePrefix/],
+    [{ uploadPipeline: 'Yes', renditions: '{"renditions": [], "destinationBucket": 3}' }, /destinationBucket/],
+    [{ uploadPipeline: 'Yes', renditions: '{"renditions": []}', uploadBatchSize: 'ten' }, /uploadBatchSize: expected a whole number/],
+    [{ objectLambda: 'Yes' }, /needs objectLambdaBucket/],
+    [{ objectLambda: 'Yes', objectLambdaBucket: 'b', objectLambdaEdits: '{"blurFaces": tru}' }, /objectLambdaEdits: not valid JSON/],
+    [{ objectLambda: 'maybe' }, /objectLambda: expected Yes or No/],
+  ])('%o is refused', (ctx, message) => {
+    expect(() => eventsFromContext(ctx)).toThrow(message);
+  });
+
+  test('the app adds both next to the image handler, sharing its function settings', () => {
+    const app = new App({
+      context: {
+        sourceBuckets: 'my-originals',
+        architecture: 'x86_64',
+        uploadPipeline: 'Yes',
+        renditions: RENDITIONS_EXAMPLE,
+        uploadSourceBucket: 'my-uploads',
+        objectLambda: 'Yes',
+        objectLambdaBucket: 'my-private-photos',
+      },
+    });
+    const stack = buildApp(app);
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::Lambda::Function', 4); // image handler, pipeline, Object Lambda, CDK's notification handler
+    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    t.resourceCountIs('AWS::S3ObjectLambda::AccessPoint', 1);
+    for (const fn of Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'provided.al2023' } }))) {
+      expect(fn.Properties.Architectures).toEqual(['x86_64']);
+    }
+    expect(Object.keys(t.findOutputs('*')).sort()).toEqual([
+      'ApiEndpoint',
+      'DistributionUrl',
+      'LogGroupName',
+      'ObjectLambdaAccessPointAlias',
+      'ObjectLambdaAccessPointArn',
+      'RenditionsBucket',
+      'SourceBuckets',
+      'UploadBucket',
+      'UploadDeadLetterQueueUrl',
+    ]);
+    expect(t.toJSON().Description).toBe('pixfront image handler behind CloudFront (function-url origin), with upload pipeline and S3 Object Lambda');
+  });
+});
+
 describe('docs/cdk templates', () => {
   test.each(Object.entries(DOC_TEMPLATES))('%s is what the app synthesizes (else: npm run templates)', (file, context) => {
     const synthesized = renderTemplate(synthTemplate(context));
@@ -97,7 +202,10 @@ describe('docs/cdk templates', () => {
     expect(committed).toBe(synthesized);
   });
 
-  test('one template per origin type', () => {
-    expect(Object.values(DOC_TEMPLATES).map((c) => c.originType).sort()).toEqual(['apigateway', 'function-url']);
+  test('every origin type and each event front end has a template', () => {
+    const contexts = Object.values(DOC_TEMPLATES);
+    expect([...new Set(contexts.map((c) => c.originType))].sort()).toEqual(['apigateway', 'function-url']);
+    expect(contexts.filter((c) => c.uploadPipeline === 'Yes')).toHaveLength(1);
+    expect(contexts.filter((c) => c.objectLambda === 'Yes')).toHaveLength(1);
   });
 });
