@@ -56,7 +56,7 @@ export class PixfrontObjectLambda extends Construct {
 
   constructor(scope: Construct, id: string, props: PixfrontObjectLambdaProps) {
     super(scope, id);
-    check(this, props.bucket !== undefined && props.bucket !== '', 'bucket is required (Object Lambda transforms an existing bucket)');
+    check(this, typeof props.bucket === 'object' || (typeof props.bucket === 'string' && props.bucket.trim() !== ''), 'bucket is required (Object Lambda transforms an existing bucket)');
     check(
       this,
       props.timeout === undefined || props.timeout.toSeconds() <= OBJECT_LAMBDA_TIMEOUT.toSeconds(),

@@ -36,6 +36,10 @@ export function renditionProblems(renditions: readonly Rendition[]): string[] {
   const names = new Set<string>();
   const keys = new Map<string, string>();
   renditions.forEach((r, i) => {
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) {
+      problems.push(`renditions[${i}]: expected {name, edits, outputFormat, key}`);
+      return;
+    }
     const where = `renditions[${i}]${typeof r.name === 'string' && r.name !== '' ? ` (${r.name})` : ''}`;
     if (typeof r.name !== 'string' || r.name.trim() === '' || r.name.includes('/')) {
       problems.push(`${where}: name must be a non-empty string without "/"`);

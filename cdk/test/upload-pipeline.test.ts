@@ -257,6 +257,7 @@ describe('recursion: destination = source', () => {
 describe('validation', () => {
   test.each<[string, Partial<PixfrontUploadPipelineProps>, RegExp]>([
     ['no renditions', { renditions: [] }, /at least one/],
+    ['a rendition that is not an object (from a JSON file)', { renditions: [THUMB, null as never] }, /renditions\[1\]: expected \{name/],
     ['a name used twice', { renditions: [THUMB, { ...THUMB, key: 'x/{key}' }] }, /name "thumb" is used twice/],
     ['an unknown placeholder', { renditions: [{ ...THUMB, key: '{folder}/{stem}.webp' }] }, /unknown placeholder\(s\) \{folder\}/],
     ['a key every upload shares', { renditions: [{ ...THUMB, key: 'thumbs/latest.webp' }] }, /neither \{key\} nor \{stem\}/],
