@@ -26,6 +26,9 @@ pub struct Config {
     pub secrets_manager: Option<String>,
     /// `SECRET_KEY`: JSON field of that secret.
     pub secret_key: Option<String>,
+    /// `SECRETS_MANAGER_TTL_SECONDS` (default 300): how long a key read from Secrets Manager is
+    /// used before it is read again (so a rotated secret is picked up).
+    pub secrets_manager_ttl_seconds: u64,
     /// `SIGNATURE_SECRET`: the signing key itself, for self-hosting (or `SIGNATURE_SECRET_FILE`).
     pub signature_secret: Option<String>,
     /// `ENABLE_DEFAULT_FALLBACK_IMAGE=Yes`
@@ -46,6 +49,9 @@ pub struct Config {
     pub error_cache_control_4xx: String,
     /// `ERROR_CACHE_CONTROL_5XX` (default `no-store`): Cache-Control of 5xx error answers.
     pub error_cache_control_5xx: String,
+    /// `S3_FORCE_PATH_STYLE=Yes`: address S3 as `endpoint/bucket/key` (MinIO and most
+    /// S3-compatible servers) instead of `bucket.endpoint/key`.
+    pub s3_force_path_style: bool,
     /// `MAX_IN_FLIGHT` (default 0 = one per CPU core): images rendered at the same time.
     pub max_in_flight: usize,
     /// `MAX_QUEUE` (default: 8 × in-flight): requests waiting for a render slot; beyond it
@@ -75,6 +81,7 @@ impl Default for Config {
             enable_signature: false,
             secrets_manager: None,
             secret_key: None,
+            secrets_manager_ttl_seconds: 300,
             signature_secret: None,
             enable_fallback_image: false,
             fallback_image_bucket: None,
@@ -85,6 +92,7 @@ impl Default for Config {
             keep_metadata: false,
             error_cache_control_4xx: "max-age=10".into(),
             error_cache_control_5xx: "no-store".into(),
+            s3_force_path_style: false,
             max_in_flight: 0,
             max_queue: None,
             face_detector: "local".into(),
@@ -151,6 +159,7 @@ impl Config {
             enable_signature: yes("ENABLE_SIGNATURE"),
             secrets_manager: non_empty("SECRETS_MANAGER"),
             secret_key: non_empty("SECRET_KEY"),
+            secrets_manager_ttl_seconds: number("SECRETS_MANAGER_TTL_SECONDS", d.secrets_manager_ttl_seconds)?,
             signature_secret,
             enable_fallback_image: yes("ENABLE_DEFAULT_FALLBACK_IMAGE"),
             fallback_image_bucket: non_empty("DEFAULT_FALLBACK_IMAGE_BUCKET"),
@@ -163,6 +172,7 @@ impl Config {
                 .unwrap_or(d.error_cache_control_4xx),
             error_cache_control_5xx: non_empty("ERROR_CACHE_CONTROL_5XX")
                 .unwrap_or(d.error_cache_control_5xx),
+            s3_force_path_style: yes("S3_FORCE_PATH_STYLE"),
             max_in_flight: number("MAX_IN_FLIGHT", 0)? as usize,
             max_queue: match non_empty("MAX_QUEUE") {
                 None => None,

@@ -13,6 +13,7 @@ pub mod http;
 pub mod lambda;
 pub mod pipeline;
 pub mod request;
+pub mod secrets;
 pub mod server;
 pub mod storage;
 

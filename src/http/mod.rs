@@ -178,6 +178,9 @@ impl Handler {
             query: (!req.query.is_empty()).then_some(req.query.as_str()),
             accept: req.header("Accept"),
         };
+        if self.config.enable_signature {
+            self.secrets.refresh().await;
+        }
         let parsed = request::parse(&input, &self.config, self.secrets.as_ref());
         let result = match &parsed {
             Ok(image_req) => self.render(req, image_req).await,

@@ -39,6 +39,12 @@ pub struct RequestInput<'a> {
 pub trait SecretProvider: Send + Sync {
     /// The key; an error here is answered as 500 `SignatureValidationFailure`.
     fn signing_key(&self) -> Result<Vec<u8>, Error>;
+
+    /// Brings a cached key up to date (e.g. re-reads Secrets Manager after its TTL); front ends
+    /// await it before [`parse`]. Keys known up front need nothing.
+    fn refresh(&self) -> crate::storage::BoxFuture<'_, ()> {
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// A key known up front (`Config::signature_secret`); `None` fails validation with a 500.

@@ -169,6 +169,9 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         .map(PathBuf::from)
         .unwrap_or_else(samples_root);
     let mut config = Config::from_lookup(|k| args.get(k))?;
+    if args.get("PIXFRONT_S3").as_deref() == Some("Yes") {
+        return run_s3(args, config).await;
+    }
     if custom_root.is_none() && config.source_buckets.is_none() {
         config.source_buckets = Some(SAMPLES_BUCKET.to_string());
     }
@@ -196,7 +199,33 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         bucket: default_bucket,
         keys,
     };
-    let handler = Handler::new(Arc::new(FsStorage::new(root)), Arc::new(config)).with_demo_images(demo);
+    let secrets = crate::secrets::provider_from_env(&config).await;
+    let handler = Handler::new(Arc::new(FsStorage::new(root)), Arc::new(config))
+        .with_demo_images(demo)
+        .with_secrets(secrets);
+    serve(listener, Arc::new(handler), shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// `pixfront serve --s3`: originals from S3 through the standard AWS chain.
+async fn run_s3(args: ServeArgs, config: Config) -> Result<(), String> {
+    let listen = args
+        .get("PIXFRONT_LISTEN")
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
+    let sdk = crate::storage::s3::load_sdk_config().await;
+    let storage = crate::storage::s3::S3Storage::from_sdk_config(&sdk, &config);
+    let secrets = crate::secrets::provider(&config, &sdk);
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let buckets = config.source_buckets.clone().unwrap_or_default();
+    println!("pixfront serving S3 buckets [{buckets}] on http://{addr}");
+    println!("  health:     http://{addr}/?health");
+    let handler = Handler::new(Arc::new(storage), Arc::new(config)).with_secrets(secrets);
     serve(listener, Arc::new(handler), shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;

@@ -39,6 +39,20 @@ pub const SETTINGS: &[Setting] = &[
         "Folder with one sub-folder per bucket; without it the bundled samples are served",
     ),
     s(
+        "PIXFRONT_S3",
+        "s3",
+        "No",
+        "",
+        "Yes (or bare --s3): read originals from S3 (standard AWS credentials/region/endpoint chain) instead of a folder",
+    ),
+    s(
+        "S3_FORCE_PATH_STYLE",
+        "s3-force-path-style",
+        "No",
+        "",
+        "Yes: path-style S3 URLs (endpoint/bucket/key), for MinIO and most S3-compatible servers",
+    ),
+    s(
         "PIXFRONT_LISTEN",
         "listen",
         "127.0.0.1:8080",
@@ -121,6 +135,13 @@ pub const SETTINGS: &[Setting] = &[
         "",
         "SECRET_KEY",
         "JSON field of that secret",
+    ),
+    s(
+        "SECRETS_MANAGER_TTL_SECONDS",
+        "secrets-manager-ttl-seconds",
+        "300",
+        "",
+        "Seconds a key read from Secrets Manager is used before it is read again (rotation)",
     ),
     s(
         "SIGNATURE_SECRET",
@@ -280,13 +301,16 @@ impl clap::Args for ServeArgs {
             } else {
                 format!("{} [default: {}]", s.help, s.default)
             };
-            cmd = cmd.arg(
-                clap::Arg::new(s.flag)
-                    .long(s.flag)
-                    .env(s.env)
-                    .value_name("VALUE")
-                    .help(help),
-            );
+            let mut arg = clap::Arg::new(s.flag)
+                .long(s.flag)
+                .env(s.env)
+                .value_name("VALUE")
+                .help(help);
+            // Switches (default No) may be given bare: `--s3` means `--s3 Yes`.
+            if s.default == "No" {
+                arg = arg.num_args(0..=1).default_missing_value("Yes");
+            }
+            cmd = cmd.arg(arg);
         }
         cmd
     }

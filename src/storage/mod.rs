@@ -1,9 +1,10 @@
 //! Where originals come from. Front ends hold a `dyn Storage`; the engine never does I/O.
 //!
-//! Backends: [`fs::FsStorage`] (a folder per bucket, for self-hosting and tests). The S3
-//! backend implements the same trait.
+//! Backends: [`fs::FsStorage`] (a folder per bucket, for self-hosting and tests) and
+//! [`s3::S3Storage`] (Amazon S3 or any S3-compatible endpoint).
 
 pub mod fs;
+pub mod s3;
 
 use crate::error::Error;
 use std::future::Future;

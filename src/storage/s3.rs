@@ -1,0 +1,235 @@
+//! Amazon S3 (or any S3-compatible endpoint) backend.
+//!
+//! Credentials, region and endpoint come from the AWS SDK's standard chain: `AWS_ACCESS_KEY_ID`…,
+//! profiles, the Lambda role; `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL` override the endpoint.
+//! The Rust SDK has no variable for path-style addressing, so pixfront reads
+//! `S3_FORCE_PATH_STYLE=Yes` ([`Config::s3_force_path_style`]).
+//!
+//! Errors follow SIH where SIH is right and diverge where SIH would poison a CDN:
+//! - missing key, access denied, any other per-object refusal: 404 `NoSuchKey` (SIH);
+//! - throttling, 5xx, timeouts, connection failures (after the SDK's retries with backoff):
+//!   503 `ImageRetrieval::Unavailable` — SIH answers 404, which CloudFront would cache;
+//! - the store rejecting *our* credentials or addressing (bad key id, bad signature, expired
+//!   token, wrong region): 503 `ImageRetrieval::AccessRejected`, because it concerns every key
+//!   and is fixed by the operator, not by the user. Both 5xx answers carry the 5xx error
+//!   Cache-Control (`no-store` by default).
+
+use super::{no_such_key, BoxFuture, Object, Storage};
+use crate::config::Config;
+use crate::error::Error;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::get_object::GetObjectError;
+use std::time::{Duration, SystemTime};
+
+/// Attempts per S3 call (first try + retries), with exponential backoff and jitter.
+pub const MAX_ATTEMPTS: u32 = 3;
+/// First backoff; doubled per retry (SDK standard retry mode).
+pub const INITIAL_BACKOFF: Duration = Duration::from_millis(200);
+/// One attempt may not take longer (a stalled connection is retried, not waited on).
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// All attempts together stay under API Gateway's 29 s integration timeout.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(25);
+
+/// The AWS SDK configuration every pixfront client shares (S3, Secrets Manager): the standard
+/// credential/region/endpoint chain plus pixfront's retry and timeout policy. Load it once per
+/// process (Lambda: once per container).
+pub async fn load_sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(MAX_ATTEMPTS)
+                .with_initial_backoff(INITIAL_BACKOFF),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_millis(3100))
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .operation_timeout(OPERATION_TIMEOUT)
+                .build(),
+        )
+        .load()
+        .await
+}
+
+/// Reads originals with GetObject.
+#[derive(Debug, Clone)]
+pub struct S3Storage {
+    client: aws_sdk_s3::Client,
+    /// Buckets the health check probes (`SOURCE_BUCKETS`).
+    health_buckets: Vec<String>,
+}
+
+impl S3Storage {
+    /// From the standard environment ([`load_sdk_config`]) and `config`.
+    pub async fn from_env(config: &Config) -> S3Storage {
+        Self::from_sdk_config(&load_sdk_config().await, config)
+    }
+
+    /// From an SDK configuration (its retry/timeout settings are kept), with the path-style
+    /// setting and health-check buckets of `config`.
+    pub fn from_sdk_config(sdk: &SdkConfig, config: &Config) -> S3Storage {
+        let s3 = aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(config.s3_force_path_style)
+            .build();
+        S3Storage::new(aws_sdk_s3::Client::from_conf(s3), config)
+    }
+
+    pub fn new(client: aws_sdk_s3::Client, config: &Config) -> S3Storage {
+        let health_buckets = crate::request::bucket::allowed(config)
+            .map(|b| b.into_iter().filter(|b| !b.is_empty()).collect())
+            .unwrap_or_default();
+        S3Storage {
+            client,
+            health_buckets,
+        }
+    }
+
+    pub fn client(&self) -> &aws_sdk_s3::Client {
+        &self.client
+    }
+
+    async fn fetch(&self, bucket: &str, key: &str) -> Result<Object, Error> {
+        let out = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| classify(&e, key))?;
+        let content_type = out.content_type().map(str::to_string);
+        let cache_control = out.cache_control().map(str::to_string);
+        // `expires()` is deprecated because S3 passes any string through; an unparsable value
+        // is dropped (SIH would send "Invalid Date").
+        let expires = out
+            .expires_string()
+            .and_then(|s| httpdate::parse_http_date(s).ok());
+        let last_modified = out.last_modified().and_then(|d| SystemTime::try_from(*d).ok());
+        let etag = out.e_tag().map(str::to_string);
+        let body = out.body.collect().await.map_err(|e| {
+            tracing::warn!(bucket, key, error = %e, "S3 body read failed");
+            unavailable()
+        })?;
+        Ok(Object {
+            body: body.into_bytes(),
+            content_type,
+            cache_control,
+            expires,
+            last_modified,
+            etag,
+        })
+    }
+}
+
+impl Storage for S3Storage {
+    fn get<'a>(&'a self, bucket: &'a str, key: &'a str) -> BoxFuture<'a, Result<Object, Error>> {
+        Box::pin(self.fetch(bucket, key))
+    }
+
+    /// HeadBucket on every allow-listed bucket: proves credentials, endpoint and permissions.
+    fn health(&self) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(async move {
+            if self.health_buckets.is_empty() {
+                return Err(Error::new(
+                    503,
+                    "Storage::Unavailable",
+                    "SOURCE_BUCKETS is empty: there is no S3 bucket to read.",
+                ));
+            }
+            for bucket in &self.health_buckets {
+                if let Err(e) = self.client.head_bucket().bucket(bucket).send().await {
+                    tracing::warn!(bucket, error = %describe(&e), "S3 health check failed");
+                    return Err(Error::new(
+                        503,
+                        "Storage::Unavailable",
+                        format!("The S3 bucket {bucket} cannot be read."),
+                    ));
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+fn unavailable() -> Error {
+    Error::new(
+        503,
+        "ImageRetrieval::Unavailable",
+        "The image store is unavailable or slow; please retry.",
+    )
+}
+
+fn access_rejected() -> Error {
+    Error::new(
+        503,
+        "ImageRetrieval::AccessRejected",
+        "The image store rejected the handler's credentials or configuration.",
+    )
+}
+
+/// Error codes meaning "the store is overloaded or broken, try again".
+const TRANSIENT_CODES: &[&str] = &[
+    "SlowDown",
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestTimeout",
+    "ServiceUnavailable",
+    "InternalError",
+];
+
+/// Error codes meaning "every request from this handler fails": credentials or addressing.
+const REJECTED_CODES: &[&str] = &[
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "InvalidToken",
+    "TokenRefreshRequired",
+    "RequestTimeTooSkewed",
+    "AuthorizationHeaderMalformed",
+    "PermanentRedirect",
+    "AccountProblem",
+    "AllAccessDisabled",
+    "InvalidSecurity",
+];
+
+/// Maps a GetObject failure to the answer (see the module docs).
+fn classify(err: &SdkError<GetObjectError, HttpResponse>, key: &str) -> Error {
+    let error = match err {
+        SdkError::ServiceError(ctx) => {
+            let code = ctx.err().code().unwrap_or("");
+            let status = err.raw_response().map_or(0, |r| r.status().as_u16());
+            if TRANSIENT_CODES.contains(&code) || status >= 500 || status == 429 {
+                unavailable()
+            } else if REJECTED_CODES.contains(&code) || (300..400).contains(&status) {
+                access_rejected()
+            } else {
+                // NoSuchKey, AccessDenied, NoSuchBucket, InvalidObjectState…: SIH's 404.
+                return no_such_key(key);
+            }
+        }
+        // No credentials in the chain, invalid endpoint URL…: the operator's to fix.
+        SdkError::ConstructionFailure(_) => access_rejected(),
+        // Timeouts, refused/reset connections, unparsable answers: the store is not answering.
+        _ => unavailable(),
+    };
+    tracing::warn!(key, code = %error.code, error = %describe(err), "S3 GetObject failed");
+    error
+}
+
+/// The full error chain (the SDK's `Display` is only the outermost layer).
+fn describe(err: &dyn std::error::Error) -> String {
+    let mut s = err.to_string();
+    let mut source = err.source();
+    while let Some(e) = source {
+        s.push_str(": ");
+        s.push_str(&e.to_string());
+        source = e.source();
+    }
+    s
+}
