@@ -159,7 +159,10 @@ impl Config {
             enable_signature: yes("ENABLE_SIGNATURE"),
             secrets_manager: non_empty("SECRETS_MANAGER"),
             secret_key: non_empty("SECRET_KEY"),
-            secrets_manager_ttl_seconds: number("SECRETS_MANAGER_TTL_SECONDS", d.secrets_manager_ttl_seconds)?,
+            secrets_manager_ttl_seconds: number(
+                "SECRETS_MANAGER_TTL_SECONDS",
+                d.secrets_manager_ttl_seconds,
+            )?,
             signature_secret,
             enable_fallback_image: yes("ENABLE_DEFAULT_FALLBACK_IMAGE"),
             fallback_image_bucket: non_empty("DEFAULT_FALLBACK_IMAGE_BUCKET"),

@@ -42,7 +42,12 @@ async fn get_secret_value(
     body: String,
 ) -> axum::response::Response {
     let json = |status: StatusCode, v: serde_json::Value| {
-        (status, [("content-type", "application/x-amz-json-1.1")], v.to_string()).into_response()
+        (
+            status,
+            [("content-type", "application/x-amz-json-1.1")],
+            v.to_string(),
+        )
+            .into_response()
     };
     let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok());
     if target != Some("secretsmanager.GetSecretValue") {
@@ -137,7 +142,11 @@ async fn handler(secret_id: &str, ttl_seconds: u64) -> (tempfile::TempDir, Handl
     secrets();
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join(BUCKET)).unwrap();
-    std::fs::copy(testdata().join("sih/25x15.png"), dir.path().join(BUCKET).join("cat.png")).unwrap();
+    std::fs::copy(
+        testdata().join("sih/25x15.png"),
+        dir.path().join(BUCKET).join("cat.png"),
+    )
+    .unwrap();
     let config = Config {
         source_buckets: Some(format!("{BUCKET},validBucket")),
         enable_signature: true,
@@ -192,16 +201,27 @@ async fn valid_invalid_and_missing_signatures() {
     assert_eq!((resp.status, code(&resp)), (403, "SignatureDoesNotMatch".into()));
 
     let resp = get(&h, path).await;
-    assert_eq!((resp.status, code(&resp)), (400, "AuthorizationQueryParametersError".into()));
+    assert_eq!(
+        (resp.status, code(&resp)),
+        (400, "AuthorizationQueryParametersError".into())
+    );
 
-    assert_eq!(calls("pixfront/basic"), 1, "read once, then served from the cache");
+    assert_eq!(
+        calls("pixfront/basic"),
+        1,
+        "read once, then served from the cache"
+    );
 }
 
 #[tokio::test]
 async fn sih_signature_vector_passes() {
-    set_secret("pixfront/vector", Some(&serde_json::json!({"signing-key": "secret"}).to_string()));
+    set_secret(
+        "pixfront/vector",
+        Some(&serde_json::json!({"signing-key": "secret"}).to_string()),
+    );
     let (_dir, h) = handler("pixfront/vector", 300).await;
-    let path = "/eyJidWNrZXQiOiJ2YWxpZEJ1Y2tldCIsImtleSI6InZhbGlkS2V5IiwiZWRpdHMiOnsidG9Gb3JtYXQiOiJwbmcifX0=";
+    let path =
+        "/eyJidWNrZXQiOiJ2YWxpZEJ1Y2tldCIsImtleSI6InZhbGlkS2V5IiwiZWRpdHMiOnsidG9Gb3JtYXQiOiJwbmcifX0=";
     let sig = "4d41311006641a56de7bca8abdbda91af254506107a2c7b338a13ca2fa95eac3";
     let resp = get(&h, &format!("{path}?signature={sig}")).await;
     // Past the signature check: the object does not exist.
@@ -213,10 +233,19 @@ async fn missing_or_malformed_secret_is_500() {
     set_secret("pixfront/not-json", Some("s3cr3t"));
     set_secret("pixfront/no-field", Some(r#"{"other":"s3cr3t"}"#));
     set_secret("pixfront/not-string", Some(r#"{"signing-key":42}"#));
-    for id in ["pixfront/absent", "pixfront/not-json", "pixfront/no-field", "pixfront/not-string"] {
+    for id in [
+        "pixfront/absent",
+        "pixfront/not-json",
+        "pixfront/no-field",
+        "pixfront/not-string",
+    ] {
         let (_dir, h) = handler(id, 300).await;
         let resp = get_signed(&h, "s3cr3t", "/cat.png").await;
-        assert_eq!((resp.status, code(&resp)), (500, "SignatureValidationFailure".into()), "{id}");
+        assert_eq!(
+            (resp.status, code(&resp)),
+            (500, "SignatureValidationFailure".into()),
+            "{id}"
+        );
         assert_eq!(resp.header("Cache-Control"), Some("no-store"));
         // Missing signature is still the user's 400, checked before the key is needed.
         let resp = get(&h, "/cat.png").await;

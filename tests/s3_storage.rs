@@ -27,7 +27,10 @@ async fn get(h: &Handler, path: &str) -> HttpResponse {
 
 fn default_url(key: &str, edits: serde_json::Value) -> String {
     let json = serde_json::json!({"bucket": BUCKET, "key": key, "edits": edits});
-    format!("/{}", base64::engine::general_purpose::STANDARD.encode(json.to_string()))
+    format!(
+        "/{}",
+        base64::engine::general_purpose::STANDARD.encode(json.to_string())
+    )
 }
 
 fn dims(resp: &HttpResponse) -> (u32, u32) {
@@ -47,8 +50,18 @@ async fn keys_with_spaces_plus_unicode_and_percent() {
     // Distinct sizes prove which object answered.
     let cases = [
         ("with space.png", "sih/25x15.png", (25, 15), "with%20space.png"),
-        ("plus+sign.png", "sih/transparent-10x5.png", (10, 5), "plus+sign.png"),
-        ("ünï/猫 cat.png", "sih/transparent-5x10.png", (5, 10), "%C3%BCn%C3%AF/%E7%8C%AB%20cat.png"),
+        (
+            "plus+sign.png",
+            "sih/transparent-10x5.png",
+            (10, 5),
+            "plus+sign.png",
+        ),
+        (
+            "ünï/猫 cat.png",
+            "sih/transparent-5x10.png",
+            (5, 10),
+            "%C3%BCn%C3%AF/%E7%8C%AB%20cat.png",
+        ),
         ("100%.png", "sih/transparent-5x5.png", (5, 5), "100%25.png"),
         ("a%20b.jpg", "sih/1x1.jpg", (1, 1), "a%2520b.jpg"),
     ];
@@ -143,7 +156,11 @@ async fn missing_or_denied_keys_are_sih_404s() {
     let s3 = S3Server::start().await;
     s3.put("private/secret.jpg", fixture("sih/1x1.jpg")).await;
     let h = handler(&s3, config()).await;
-    for path in ["/nope.jpg", "/fit-in/10x10/private/secret.jpg", "/s3:other-bucket/x.jpg"] {
+    for path in [
+        "/nope.jpg",
+        "/fit-in/10x10/private/secret.jpg",
+        "/s3:other-bucket/x.jpg",
+    ] {
         let resp = get(&h, path).await;
         assert_eq!((resp.status, code(&resp)), (404, "NoSuchKey".into()), "{path}");
         // A real 404 may be cached briefly (4xx error Cache-Control).
@@ -180,7 +197,11 @@ async fn throttling_is_retried_with_backoff() {
     let h = handler(&s3, config()).await;
     let resp = get(&h, "/flaky/cat.png").await;
     assert_eq!(dims(&resp), (25, 15));
-    assert_eq!(s3.calls("flaky/cat.png"), 3, "two SlowDown answers, then the object");
+    assert_eq!(
+        s3.calls("flaky/cat.png"),
+        3,
+        "two SlowDown answers, then the object"
+    );
 }
 
 #[tokio::test]
@@ -189,7 +210,10 @@ async fn store_errors_are_503_after_retries() {
     s3.put("down/cat.png", fixture("sih/25x15.png")).await;
     let h = handler(&s3, config()).await;
     let resp = get(&h, "/down/cat.png").await;
-    assert_eq!((resp.status, code(&resp)), (503, "ImageRetrieval::Unavailable".into()));
+    assert_eq!(
+        (resp.status, code(&resp)),
+        (503, "ImageRetrieval::Unavailable".into())
+    );
     assert_eq!(resp.header("Cache-Control"), Some("no-store"));
     assert_eq!(s3.calls("down/cat.png"), 3, "three attempts");
 }
@@ -214,7 +238,11 @@ async fn unreachable_or_stalled_store_is_503() {
         let h = handler_with(&sdk, config());
         let started = std::time::Instant::now();
         let resp = get(&h, "/cat.jpg").await;
-        assert_eq!((resp.status, code(&resp)), (503, "ImageRetrieval::Unavailable".into()), "{addr}");
+        assert_eq!(
+            (resp.status, code(&resp)),
+            (503, "ImageRetrieval::Unavailable".into()),
+            "{addr}"
+        );
         assert_eq!(resp.header("Cache-Control"), Some("no-store"));
         assert!(started.elapsed().as_secs() < 10, "bounded by the attempt timeout");
     }
@@ -308,13 +336,25 @@ async fn serve_s3_uses_the_standard_environment() {
     };
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     let client = reqwest::Client::new();
-    let resp = client.get(format!("{base}/fit-in/10x10/photos/cat.png")).send().await.unwrap();
+    let resp = client
+        .get(format!("{base}/fit-in/10x10/photos/cat.png"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let img = image::load_from_memory(&resp.bytes().await.unwrap()).unwrap();
     assert_eq!((img.width(), img.height()), (10, 6));
-    let resp = client.get(format!("{base}/photos/rocket.jpg?width=64")).send().await.unwrap();
+    let resp = client
+        .get(format!("{base}/photos/rocket.jpg?width=64"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
-    let resp = client.get(format!("{base}/photos/nope.jpg")).send().await.unwrap();
+    let resp = client
+        .get(format!("{base}/photos/nope.jpg"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 404);
     let resp = client.get(format!("{base}/?health")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
