@@ -194,6 +194,7 @@ const REJECTED_CODES: &[&str] = &[
     "AuthorizationHeaderMalformed",
     "PermanentRedirect",
     "AccountProblem",
+    "NotSignedUp",
     "AllAccessDisabled",
     "InvalidSecurity",
 ];
