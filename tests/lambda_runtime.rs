@@ -1,7 +1,8 @@
 //! The real `pixfront` binary as a Lambda `bootstrap` under a local Runtime API (a small axum
 //! server in this file, on 127.0.0.1): API Gateway REST (v1), HTTP API (v2), ALB and Function URL
 //! events in buffered mode; Function URL events in streaming mode (metadata prelude, 8 NUL bytes,
-//! raw bytes); the 6 MB limit (1 MB for ALB); init errors.
+//! raw bytes); the 6 MB limit (1 MB for ALB); originals from an S3-protocol server (s3s, SigV4)
+//! when `PIXFRONT_ROOT` is unset; init errors.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -19,6 +20,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, Mutex};
+
+#[path = "s3_common/mod.rs"]
+mod s3_common;
 
 const BUCKET: &str = "test-bucket";
 /// A noise PNG no encoder can shrink: 2800 x 2600 RGB, about 21.8 MB whether passed through or
@@ -613,4 +617,51 @@ async fn bad_configuration_is_an_init_error() {
         .contains("PIXFRONT_LAMBDA_MODE"));
     // The process has reported and exits on its own.
     assert!(!f.0.wait().unwrap().success());
+}
+
+/// Without `PIXFRONT_ROOT` the bootstrap reads S3 through the standard AWS chain: credentials and
+/// region from the environment, endpoint from `AWS_ENDPOINT_URL_S3`, path-style by
+/// `S3_FORCE_PATH_STYLE`. Wrong credentials must not become a 200 or a cacheable 404.
+#[tokio::test]
+async fn bootstrap_reads_originals_from_s3() {
+    let s3 = s3_common::S3Server::start().await;
+    s3.put("people/obama.jpg", s3_common::fixture("faces/obama.jpg"))
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let env = |secret: &'static str| {
+        vec![
+            ("PIXFRONT_ROOT", ""),
+            ("SOURCE_BUCKETS", s3_common::BUCKET),
+            ("AWS_ENDPOINT_URL_S3", s3.endpoint.as_str()),
+            ("S3_FORCE_PATH_STYLE", "Yes"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", s3_common::ACCESS_KEY),
+            ("AWS_SECRET_ACCESS_KEY", secret),
+            ("AWS_MAX_ATTEMPTS", "2"),
+        ]
+    };
+
+    let mut api = RuntimeApi::start().await;
+    let _fn = bootstrap(&api, dir.path(), &env(s3_common::SECRET_KEY));
+    for shape in ["rest_v1", "http_v2", "alb", "function_url"] {
+        let a = buffered(&api.invoke(event(shape, "/fit-in/200x200/people/obama.jpg")).await);
+        assert_eq!(a.status, 200, "{shape}: {:?}", a.raw);
+        assert_eq!(a.header("content-type"), Some("image/jpeg"));
+        let (w, h) = dimensions(&a.body);
+        assert!(w <= 200 && h <= 200 && (w == 200 || h == 200), "{shape}: {w}x{h}");
+        let a = buffered(&api.invoke(event(shape, "/people/nobody.jpg")).await);
+        assert_eq!(a.status, 404, "{shape}");
+        assert_eq!(a.json()["code"], "NoSuchKey");
+    }
+
+    let mut api = RuntimeApi::start().await;
+    let _fn = bootstrap(&api, dir.path(), &env("not-the-secret"));
+    let a = buffered(&api.invoke(event("rest_v1", "/people/obama.jpg")).await);
+    assert!(
+        a.status >= 500,
+        "wrong credentials gave {}: {:?}",
+        a.status,
+        a.raw
+    );
+    assert_eq!(a.header("cache-control"), Some("no-store"));
 }

@@ -276,6 +276,13 @@ async fn fallback_image_comes_from_s3() {
     assert_eq!(resp.header("Cache-Control"), Some("max-age=5"));
     assert!(resp.header("Last-Modified").is_some());
 
+    // A store outage (`down/…` always fails) keeps its 5xx status, and the stand-in must not be
+    // cached by a CDN whatever the fallback object's own Cache-Control says.
+    let resp = get(&h, "/down/cat.jpg").await;
+    assert_eq!(resp.status, 503);
+    assert_eq!(&resp.body[..], &fallback[..]);
+    assert_eq!(resp.header("Cache-Control"), Some("no-store"));
+
     // A fallback that cannot be read leaves the original error.
     c.fallback_image_key = Some("fallback/gone.png".into());
     let resp = get(&handler(&s3, c).await, "/missing.jpg").await;

@@ -328,11 +328,17 @@ impl Handler {
         let object: Object = self.storage.get(bucket, key).await.ok()?;
         let mut h = HeaderList::default();
         headers::cors(c, &mut h);
-        let cache = object
-            .cache_control
-            .clone()
-            .or_else(|| custom.and_then(|m| m.get("Cache-Control").cloned()))
-            .unwrap_or_else(|| headers::DEFAULT_CACHE_CONTROL.to_string());
+        // A server-side failure (store unavailable, detector down) is transient: a CDN must not
+        // keep the stand-in for a year, whatever the fallback object says.
+        let cache = if err.status >= 500 {
+            c.error_cache_control_5xx.clone()
+        } else {
+            object
+                .cache_control
+                .clone()
+                .or_else(|| custom.and_then(|m| m.get("Cache-Control").cloned()))
+                .unwrap_or_else(|| headers::DEFAULT_CACHE_CONTROL.to_string())
+        };
         h.set(
             "Cache-Control",
             headers::error_cache_override(err).unwrap_or(&cache),

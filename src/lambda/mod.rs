@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::http::{Handler, HttpResponse};
 use crate::storage::fs::FsStorage;
+use crate::storage::s3::S3Storage;
 use crate::storage::Storage;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -80,15 +81,16 @@ async fn run() -> Result<(), String> {
     let setup = (|| {
         let mode = Mode::parse(env("PIXFRONT_LAMBDA_MODE").as_deref())?;
         let config = Config::from_env()?;
-        Ok::<_, String>((mode, build_handler(config)?))
+        Ok::<_, String>((mode, config))
     })();
-    let (mode, handler) = match setup {
+    let (mode, config) = match setup {
         Ok(ready) => ready,
         Err(e) => {
             report_init_error(&e).await;
             return Err(e);
         }
     };
+    let handler = build_handler(config).await;
     tracing::info!(?mode, "pixfront lambda ready");
     // Built once per container: storage clients and secrets are reused by every invocation.
     let handler = Arc::new(handler);
@@ -111,14 +113,26 @@ async fn run() -> Result<(), String> {
     result.map_err(|e| e.to_string())
 }
 
-/// The handler over this container's storage.
-fn build_handler(config: Config) -> Result<Handler, String> {
-    let root = std::env::var("PIXFRONT_ROOT")
-        .ok()
-        .filter(|r| !r.is_empty())
-        .ok_or("PIXFRONT_ROOT must name the folder holding one sub-folder per bucket")?;
-    let storage: Arc<dyn Storage> = Arc::new(FsStorage::new(root));
-    Ok(Handler::new(storage, Arc::new(config)))
+/// The handler over this container's storage: S3 through the standard AWS chain (the function's
+/// role, region and `AWS_ENDPOINT_URL_S3`), or a local folder when `PIXFRONT_ROOT` is set (one
+/// sub-folder per bucket; for running the bootstrap without AWS). The SDK configuration is
+/// loaded once per container and shared by the S3 and Secrets Manager clients.
+async fn build_handler(config: Config) -> Handler {
+    let root = std::env::var("PIXFRONT_ROOT").ok().filter(|r| !r.is_empty());
+    let (storage, secrets): (Arc<dyn Storage>, _) = match root {
+        Some(root) => (
+            Arc::new(FsStorage::new(root)),
+            crate::secrets::provider_from_env(&config).await,
+        ),
+        None => {
+            let sdk = crate::storage::s3::load_sdk_config().await;
+            (
+                Arc::new(S3Storage::from_sdk_config(&sdk, &config)),
+                crate::secrets::provider(&config, &sdk),
+            )
+        }
+    };
+    Handler::new(storage, Arc::new(config)).with_secrets(secrets)
 }
 
 async fn answer(
