@@ -11,8 +11,17 @@ use std::path::PathBuf;
 /// The newest glibc symbol version Amazon Linux 2023 provides.
 const MAX_GLIBC: (u32, u32) = (2, 34);
 
+/// `PIXFRONT_LAMBDA_DIR` (default `target/lambda`; the test command packages with `--check` into
+/// `target/lambda-check`).
 fn artifact(arch: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("target/lambda/{arch}/bootstrap.zip"))
+    let dir = std::env::var("PIXFRONT_LAMBDA_DIR").unwrap_or_else(|_| "target/lambda".into());
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("{dir}/{arch}/bootstrap.zip"))
+}
+
+/// Architectures the caller just packaged (`PIXFRONT_LAMBDA_ARCHS="x86_64 arm64"`): for those a
+/// missing zip is a failure, not a skip.
+fn required(arch: &str) -> bool {
+    std::env::var("PIXFRONT_LAMBDA_ARCHS").is_ok_and(|v| v.split_whitespace().any(|a| a == arch))
 }
 
 /// The `bootstrap` entry of the zip, with its Unix permission bits.
@@ -55,6 +64,7 @@ fn glibc_versions(elf_bytes: &[u8]) -> Vec<(u32, u32)> {
 fn check(arch: &str, machine: elf::Machine) {
     let path = artifact(arch);
     if !path.exists() {
+        assert!(!required(arch), "{arch}: {} is absent", path.display());
         println!(
             "SKIPPED {arch}: {} is absent (run scripts/package-lambda)",
             path.display()
