@@ -12,6 +12,7 @@ pub mod faces;
 pub mod http;
 pub mod lambda;
 pub mod pipeline;
+pub mod renditions;
 pub mod request;
 pub mod secrets;
 pub mod server;

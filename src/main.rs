@@ -1,4 +1,4 @@
-//! The `pixfront` command: `serve`, `explain`, `sign`; the Lambda `bootstrap` when started by Lambda.
+//! The `pixfront` command: `serve`, `explain`, `sign`, `render`; the Lambda `bootstrap` when started by Lambda.
 
 use clap::{Parser, Subcommand};
 
@@ -21,6 +21,8 @@ enum Command {
     Explain(pixfront::cli::explain::Args),
     /// Print a URL path with its signature parameter.
     Sign(pixfront::cli::sign::Args),
+    /// Write the renditions of a renditions document for every image of a folder.
+    Render(pixfront::cli::render::Args),
 }
 
 fn main() {
@@ -39,5 +41,6 @@ fn main() {
         }
         Command::Explain(args) => std::process::exit(pixfront::cli::explain::run(&args)),
         Command::Sign(args) => std::process::exit(pixfront::cli::sign::run(&args)),
+        Command::Render(args) => std::process::exit(pixfront::cli::render::run(&args)),
     }
 }

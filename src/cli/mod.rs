@@ -1,5 +1,6 @@
 //! Subcommands of the `pixfront` binary that are plain library calls (testable without a
-//! process): `explain` and `sign`.
+//! process): `explain`, `sign` and `render`.
 
 pub mod explain;
+pub mod render;
 pub mod sign;

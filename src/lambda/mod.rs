@@ -7,8 +7,12 @@
 //!   exceed Lambda's 6 MB payload limit (an ALB's 1 MB for ALB events).
 //! - *streaming* (`PIXFRONT_LAMBDA_MODE=streaming`; Function URL in RESPONSE_STREAM mode, API
 //!   Gateway REST streaming): status and headers first, then the raw bytes; no 6 MB limit.
+//! - *events* (`PIXFRONT_LAMBDA_MODE=events`; S3 notifications, SQS, S3 Object Lambda): not HTTP
+//!   at all, see [`events`].
 
 pub mod event;
+pub mod events;
+pub mod object_lambda;
 pub mod response;
 
 use crate::config::Config;
@@ -26,17 +30,20 @@ use std::time::Instant;
 pub enum Mode {
     Buffered,
     Streaming,
+    /// Upload pipeline (S3/SQS notifications) and S3 Object Lambda.
+    Events,
 }
 
 impl Mode {
-    /// `PIXFRONT_LAMBDA_MODE`: `buffered` (default) or `streaming`.
+    /// `PIXFRONT_LAMBDA_MODE`: `buffered` (default), `streaming` or `events`.
     pub fn parse(value: Option<&str>) -> Result<Mode, String> {
         match value.map(str::trim).filter(|v| !v.is_empty()) {
             None => Ok(Mode::Buffered),
             Some(v) if v.eq_ignore_ascii_case("buffered") => Ok(Mode::Buffered),
             Some(v) if v.eq_ignore_ascii_case("streaming") => Ok(Mode::Streaming),
+            Some(v) if v.eq_ignore_ascii_case("events") => Ok(Mode::Events),
             Some(v) => Err(format!(
-                "PIXFRONT_LAMBDA_MODE: expected buffered or streaming, got {v:?}"
+                "PIXFRONT_LAMBDA_MODE: expected buffered, streaming or events, got {v:?}"
             )),
         }
     }
@@ -90,6 +97,9 @@ async fn run() -> Result<(), String> {
             return Err(e);
         }
     };
+    if mode == Mode::Events {
+        return events::run(config).await;
+    }
     let handler = build_handler(config).await;
     tracing::info!(?mode, "pixfront lambda ready");
     // Built once per container: storage clients and secrets are reused by every invocation.
@@ -102,7 +112,8 @@ async fn run() -> Result<(), String> {
             }))
             .await
         }
-        Mode::Streaming => {
+        // `Events` has returned above.
+        Mode::Streaming | Mode::Events => {
             lambda_http::run_with_streaming_response(lambda_http::service_fn(move |req| {
                 let handler = handler.clone();
                 async move { Ok::<_, Infallible>(answer(&handler, req, mode).await) }
@@ -192,6 +203,7 @@ mod tests {
         assert_eq!(Mode::parse(None), Ok(Mode::Buffered));
         assert_eq!(Mode::parse(Some("")), Ok(Mode::Buffered));
         assert_eq!(Mode::parse(Some("Streaming")), Ok(Mode::Streaming));
+        assert_eq!(Mode::parse(Some("events")), Ok(Mode::Events));
         assert!(Mode::parse(Some("stream")).is_err());
     }
 }
