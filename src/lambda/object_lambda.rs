@@ -121,9 +121,6 @@ impl ObjectLambda {
                 parse_policy(&v, &allowed).map_err(|e| format!("PIXFRONT_OBJECT_LAMBDA_EDITS: {e}"))?
             }
         };
-        // reqwest's rustls needs a process-wide crypto provider: the SDK's (aws-lc). Installing
-        // fails only when one is installed already, which is as good.
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(3))
             .timeout(FETCH_TIMEOUT)
@@ -374,7 +371,6 @@ mod tests {
     use super::*;
 
     fn lambda(policy: &str) -> ObjectLambda {
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         ObjectLambda {
             policy: parse_policy(policy, &[]).unwrap(),
             http: reqwest::Client::new(),
