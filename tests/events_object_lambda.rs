@@ -55,8 +55,15 @@ struct StandIn {
     written: mpsc::UnboundedSender<Written>,
 }
 
-async fn original(State(s): State<Arc<StandIn>>, Path(key): Path<String>, uri: Uri) -> axum::response::Response {
-    assert!(uri.query().unwrap_or("").contains("X-Amz-Signature="), "the presigned URL is used as given");
+async fn original(
+    State(s): State<Arc<StandIn>>,
+    Path(key): Path<String>,
+    uri: Uri,
+) -> axum::response::Response {
+    assert!(
+        uri.query().unwrap_or("").contains("X-Amz-Signature="),
+        "the presigned URL is used as given"
+    );
     match s.originals.get(&key) {
         Some(bytes) => (
             [("content-type", "image/jpeg"), ("etag", "\"0123abcd\""), ("cache-control", "max-age=600")],
@@ -95,10 +102,16 @@ struct Setup {
 
 async fn start(policy: Option<&str>) -> Setup {
     let mut originals = HashMap::new();
-    originals.insert("team/offsite.jpg".to_string(), std::fs::read(testdata().join("faces/obama.jpg")).unwrap());
+    originals.insert(
+        "team/offsite.jpg".to_string(),
+        std::fs::read(testdata().join("faces/obama.jpg")).unwrap(),
+    );
     originals.insert("notes/readme.jpg".to_string(), b"not an image at all".to_vec());
     let (tx, rx) = mpsc::unbounded_channel();
-    let state = Arc::new(StandIn { originals, written: tx });
+    let state = Arc::new(StandIn {
+        originals,
+        written: tx,
+    });
     let app = Router::new()
         .route("/WriteGetObjectResponse", post(write_get_object_response))
         .route("/{*key}", get(original))
@@ -137,13 +150,19 @@ impl Setup {
         let presigned = e["getObjectContext"]["inputS3Url"].as_str().unwrap().to_string();
         let (_, signature) = presigned.split_once('?').unwrap();
         e["getObjectContext"]["inputS3Url"] = json!(format!("{}/{key}?{signature}", self.base));
-        let mut url = format!("https://pixfront-olap-123456789012.s3-object-lambda.us-east-1.amazonaws.com/{key}");
+        let mut url =
+            format!("https://pixfront-olap-123456789012.s3-object-lambda.us-east-1.amazonaws.com/{key}");
         if !query.is_empty() {
             url = format!("{url}?{query}");
         }
         e["userRequest"]["url"] = json!(url);
         let posted = self.api.invoke(e).await;
-        assert_eq!(posted.kind, "response", "{}", String::from_utf8_lossy(&posted.body));
+        assert_eq!(
+            posted.kind,
+            "response",
+            "{}",
+            String::from_utf8_lossy(&posted.body)
+        );
         let written = tokio::time::timeout(Duration::from_secs(60), self.written.lock().await.recv())
             .await
             .expect("WriteGetObjectResponse within 60 s")
@@ -179,20 +198,30 @@ async fn every_get_is_blurred_by_the_policy_and_query_edits_come_on_top() {
     let (w, answer) = t.get("team/offsite.jpg", "").await;
     assert_eq!(answer, json!({"statusCode": 200}));
     // The SDK's request, as S3 Object Lambda would receive it.
-    assert_eq!(w.header("host"), Some(format!("{ROUTE}.s3-object-lambda.test").as_str()), "{}", w.uri);
+    assert_eq!(
+        w.header("host"),
+        Some(format!("{ROUTE}.s3-object-lambda.test").as_str()),
+        "{}",
+        w.uri
+    );
     assert_eq!(w.header("x-amz-request-route"), Some(ROUTE));
     assert_eq!(w.header("x-amz-request-token"), Some(TOKEN));
     assert_eq!(w.header("x-amz-fwd-status"), Some("200"));
     assert_eq!(w.header("x-amz-fwd-header-content-type"), Some("image/jpeg"));
     assert_eq!(w.header("x-amz-fwd-header-cache-control"), Some("max-age=600"));
-    assert!(w.header("authorization").unwrap().starts_with("AWS4-HMAC-SHA256 "));
+    assert!(w
+        .header("authorization")
+        .unwrap()
+        .starts_with("AWS4-HMAC-SHA256 "));
     // The blurred image: byte for byte what the engine gives with blurFaces, not the original.
     let blurred = engine(json!({"blurFaces": true}));
     assert_eq!(w.body.as_ref(), blurred.as_slice());
     assert_ne!(w.body.as_ref(), engine(json!({"jpeg": {}})).as_slice());
 
     // The caller's query edits come on top; `blurFaces=false` cannot lift the policy.
-    let (w, _) = t.get("team/offsite.jpg", "width=200&format=webp&blurFaces=false").await;
+    let (w, _) = t
+        .get("team/offsite.jpg", "width=200&format=webp&blurFaces=false")
+        .await;
     assert_eq!(w.header("x-amz-fwd-header-content-type"), Some("image/webp"));
     assert_eq!(dimensions(&w.body).0, 200);
     let expected = engine(json!({"blurFaces": true, "resize": {"width": 200}, "toFormat": "webp"}));
@@ -212,11 +241,17 @@ async fn errors_come_back_as_s3_error_codes() {
     let (w, _) = t.get("notes/readme.jpg", "").await;
     assert_eq!(w.header("x-amz-fwd-status"), Some("400"));
     assert_eq!(w.header("x-amz-fwd-error-code"), Some("InvalidRequest"));
-    assert!(w.header("x-amz-fwd-error-message").unwrap().contains("UnsupportedInputFormat"));
+    assert!(w
+        .header("x-amz-fwd-error-message")
+        .unwrap()
+        .contains("UnsupportedInputFormat"));
 
     let (w, _) = t.get("team/offsite.jpg", "width=abc").await;
     assert_eq!(w.header("x-amz-fwd-status"), Some("400"));
-    assert!(w.header("x-amz-fwd-error-message").unwrap().contains("QueryParameterParsingError"));
+    assert!(w
+        .header("x-amz-fwd-error-message")
+        .unwrap()
+        .contains("QueryParameterParsingError"));
 }
 
 #[tokio::test]
