@@ -105,10 +105,15 @@ export function overlayObjects(editLists: readonly ({ readonly [edit: string]: u
   return [...seen.values()];
 }
 
-/** The PIXFRONT_RENDITIONS document (keys in the documented order, absent fields left out). */
-export function renditionsDocument(destinationBucket: string, renditions: readonly Rendition[]): object {
+/**
+ * The PIXFRONT_RENDITIONS document (keys in the documented order, absent fields left out).
+ * `sourcePrefix` is the notifications' prefix: pixfront renders only keys under it, and with it
+ * accepts a destination equal to the source when no rendition key can start with it.
+ */
+export function renditionsDocument(destinationBucket: string, renditions: readonly Rendition[], sourcePrefix = ''): object {
   return {
     destinationBucket,
+    ...(sourcePrefix !== '' ? { sourcePrefix } : {}),
     renditions: renditions.map((r) => ({
       name: r.name,
       ...(r.edits !== undefined ? { edits: r.edits } : {}),

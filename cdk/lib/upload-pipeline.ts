@@ -140,7 +140,7 @@ export class PixfrontUploadPipeline extends Construct {
       }),
     );
 
-    const document = renditionsDocument(this.destinationBucket.bucketName, props.renditions);
+    const document = renditionsDocument(this.destinationBucket.bucketName, props.renditions, prefix);
     const environment: Record<string, string> = {
       PIXFRONT_LAMBDA_MODE: 'events',
       SOURCE_BUCKETS: readable.join(','),

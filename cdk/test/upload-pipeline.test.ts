@@ -251,6 +251,8 @@ describe('recursion: destination = source', () => {
     const t = synth({ destinationBucket: 'my-uploads', prefix: 'incoming/', renditions: [{ ...THUMB, key: 'renditions/{key}.webp' }] });
     expect(statementsBySid(t).WriteRenditions.Resource).toEqual(s3Arn('my-uploads/renditions/*'));
     expect(statementsBySid(t).ReadUploads.Resource).toEqual(s3Arn('my-uploads/incoming/*'));
+    // pixfront checks the same at start, from the prefix carried in the document.
+    expect(JSON.parse(env(t).PIXFRONT_RENDITIONS)).toMatchObject({ destinationBucket: 'my-uploads', sourcePrefix: 'incoming/' });
   });
 });
 

@@ -407,6 +407,14 @@ mod tests {
     }
 
     #[test]
+    fn the_cdk_example_is_a_valid_document() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/cdk/renditions.example.json");
+        let r = Renditions::load(path).unwrap();
+        assert!(!r.renditions.is_empty());
+        assert!(r.destination_bucket.is_some());
+    }
+
+    #[test]
     fn keys_from_templates() {
         let t = KeyTemplate::parse("{dir}/thumb/{stem}.webp").unwrap();
         assert_eq!(
