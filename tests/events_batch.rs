@@ -145,3 +145,29 @@ fn a_bad_document_is_exit_2_with_the_reason() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("has neither {key} nor {stem}"));
     assert!(!dir.path().join("out").exists());
 }
+
+#[test]
+fn originals_that_would_share_rendition_keys_are_reported_not_skipped() {
+    let dir = library();
+    // `rocket.png` and `rocket.jpg` both give `thumb/rocket.webp` under `{dir}/thumb/{stem}.webp`.
+    std::fs::copy(
+        testdata().join("sih/25x15.png"),
+        dir.path().join("photos/rocket.png"),
+    )
+    .unwrap();
+    let (out, stdout) = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.starts_with("rendered 5, skipped 0 (up to date), failed 1, "),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("failed: rocket.png: its renditions would overwrite those of rocket.jpg"),
+        "{stderr}"
+    );
+    // The first one's renditions are its own.
+    assert_eq!(dimensions(&dir.path().join("out/small/rocket.jpg.jpg")).0, 120);
+    let thumb = image::open(dir.path().join("out/thumb/rocket.webp")).unwrap();
+    assert_eq!((thumb.width(), thumb.height()), (64, 64));
+}

@@ -12,6 +12,7 @@ use crate::renditions::{self, FolderSink, Renditions};
 use crate::storage::Object;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -148,11 +149,16 @@ pub fn render_dir(set: &Renditions, args: &Args, config: &Config, progress: bool
     );
     let counts: [AtomicUsize; 5] = Default::default();
     let [rendered, skipped, not_images, failed, written] = &counts;
+    let conflicts = conflicts(set, &originals);
     let work = || {
         originals.par_iter().for_each(|(path, key)| {
-            match render_one(
-                set, &sink, path, key, &bucket, &overlays, &faces, config, args.force,
-            ) {
+            let outcome = match conflicts.get(key.as_str()) {
+                Some(first) => Err(format!(
+                    "its renditions would overwrite those of {first} (same key once the extension is gone: add {{ext}} to the key templates)"
+                )),
+                None => render_one(set, &sink, path, key, &bucket, &overlays, &faces, config, args.force),
+            };
+            match outcome {
                 Ok(Outcome::Rendered(n)) => {
                     rendered.fetch_add(1, Ordering::Relaxed);
                     written.fetch_add(n, Ordering::Relaxed);
@@ -188,6 +194,29 @@ pub fn render_dir(set: &Renditions, args: &Args, config: &Config, progress: bool
         failed: get(failed),
         written: get(written),
     })
+}
+
+/// Originals whose rendition keys an earlier one (in file name order) already writes, e.g.
+/// `cat.jpg` and `cat.png` under `{dir}/thumb/{stem}.webp`: key → the earlier original's key.
+fn conflicts<'a>(set: &Renditions, originals: &'a [(PathBuf, String)]) -> HashMap<&'a str, &'a str> {
+    let mut owners: HashMap<String, &str> = HashMap::new();
+    let mut conflicts = HashMap::new();
+    for (_, key) in originals {
+        for r in &set.renditions {
+            let Ok(out) = r.key.resolve(key, &r.name) else {
+                continue;
+            };
+            match owners.get(&out) {
+                Some(first) if first != key => {
+                    conflicts.insert(key.as_str(), *first);
+                }
+                _ => {
+                    owners.insert(out, key.as_str());
+                }
+            }
+        }
+    }
+    conflicts
 }
 
 /// Reads each `overlayWith` image once, from `root/<bucket>/<key>`.
