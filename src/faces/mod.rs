@@ -273,6 +273,16 @@ pub fn unavailable(detail: &str) -> Error {
     )
 }
 
+/// 503 `ContentModerationFailed`: the moderation backend did not answer; the image is withheld
+/// rather than served unscreened.
+pub fn moderation_failed(detail: &str) -> Error {
+    Error::new(
+        503,
+        "ContentModerationFailed",
+        format!("Content moderation is unavailable ({detail}); the image is withheld rather than sent unscreened."),
+    )
+}
+
 /// 400 `ContentModerationUnavailable`: `contentModeration` asked of a deployment without a
 /// moderation backend (silently skipping it would serve what the caller wanted screened).
 pub fn moderation_unavailable() -> Error {
