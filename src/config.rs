@@ -202,7 +202,11 @@ impl Config {
             // Rekognition wants faces of at least 40 px: a larger proxy.
             face_proxy_size: number(
                 "FACE_PROXY_SIZE",
-                if face_detector == "rekognition" { 1280 } else { d.face_proxy_size as u64 },
+                if face_detector == "rekognition" {
+                    1280
+                } else {
+                    d.face_proxy_size as u64
+                },
             )?
             .clamp(20, 4096) as u32,
             face_cache_entries: number("FACE_CACHE_ENTRIES", d.face_cache_entries as u64)? as usize,
@@ -212,7 +216,11 @@ impl Config {
                 Some(v) => match v.trim().to_ascii_lowercase().as_str() {
                     "rekognition" => true,
                     "off" => false,
-                    _ => return Err(format!("CONTENT_MODERATION: expected rekognition or off, got {v:?}")),
+                    _ => {
+                        return Err(format!(
+                            "CONTENT_MODERATION: expected rekognition or off, got {v:?}"
+                        ))
+                    }
                 },
             },
         })

@@ -250,7 +250,7 @@ fn print_banner(addr: SocketAddr, root: &Path, bucket: &str, keys: &[String], sa
         println!("  Default JSON:  {base}/{b64}");
         println!("  query params:  {base}/people/astronaut.png?width=300&format=webp");
         println!("  AVIF:          {base}/fit-in/600x400/filters:format(avif)/rocket.jpg");
-        println!("  (a face-blur example follows once face detection lands)");
+        println!("  face blur:     {base}/fit-in/600x600/filters:blur_faces()/people/obama.jpg");
     } else if let Some(key) = keys.first() {
         println!("Try:  {base}/fit-in/400x300/{key}");
     }
