@@ -62,8 +62,15 @@ pub struct Config {
     /// `FORCE_BLUR_FACES`: `bucket` or `bucket/key-prefix` entries (comma-separated) whose every
     /// answer has faces blurred, whatever the URL asks.
     pub force_blur_faces: Vec<String>,
-    /// `FACE_PROXY_SIZE` (default 640): longest side of the picture face detection looks at.
+    /// `FACE_PROXY_SIZE` (default 640 local, 1280 Rekognition): longest side of the picture
+    /// face detection looks at.
     pub face_proxy_size: u32,
+    /// `FACE_DETECTION_TIMEOUT_MS` (default 5000): longest a Rekognition call may take, retries
+    /// included, before the request fails closed.
+    pub face_detection_timeout_ms: u64,
+    /// `CONTENT_MODERATION`: `rekognition` or `off` (default: `rekognition` when
+    /// `FACE_DETECTOR=rekognition`, else `off`).
+    pub content_moderation: bool,
     /// `FACE_CACHE_ENTRIES` (default 4096): originals whose face boxes are kept in memory.
     pub face_cache_entries: usize,
 }
@@ -99,6 +106,8 @@ impl Default for Config {
             force_blur_faces: Vec::new(),
             face_proxy_size: 640,
             face_cache_entries: 4096,
+            face_detection_timeout_ms: 5000,
+            content_moderation: false,
         }
     }
 }
@@ -148,6 +157,13 @@ impl Config {
                 None => None,
             },
         };
+        let face_detector = match non_empty("FACE_DETECTOR") {
+            None => d.face_detector.clone(),
+            Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+                d @ ("local" | "rekognition") => d.to_string(),
+                _ => return Err(format!("FACE_DETECTOR: expected local or rekognition, got {v:?}")),
+            },
+        };
         Ok(Config {
             source_buckets: get("SOURCE_BUCKETS"),
             auto_webp: yes("AUTO_WEBP"),
@@ -181,16 +197,32 @@ impl Config {
                 None => None,
                 Some(_) => Some(number("MAX_QUEUE", 0)? as usize),
             },
-            face_detector: match non_empty("FACE_DETECTOR") {
-                None => d.face_detector,
+            face_detector: face_detector.clone(),
+            force_blur_faces: crate::faces::policy::parse(&get("FORCE_BLUR_FACES").unwrap_or_default()),
+            // Rekognition wants faces of at least 40 px: a larger proxy.
+            face_proxy_size: number(
+                "FACE_PROXY_SIZE",
+                if face_detector == "rekognition" {
+                    1280
+                } else {
+                    d.face_proxy_size as u64
+                },
+            )?
+            .clamp(20, 4096) as u32,
+            face_cache_entries: number("FACE_CACHE_ENTRIES", d.face_cache_entries as u64)? as usize,
+            face_detection_timeout_ms: number("FACE_DETECTION_TIMEOUT_MS", d.face_detection_timeout_ms)?,
+            content_moderation: match non_empty("CONTENT_MODERATION") {
+                None => face_detector == "rekognition",
                 Some(v) => match v.trim().to_ascii_lowercase().as_str() {
-                    d @ ("local" | "rekognition") => d.to_string(),
-                    _ => return Err(format!("FACE_DETECTOR: expected local or rekognition, got {v:?}")),
+                    "rekognition" => true,
+                    "off" => false,
+                    _ => {
+                        return Err(format!(
+                            "CONTENT_MODERATION: expected rekognition or off, got {v:?}"
+                        ))
+                    }
                 },
             },
-            force_blur_faces: crate::faces::policy::parse(&get("FORCE_BLUR_FACES").unwrap_or_default()),
-            face_proxy_size: number("FACE_PROXY_SIZE", d.face_proxy_size as u64)?.clamp(20, 4096) as u32,
-            face_cache_entries: number("FACE_CACHE_ENTRIES", d.face_cache_entries as u64)? as usize,
         })
     }
 }

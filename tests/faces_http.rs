@@ -266,3 +266,22 @@ async fn moderation_without_a_backend_is_a_clear_400() {
         (400, Some("ContentModerationUnavailable"))
     );
 }
+
+#[tokio::test]
+async fn overlays_from_forced_originals_are_blurred_too() {
+    let fx = Fixture::new();
+    let url = default_url(json!({"bucket": "photos", "key": "rocket.jpg", "edits": {
+        "overlayWith": {"bucket": "photos", "key": "people/obama.jpg", "wRatio": "100", "hRatio": "100"},
+        "toFormat": "png"}}));
+    // Not forced: the watermark shows the face (so the check below can fail).
+    let r = get(&fx.handler(Config::default()), &url).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(detect(&r.body).len(), 1);
+    // Forced: the base (outside the prefix) is left alone, the face in the overlay is blurred.
+    let r = get(&fx.handler(forced("photos/people")), &url).await;
+    assert_eq!(r.status, 200);
+    assert!(detect(&r.body).is_empty());
+    // And a detector outage withholds the image.
+    let r = get(&fx.handler(forced("photos/people")).with_faces(broken()), &url).await;
+    assert_eq!(r.status, 503);
+}

@@ -17,6 +17,7 @@
 
 pub mod local;
 pub mod policy;
+pub mod rekognition;
 
 use crate::config::Config;
 use crate::error::Error;
@@ -104,7 +105,7 @@ impl FaceService {
 
     /// The service `config` asks for that needs no network set-up: the local detector, or —
     /// when `FACE_DETECTOR=rekognition` — a service that fails closed until the front end
-    /// installs the Rekognition client (see [`rekognition`]).
+    /// installs one made by [`FaceService::from_sdk_config`].
     pub fn from_config(config: &Config) -> FaceService {
         let detector: Result<Arc<dyn FaceDetector>, String> = match config.face_detector.as_str() {
             "local" => Ok(Arc::new(local::LocalDetector::new(config.face_proxy_size))),
@@ -113,6 +114,40 @@ impl FaceService {
             )),
         };
         FaceService::new(detector, None, config.face_cache_entries)
+    }
+
+    /// The service `config` asks for, with Rekognition clients (detector and/or moderator) made
+    /// from the shared AWS SDK configuration. Call inside the Tokio runtime that will serve.
+    pub fn from_sdk_config(sdk: &aws_config::SdkConfig, config: &Config) -> FaceService {
+        let uses_rekognition = config.face_detector == "rekognition" || config.content_moderation;
+        let client = match uses_rekognition {
+            true => Some(rekognition::Rekognition::new(sdk, config).map(Arc::new)),
+            false => None,
+        };
+        let detector: Result<Arc<dyn FaceDetector>, String> = match (config.face_detector.as_str(), &client) {
+            ("rekognition", Some(c)) => c.clone().map(|c| c as Arc<dyn FaceDetector>),
+            _ => Ok(Arc::new(local::LocalDetector::new(config.face_proxy_size))),
+        };
+        let moderator = match (&client, config.content_moderation) {
+            (Some(Ok(c)), true) => Some(c.clone() as Arc<dyn Moderator>),
+            (Some(Err(why)), true) => {
+                tracing::error!(target: "pixfront::faces", "content moderation disabled: {why}");
+                None
+            }
+            _ => None,
+        };
+        FaceService::new(detector, moderator, config.face_cache_entries)
+    }
+
+    /// [`FaceService::from_sdk_config`], loading the SDK configuration only when Rekognition is
+    /// used.
+    pub async fn from_env(config: &Config) -> FaceService {
+        if config.face_detector == "rekognition" || config.content_moderation {
+            let sdk = crate::storage::s3::load_sdk_config().await;
+            FaceService::from_sdk_config(&sdk, config)
+        } else {
+            FaceService::from_config(config)
+        }
     }
 
     pub fn detector_name(&self) -> &'static str {
@@ -270,6 +305,16 @@ pub fn unavailable(detail: &str) -> Error {
         503,
         "FaceDetectionUnavailable",
         format!("Face detection is unavailable ({detail}); the image is withheld rather than sent with faces unprocessed."),
+    )
+}
+
+/// 503 `ContentModerationFailed`: the moderation backend did not answer; the image is withheld
+/// rather than served unscreened.
+pub fn moderation_failed(detail: &str) -> Error {
+    Error::new(
+        503,
+        "ContentModerationFailed",
+        format!("Content moderation is unavailable ({detail}); the image is withheld rather than sent unscreened."),
     )
 }
 

@@ -120,7 +120,7 @@ pub fn error_response(config: &Config, err: &Error, log: RequestLog) -> HttpResp
 /// Errors no cache may keep, whatever `ERROR_CACHE_CONTROL_5XX` says: a face detector outage
 /// must not pin a refusal (or a fallback image) at the URL once detection is back.
 pub fn error_cache_override(err: &Error) -> Option<&'static str> {
-    (err.code == "FaceDetectionUnavailable").then_some("no-store")
+    matches!(&*err.code, "FaceDetectionUnavailable" | "ContentModerationFailed").then_some("no-store")
 }
 
 /// `OPTIONS`: a CORS preflight answer when CORS is on, else just the allowed methods.

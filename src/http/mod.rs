@@ -231,12 +231,26 @@ impl Handler {
             }),
         );
         resources.faces = Some(face_job.clone());
+        // Overlays from FORCE_BLUR_FACES originals are blurred too, or a watermark could
+        // show a protected face.
+        let mut forced_overlays = Vec::new();
         for (bucket, key) in pipeline::overlay_refs(image) {
             let overlay = self
                 .storage
                 .get(&bucket, &key)
                 .await
                 .map_err(|e| (e, log.clone()))?;
+            if faces::policy::covers(&self.config.force_blur_faces, &bucket, &key) {
+                let job = FaceJob {
+                    key: overlay.etag.map(|etag| CacheKey {
+                        bucket: bucket.clone(),
+                        key: key.clone(),
+                        etag,
+                    }),
+                    ..face_job.clone()
+                };
+                forced_overlays.push(((bucket.clone(), key.clone()), job));
+            }
             resources.overlays.insert((bucket, key), overlay.body);
         }
         log.fetch = started.elapsed();
@@ -265,6 +279,8 @@ impl Handler {
         let output = self
             .limiter
             .run(slot, move || {
+                let mut resources = resources;
+                faces::policy::blur_overlays(&mut resources, &forced_overlays, &config)?;
                 pipeline::process(&job_req, &body, content_type.as_deref(), &resources, &config)
             })
             .await

@@ -130,20 +130,24 @@ async fn run() -> Result<(), String> {
 /// loaded once per container and shared by the S3 and Secrets Manager clients.
 async fn build_handler(config: Config) -> Handler {
     let root = std::env::var("PIXFRONT_ROOT").ok().filter(|r| !r.is_empty());
-    let (storage, secrets): (Arc<dyn Storage>, _) = match root {
+    let (storage, secrets, faces): (Arc<dyn Storage>, _, _) = match root {
         Some(root) => (
             Arc::new(FsStorage::new(root)),
             crate::secrets::provider_from_env(&config).await,
+            crate::faces::FaceService::from_env(&config).await,
         ),
         None => {
             let sdk = crate::storage::s3::load_sdk_config().await;
             (
                 Arc::new(S3Storage::from_sdk_config(&sdk, &config)),
                 crate::secrets::provider(&config, &sdk),
+                crate::faces::FaceService::from_sdk_config(&sdk, &config),
             )
         }
     };
-    Handler::new(storage, Arc::new(config)).with_secrets(secrets)
+    Handler::new(storage, Arc::new(config))
+        .with_secrets(secrets)
+        .with_faces(Arc::new(faces))
 }
 
 async fn answer(

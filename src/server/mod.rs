@@ -200,7 +200,9 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         keys,
     };
     let secrets = crate::secrets::provider_from_env(&config).await;
+    let faces = Arc::new(crate::faces::FaceService::from_env(&config).await);
     let handler = Handler::new(Arc::new(FsStorage::new(root)), Arc::new(config))
+        .with_faces(faces)
         .with_demo_images(demo)
         .with_secrets(secrets);
     serve(listener, Arc::new(handler), shutdown_signal())
@@ -218,6 +220,7 @@ async fn run_s3(args: ServeArgs, config: Config) -> Result<(), String> {
     let sdk = crate::storage::s3::load_sdk_config().await;
     let storage = crate::storage::s3::S3Storage::from_sdk_config(&sdk, &config);
     let secrets = crate::secrets::provider(&config, &sdk);
+    let faces = Arc::new(crate::faces::FaceService::from_sdk_config(&sdk, &config));
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
@@ -225,7 +228,9 @@ async fn run_s3(args: ServeArgs, config: Config) -> Result<(), String> {
     let buckets = config.source_buckets.clone().unwrap_or_default();
     println!("pixfront serving S3 buckets [{buckets}] on http://{addr}");
     println!("  health:     http://{addr}/?health");
-    let handler = Handler::new(Arc::new(storage), Arc::new(config)).with_secrets(secrets);
+    let handler = Handler::new(Arc::new(storage), Arc::new(config))
+        .with_secrets(secrets)
+        .with_faces(faces);
     serve(listener, Arc::new(handler), shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;
@@ -250,7 +255,7 @@ fn print_banner(addr: SocketAddr, root: &Path, bucket: &str, keys: &[String], sa
         println!("  Default JSON:  {base}/{b64}");
         println!("  query params:  {base}/people/astronaut.png?width=300&format=webp");
         println!("  AVIF:          {base}/fit-in/600x400/filters:format(avif)/rocket.jpg");
-        println!("  (a face-blur example follows once face detection lands)");
+        println!("  face blur:     {base}/fit-in/600x600/filters:blur_faces()/people/obama.jpg");
     } else if let Some(key) = keys.first() {
         println!("Try:  {base}/fit-in/400x300/{key}");
     }

@@ -251,9 +251,23 @@ pub const SETTINGS: &[Setting] = &[
     s(
         "FACE_PROXY_SIZE",
         "face-proxy-size",
-        "640",
+        "640 (1280 with rekognition)",
         "",
         "Longest side of the picture face detection looks at (20-4096)",
+    ),
+    s(
+        "FACE_DETECTION_TIMEOUT_MS",
+        "face-detection-timeout-ms",
+        "5000",
+        "",
+        "Longest a Rekognition call may take (retries included) before the request fails closed (503)",
+    ),
+    s(
+        "CONTENT_MODERATION",
+        "content-moderation",
+        "rekognition when FACE_DETECTOR=rekognition, else off",
+        "",
+        "Backend of the contentModeration edit: rekognition or off (then 400)",
     ),
     s(
         "FACE_CACHE_ENTRIES",
