@@ -191,7 +191,7 @@ async function main() {
   console.log(`| serve: process start → first image served | ${col(serve, 'first')} |`);
   console.log(`| lambda bootstrap: process start → first image posted to the Runtime API | ${col(lambda, 'first')} |`);
   console.log(`| serve, warm: the same image request after the face requests | ${col(faces, 'plain')} |`);
-  console.log(`| serve: first \`blur_faces\` request (model load + detection) | ${col(faces, 'withLoad')} |`);
+  console.log(`| serve: first \`blurFaces\` request (model load + detection) | ${col(faces, 'withLoad')} |`);
   console.log(`| serve: same request on a copy of the original (model loaded, cache missed) | ${col(faces, 'loaded')} |`);
   console.log(`| face model load (difference of the two) | ${col(faces, 'model')} |`);
 }

@@ -8,14 +8,18 @@ repo="$(cd "$(dirname "$0")/../.." && pwd)"
 testdata="$(cd "${PIXFRONT_TESTDATA:-$repo/../shared/testdata}" && pwd)"
 cd "$repo"
 # The release binary, built as `cargo bench` builds it (bins come with benches), so this and
-# scripts/bench-compare share one build instead of compiling the dependencies twice.
-cargo bench --no-run --quiet --bench compare
+# scripts/bench-compare share one build instead of compiling the dependencies twice;
+# PIXFRONT_BIN names an already built one instead.
+if [ -z "${PIXFRONT_BIN:-}" ]; then
+  cargo bench --no-run --quiet --bench compare
+fi
+bin="${PIXFRONT_BIN:-$repo/target/release/pixfront}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 # Two buckets with the same originals (links to the test images), so one face job can miss the
 # per-original result cache after the model is loaded.
 ln -s "$testdata" "$tmp/bench"
 ln -s "$testdata" "$tmp/copy"
-echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg); binary $(du -h target/release/pixfront | cut -f1)"
+echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg); binary $(du -h "$bin" | cut -f1)"
 echo
-node "$repo/scripts/bench-coldstart/coldstart.js" "$repo/target/release/pixfront" "$tmp" "${1:-10}"
+node "$repo/scripts/bench-coldstart/coldstart.js" "$bin" "$tmp" "${1:-10}"

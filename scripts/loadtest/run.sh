@@ -14,14 +14,17 @@ testdata="$(cd "${PIXFRONT_TESTDATA:-$repo/../shared/testdata}" && pwd)"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 cd "$repo"
 # The release binary, built as `cargo bench` builds it (bins come with benches), so this and
-# scripts/bench-compare share one build instead of compiling the dependencies twice.
-cargo bench --no-run --quiet --bench compare
-bin="$repo/target/release/pixfront"
+# scripts/bench-compare share one build instead of compiling the dependencies twice;
+# PIXFRONT_BIN names an already built one instead.
+if [ -z "${PIXFRONT_BIN:-}" ]; then
+  cargo bench --no-run --quiet --bench compare
+fi
+bin="${PIXFRONT_BIN:-$repo/target/release/pixfront}"
 
 tmp="$(mktemp -d)"
 pid=""
 cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -29,14 +32,14 @@ trap cleanup EXIT
 mkdir -p "$tmp/root" && ln -s "$testdata" "$tmp/root/bench"
 
 # The mix: a thumbnail mix over small and big originals, Thumbor URLs as SIH users send them.
-export PATHS="/fit-in/800x0/large/kleiber_6028x3391.jpg
+export PATHS="${PATHS:-/fit-in/800x0/large/kleiber_6028x3391.jpg
 /300x300/faces/obama.jpg
 /fit-in/400x400/filters:format(webp)/faces/obama2.jpg
 /fit-in/1024x0/large/infinite_sea_4096x4096_progressive.jpg
 /200x0/formats/skimage_logo_rgba.png
 /fit-in/640x0/filters:format(webp)/formats/rocket.jpg
 /fit-in/512x0/large/adwaita_d_4096x4096.webp
-/150x150/faces/astronaut.png"
+/150x150/faces/astronaut.png}"
 
 start_server() {
   log="$tmp/server.log"
@@ -73,7 +76,7 @@ for c in $levels; do
   out=$(timeout $((seconds + 30)) wrk -t"$threads" -c"$c" -d"${seconds}s" --timeout 10s --latency \
     -s "$repo/scripts/loadtest/rotate.lua" "$base")
   rss_kib=$(awk '/^VmHWM:/{print $2}' "/proc/$pid/status")
-  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+  kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=""
   rps=$(awk '/^Requests\/sec:/{printf "%.1f", $2}' <<<"$out")
   p50=$(to_ms "$(awk '$1=="50%"{print $2}' <<<"$out")")
   p99=$(to_ms "$(awk '$1=="99%"{print $2}' <<<"$out")")

@@ -537,3 +537,77 @@ fn tiff(picture: &Picture) -> Result<Vec<u8>, Error> {
         .map_err(|e| encode_failed(Format::Tiff, e))?;
     Ok(out.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::picture::Frame;
+    use image::{AnimationDecoder, Rgba, RgbaImage};
+
+    fn decode_gif(bytes: &[u8]) -> Vec<RgbaImage> {
+        image::codecs::gif::GifDecoder::new(std::io::Cursor::new(bytes))
+            .unwrap()
+            .into_frames()
+            .map(|f| f.unwrap().into_buffer())
+            .collect()
+    }
+
+    fn animation(frames: Vec<RgbaImage>) -> Picture {
+        Picture {
+            frames: frames
+                .into_iter()
+                .map(|pixels| Frame { pixels, delay_ms: 50 })
+                .collect(),
+            loop_count: 0,
+            has_alpha: true,
+        }
+    }
+
+    #[test]
+    fn gif_frames_store_only_what_changed_and_decode_exactly() {
+        // 240 colours: the palette is exact, so the frames must come back bit for bit.
+        let first = RgbaImage::from_fn(40, 30, |x, y| Rgba([(x * 6) as u8, (y % 6 * 40) as u8, 90, 255]));
+        let mut second = first.clone();
+        for (x, y) in [(10, 5), (12, 7)] {
+            second.put_pixel(x, y, Rgba([255, 0, 0, 255]));
+        }
+        let picture = animation(vec![first.clone(), second.clone(), second.clone()]);
+        let bytes = gif(&picture).unwrap();
+        assert_eq!(decode_gif(&bytes), vec![first.clone(), second.clone(), second]);
+        // Three full frames would repeat the 1 200 pixels three times.
+        let full = gif(&animation(vec![first.clone()])).unwrap();
+        assert!(
+            bytes.len() < full.len() + 200,
+            "{} vs {}",
+            bytes.len(),
+            full.len()
+        );
+    }
+
+    #[test]
+    fn gif_with_many_colours_is_close_and_transparency_kept() {
+        let frame = RgbaImage::from_fn(64, 64, |x, y| {
+            let a = if x < 8 { 0 } else { 255 };
+            Rgba([(x * 4) as u8, (y * 4) as u8, ((x + y) * 2) as u8, a])
+        });
+        let out = decode_gif(&gif(&animation(vec![frame.clone(), frame.clone()])).unwrap());
+        assert_eq!(out.len(), 2);
+        for img in &out {
+            for (p, q) in frame.pixels().zip(img.pixels()) {
+                assert_eq!(p[3], q[3]);
+                if p[3] == 255 {
+                    let err = (0..3).map(|c| p[c].abs_diff(q[c]) as u32).max().unwrap();
+                    assert!(err <= 24, "{p:?} → {q:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn avif_quality_means_what_it_means_in_sharp() {
+        // libheif gives aom quantizer index 128 for quality 50; ravif's 74.6 is index 128.
+        assert!((ravif_quality(50) - 74.6).abs() < 0.1);
+        assert_eq!(ravif_quality(100), 100.0);
+        assert!(ravif_quality(1) < ravif_quality(30) && ravif_quality(30) < ravif_quality(80));
+    }
+}
