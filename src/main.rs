@@ -26,6 +26,7 @@ enum Command {
 }
 
 fn main() {
+    limit_malloc_arenas();
     // Lambda starts the `bootstrap` without arguments; the Runtime API address says it is Lambda.
     if pixfront::lambda::requested() {
         std::process::exit(pixfront::lambda::main());
@@ -42,5 +43,23 @@ fn main() {
         Command::Explain(args) => std::process::exit(pixfront::cli::explain::run(&args)),
         Command::Sign(args) => std::process::exit(pixfront::cli::sign::run(&args)),
         Command::Render(args) => std::process::exit(pixfront::cli::render::run(&args)),
+    }
+}
+
+/// glibc gives threads that allocate at once their own malloc arenas (up to 8 per core), and each
+/// blocking thread that renders images keeps its peak in its own: with two arenas the server's
+/// peak RSS under load was about half (docs/performance.md). `MALLOC_ARENA_MAX` still wins.
+fn limit_malloc_arenas() {
+    // glibc's own declaration (malloc.h), so the binary needs no crate for one call.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn mallopt(param: std::ffi::c_int, value: std::ffi::c_int) -> std::ffi::c_int;
+        }
+        const M_ARENA_MAX: std::ffi::c_int = -8;
+        if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+            // SAFETY: mallopt only changes an allocator setting; no other thread exists yet.
+            unsafe { mallopt(M_ARENA_MAX, 2) };
+        }
     }
 }

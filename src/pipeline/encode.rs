@@ -302,9 +302,22 @@ fn avif(picture: &Picture, opts: &FormatOptions) -> Result<Vec<u8>, Error> {
     let (w, h) = (px.width() as usize, px.height() as usize);
     // sharp's effort 0 (fastest) – 9 (slowest), default 4; rav1e's speed is 10 (fastest) – 1.
     let effort = opts.effort.unwrap_or(4).min(9);
+    // sharp's `bitdepth` (8 by default; 10 and 12 give rav1e's 10 bits). ravif would pick 10
+    // bits by itself, which is slower to encode and which 8-bit-only AV1 decoders (libvips'
+    // prebuilt aom among them) refuse.
+    let ten_bits = opts
+        .other
+        .get("bitdepth")
+        .and_then(|d| d.as_u64())
+        .is_some_and(|d| d >= 10);
     let encoder = ravif::Encoder::new()
-        .with_quality(quality(opts, 50) as f32)
-        .with_alpha_quality(quality(opts, 50) as f32)
+        .with_bit_depth(if ten_bits {
+            ravif::BitDepth::Ten
+        } else {
+            ravif::BitDepth::Eight
+        })
+        .with_quality(ravif_quality(quality(opts, 50)))
+        .with_alpha_quality(ravif_quality(quality(opts, 50)))
         .with_speed(10 - effort.min(9))
         .with_num_threads(None);
     let encoded = if is_opaque(px.as_raw()) {
@@ -317,6 +330,31 @@ fn avif(picture: &Picture, opts: &FormatOptions) -> Result<Vec<u8>, Error> {
     encoded
         .map(|e| e.avif_file)
         .map_err(|e| encode_failed(Format::Avif, e))
+}
+
+/// The ravif quality whose AV1 quantizer (base_q_idx) is the one libheif gives libaom for
+/// sharp's `quality`, so a quality means the same size and fidelity as in sharp/SIH. ravif's own
+/// scale is coarser: its 50 is index 159, sharp's 50 is index 128.
+fn ravif_quality(sharp_quality: u8) -> f32 {
+    // libheif: cq-level = ((100 - q) × 63 + 50) / 100, in aom's 0–63 quantizer scale; aom's
+    // quantizer_to_qindex table is 4 × q up to 60, then 244, 249, 255.
+    let cq = ((100 - sharp_quality.min(100) as u32) * 63 + 50) / 100;
+    let qindex = match cq {
+        0..=60 => cq * 4,
+        61 => 244,
+        62 => 249,
+        _ => 255,
+    };
+    // Inverse of ravif's quality_to_quantizer (piecewise linear in q = quality / 100).
+    let x = qindex as f32 / 255.0;
+    let q = if x <= 0.18 * 2.6 {
+        1.0 - x / 2.6
+    } else if x < 0.75 {
+        (0.875 - x) * 2.0
+    } else {
+        1.0 - x
+    };
+    (q * 100.0).clamp(1.0, 100.0)
 }
 
 fn gif(picture: &Picture) -> Result<Vec<u8>, Error> {
@@ -332,8 +370,9 @@ fn gif(picture: &Picture) -> Result<Vec<u8>, Error> {
     };
     let mut out = Vec::new();
     {
+        let palette = GifPalette::new(picture);
         let mut enc =
-            gif::Encoder::new(&mut out, w16, h16, &[]).map_err(|e| encode_failed(Format::Gif, e))?;
+            gif::Encoder::new(&mut out, w16, h16, &palette.rgb).map_err(|e| encode_failed(Format::Gif, e))?;
         if picture.is_animated() {
             // `loop_count` counts plays; GIF's NETSCAPE extension counts repeats after the first,
             // and its absence means "play once".
@@ -347,18 +386,143 @@ fn gif(picture: &Picture) -> Result<Vec<u8>, Error> {
                     .map_err(|e| encode_failed(Format::Gif, e))?;
             }
         }
+        // GIF transparency is one bit: alpha < 128 is transparent.
+        let translucent = picture
+            .frames
+            .iter()
+            .any(|f| f.pixels.as_raw().chunks_exact(4).any(|p| p[3] < 128));
+        let mut previous: Option<Vec<u8>> = None;
         for f in &picture.frames {
-            let mut rgba = f.pixels.as_raw().clone();
-            // Speed 10: the quantiser samples every 10th pixel; sharp/libvips' GIF saver is
-            // similarly tuned for speed over palette quality.
-            let mut frame = gif::Frame::from_rgba_speed(w16, h16, &mut rgba, 10);
+            let indices: Vec<u8> = f
+                .pixels
+                .as_raw()
+                .chunks_exact(4)
+                .map(|p| palette.index(p))
+                .collect();
+            let mut frame = match &previous {
+                // Later frames of an opaque animation store only the box of pixels that changed,
+                // unchanged ones transparent so the previous frame shows through (as libvips'
+                // cgif does): far fewer bytes for the same picture.
+                Some(prev) if !translucent => changed_box(&indices, prev, w16, h16),
+                _ => {
+                    let mut frame = gif::Frame::from_indexed_pixels(
+                        w16,
+                        h16,
+                        indices.clone(),
+                        translucent.then_some(GIF_TRANSPARENT),
+                    );
+                    frame.dispose = gif::DisposalMethod::Background;
+                    frame
+                }
+            };
             frame.delay = (f.delay_ms / 10).min(u16::MAX as u32) as u16;
-            frame.dispose = gif::DisposalMethod::Background;
             enc.write_frame(&frame)
                 .map_err(|e| encode_failed(Format::Gif, e))?;
+            previous = Some(indices);
         }
     }
     Ok(out)
+}
+
+/// The palette index kept for transparent pixels.
+const GIF_TRANSPARENT: u8 = 255;
+
+/// One palette for every frame (libvips also reuses one palette while it fits): the exact
+/// colours when there are at most 255, else 255 colours learned by NeuQuant (color_quant;
+/// libimagequant, which sharp uses, is GPL) over all frames.
+struct GifPalette {
+    /// 256 RGB entries; the last is the transparent one.
+    rgb: Vec<u8>,
+    exact: Option<std::collections::HashMap<[u8; 3], u8>>,
+    quant: Option<color_quant::NeuQuant>,
+}
+
+impl GifPalette {
+    fn new(picture: &Picture) -> GifPalette {
+        let opaque = || {
+            picture
+                .frames
+                .iter()
+                .flat_map(|f| f.pixels.as_raw().chunks_exact(4))
+                .filter(|p| p[3] >= 128)
+        };
+        let mut exact = std::collections::HashMap::new();
+        for p in opaque() {
+            let next = exact.len();
+            exact.entry([p[0], p[1], p[2]]).or_insert(next as u8);
+            if exact.len() > GIF_TRANSPARENT as usize {
+                break;
+            }
+        }
+        let mut rgb = vec![0u8; 256 * 3];
+        if exact.len() <= GIF_TRANSPARENT as usize {
+            for (c, &i) in &exact {
+                rgb[i as usize * 3..i as usize * 3 + 3].copy_from_slice(c);
+            }
+            return GifPalette {
+                rgb,
+                exact: Some(exact),
+                quant: None,
+            };
+        }
+        let samples: Vec<u8> = opaque().flat_map(|p| [p[0], p[1], p[2], 255]).collect();
+        // NeuQuant learns from every `factor`-th pixel: all of them up to a million, then fewer,
+        // so long animations stay fast (its range is 1–30).
+        let factor = (samples.len() / 4 / 1_000_000).clamp(1, 30) as i32;
+        let quant = color_quant::NeuQuant::new(factor, GIF_TRANSPARENT as usize, &samples);
+        let map = quant.color_map_rgb();
+        rgb[..map.len()].copy_from_slice(&map);
+        GifPalette {
+            rgb,
+            exact: None,
+            quant: Some(quant),
+        }
+    }
+
+    fn index(&self, p: &[u8]) -> u8 {
+        if p[3] < 128 {
+            return GIF_TRANSPARENT;
+        }
+        match (&self.exact, &self.quant) {
+            (Some(exact), _) => exact.get(&[p[0], p[1], p[2]]).copied().unwrap_or(0),
+            (None, Some(quant)) => quant.index_of(&[p[0], p[1], p[2], 255]) as u8,
+            (None, None) => 0,
+        }
+    }
+}
+
+/// The smallest frame that turns `prev` into `indices` on a kept (not disposed) canvas.
+fn changed_box(indices: &[u8], prev: &[u8], w: u16, h: u16) -> gif::Frame<'static> {
+    let (w, h) = (w as usize, h as usize);
+    let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
+    for y in 0..h {
+        for x in 0..w {
+            if indices[y * w + x] != prev[y * w + x] {
+                (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x + 1), y1.max(y + 1));
+            }
+        }
+    }
+    if x0 >= x1 {
+        // Nothing changed: one transparent pixel still carries the frame's delay.
+        (x0, y0, x1, y1) = (0, 0, 1, 1);
+    }
+    let mut pixels = Vec::with_capacity((x1 - x0) * (y1 - y0));
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let i = y * w + x;
+            pixels.push(if indices[i] == prev[i] {
+                GIF_TRANSPARENT
+            } else {
+                indices[i]
+            });
+        }
+    }
+    let mut frame =
+        gif::Frame::from_indexed_pixels((x1 - x0) as u16, (y1 - y0) as u16, pixels, Some(GIF_TRANSPARENT));
+    frame.left = x0 as u16;
+    frame.top = y0 as u16;
+    frame.dispose = gif::DisposalMethod::Keep;
+    frame
 }
 
 fn tiff(picture: &Picture) -> Result<Vec<u8>, Error> {
@@ -372,4 +536,78 @@ fn tiff(picture: &Picture) -> Result<Vec<u8>, Error> {
     img.write_to(&mut out, image::ImageFormat::Tiff)
         .map_err(|e| encode_failed(Format::Tiff, e))?;
     Ok(out.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::picture::Frame;
+    use image::{AnimationDecoder, Rgba, RgbaImage};
+
+    fn decode_gif(bytes: &[u8]) -> Vec<RgbaImage> {
+        image::codecs::gif::GifDecoder::new(std::io::Cursor::new(bytes))
+            .unwrap()
+            .into_frames()
+            .map(|f| f.unwrap().into_buffer())
+            .collect()
+    }
+
+    fn animation(frames: Vec<RgbaImage>) -> Picture {
+        Picture {
+            frames: frames
+                .into_iter()
+                .map(|pixels| Frame { pixels, delay_ms: 50 })
+                .collect(),
+            loop_count: 0,
+            has_alpha: true,
+        }
+    }
+
+    #[test]
+    fn gif_frames_store_only_what_changed_and_decode_exactly() {
+        // 240 colours: the palette is exact, so the frames must come back bit for bit.
+        let first = RgbaImage::from_fn(40, 30, |x, y| Rgba([(x * 6) as u8, (y % 6 * 40) as u8, 90, 255]));
+        let mut second = first.clone();
+        for (x, y) in [(10, 5), (12, 7)] {
+            second.put_pixel(x, y, Rgba([255, 0, 0, 255]));
+        }
+        let picture = animation(vec![first.clone(), second.clone(), second.clone()]);
+        let bytes = gif(&picture).unwrap();
+        assert_eq!(decode_gif(&bytes), vec![first.clone(), second.clone(), second]);
+        // Three full frames would repeat the 1 200 pixels three times.
+        let full = gif(&animation(vec![first.clone()])).unwrap();
+        assert!(
+            bytes.len() < full.len() + 200,
+            "{} vs {}",
+            bytes.len(),
+            full.len()
+        );
+    }
+
+    #[test]
+    fn gif_with_many_colours_is_close_and_transparency_kept() {
+        let frame = RgbaImage::from_fn(64, 64, |x, y| {
+            let a = if x < 8 { 0 } else { 255 };
+            Rgba([(x * 4) as u8, (y * 4) as u8, ((x + y) * 2) as u8, a])
+        });
+        let out = decode_gif(&gif(&animation(vec![frame.clone(), frame.clone()])).unwrap());
+        assert_eq!(out.len(), 2);
+        for img in &out {
+            for (p, q) in frame.pixels().zip(img.pixels()) {
+                assert_eq!(p[3], q[3]);
+                if p[3] == 255 {
+                    let err = (0..3).map(|c| p[c].abs_diff(q[c]) as u32).max().unwrap();
+                    assert!(err <= 24, "{p:?} → {q:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn avif_quality_means_what_it_means_in_sharp() {
+        // libheif gives aom quantizer index 128 for quality 50; ravif's 74.6 is index 128.
+        assert!((ravif_quality(50) - 74.6).abs() < 0.1);
+        assert_eq!(ravif_quality(100), 100.0);
+        assert!(ravif_quality(1) < ravif_quality(30) && ravif_quality(30) < ravif_quality(80));
+    }
 }
