@@ -323,3 +323,50 @@ async fn throttling_fails_closed() {
     assert_eq!((r.status, code(&r).as_str()), (503, "ContentModerationFailed"));
     assert_eq!(r.header("Cache-Control"), Some("no-store"));
 }
+
+/// `pixfront render` with `FACE_DETECTOR=rekognition`: the batch builds its own runtime for the
+/// client, and every `blurFaces` rendition is blurred with Rekognition's boxes.
+#[test]
+fn batch_render_blurs_with_rekognition() {
+    fake();
+    let src = tempfile::tempdir().unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    // 410 px wide: a size no other test sends, so this test's calls can be counted.
+    let original = image::RgbImage::from_fn(410, 300, |x, y| {
+        image::Rgb([(x % 7 * 36) as u8, (y % 5 * 50) as u8, ((x + y) % 2 * 255) as u8])
+    });
+    original.save(src.path().join("busy.png")).unwrap();
+    let set = pixfront::renditions::Renditions::parse(
+        r#"{"renditions": [{"name": "blurred", "edits": {"blurFaces": true},
+            "outputFormat": "png", "key": "{stem}-{name}.png"}]}"#,
+    )
+    .unwrap();
+    let args = pixfront::cli::render::Args {
+        renditions: String::new(),
+        src_dir: src.path().to_path_buf(),
+        dest_dir: dest.path().to_path_buf(),
+        root: None,
+        jobs: Some(1),
+        force: false,
+    };
+    let env = [("FACE_DETECTOR", "rekognition")];
+    let config =
+        Config::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())).unwrap();
+    let before = calls_for(410);
+    let summary = pixfront::cli::render::render_dir(&set, &args, &config, false).unwrap();
+    assert_eq!((summary.rendered, summary.failed), (1, 0), "{summary}");
+    assert_eq!(calls_for(410) - before, 1);
+    // Inside the first face box (.35–.65 × .1–.35) the checkerboard is smoothed away; outside
+    // every box it is untouched.
+    let out = image::open(dest.path().join("busy-blurred.png"))
+        .unwrap()
+        .into_rgb8();
+    let (cx, cy) = (205, 67);
+    let spread = |img: &image::RgbImage, x0: u32, y0: u32| -> i32 {
+        let v: Vec<i32> = (0..6).map(|dx| img.get_pixel(x0 + dx, y0)[2] as i32).collect();
+        v.iter().max().unwrap() - v.iter().min().unwrap()
+    };
+    assert!(spread(&out, cx, cy) < 100, "face area not blurred");
+    assert_eq!(out.get_pixel(5, 290), original.get_pixel(5, 290));
+    assert_eq!(spread(&out, 5, 290), 255);
+}

@@ -136,7 +136,21 @@ pub fn render_dir(set: &Renditions, args: &Args, config: &Config, progress: bool
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_default();
-    let faces = Arc::new(FaceService::from_config(config));
+    // A Rekognition client (FACE_DETECTOR=rekognition or CONTENT_MODERATION) runs its calls on a
+    // Tokio runtime that must outlive the batch; the local detector needs none.
+    let _rekognition_runtime;
+    let faces = if config.face_detector == "rekognition" || config.content_moderation {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let faces = rt.block_on(FaceService::from_env(config));
+        _rekognition_runtime = rt;
+        Arc::new(faces)
+    } else {
+        Arc::new(FaceService::from_config(config))
+    };
 
     let bar = if progress {
         ProgressBar::new(originals.len() as u64)

@@ -70,13 +70,18 @@ impl Events {
         let allowed = crate::request::bucket::allowed(&config)
             .map(|a| a.into_iter().filter(|b| !b.is_empty()).collect::<Vec<_>>());
         let root = env("PIXFRONT_ROOT").map(std::path::PathBuf::from);
-        let (storage, s3): (Arc<dyn Storage>, _) = match &root {
-            Some(root) => (Arc::new(FsStorage::new(root)), None),
+        let (storage, s3, faces): (Arc<dyn Storage>, _, _) = match &root {
+            Some(root) => (
+                Arc::new(FsStorage::new(root)),
+                None,
+                FaceService::from_env(&config).await,
+            ),
             None => {
                 let sdk = crate::storage::s3::load_sdk_config().await;
                 let s3 = S3Storage::from_sdk_config(&sdk, &config);
                 let client = s3.client().clone();
-                (Arc::new(s3), Some(client))
+                let faces = FaceService::from_sdk_config(&sdk, &config);
+                (Arc::new(s3), Some(client), faces)
             }
         };
         let upload = match set {
@@ -107,11 +112,10 @@ impl Events {
             }
         };
         let object_lambda = ObjectLambda::from_env(&config, allowed.unwrap_or_default(), s3)?;
-        let faces = Arc::new(FaceService::from_config(&config));
         Ok(Events {
             config: Arc::new(config),
             storage,
-            faces,
+            faces: Arc::new(faces),
             upload,
             object_lambda,
         })
