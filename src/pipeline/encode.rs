@@ -411,7 +411,12 @@ fn gif(picture: &Picture) -> Result<Vec<u8>, Error> {
                         indices.clone(),
                         translucent.then_some(GIF_TRANSPARENT),
                     );
-                    frame.dispose = gif::DisposalMethod::Background;
+                    // Opaque: later frames are drawn over this one, so it is kept. Translucent:
+                    // every frame is whole, and its transparent pixels must not show the last.
+                    frame.dispose = match translucent {
+                        true => gif::DisposalMethod::Background,
+                        false => gif::DisposalMethod::Keep,
+                    };
                     frame
                 }
             };
