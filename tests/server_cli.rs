@@ -16,7 +16,7 @@ impl Drop for Running {
     }
 }
 
-/// Starts the binary on a random port and reads its banner up to the last example line.
+/// Starts the binary on a random port and reads its banner up to the last example line (face blur).
 fn start(args: &[&str]) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pixfront"))
         .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
@@ -33,7 +33,7 @@ fn start(args: &[&str]) -> Running {
     let mut banner = vec![first];
     for line in lines.by_ref() {
         let line = line.unwrap();
-        let end = line.contains("face-blur") || line.starts_with("Try:  ");
+        let end = line.trim_start().starts_with("face blur:");
         banner.push(line);
         if end {
             break;
@@ -72,6 +72,7 @@ fn serves_bundled_samples_without_configuration() {
         "Default JSON:",
         "query params:",
         "AVIF:",
+        "face blur:",
     ] {
         assert!(text.contains(needle), "banner lacks {needle}:\n{text}");
     }
@@ -82,7 +83,7 @@ fn serves_bundled_samples_without_configuration() {
         .skip_while(|l| !l.starts_with("Try:"))
         .filter_map(|l| l.split_whitespace().find(|w| w.starts_with("http://")))
         .collect();
-    assert_eq!(examples.len(), 4, "{text}");
+    assert_eq!(examples.len(), 5, "{text}");
     for url in examples {
         let (status, body, ct) = get(url);
         assert_eq!(status, 200, "{url}");
