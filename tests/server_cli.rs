@@ -26,23 +26,42 @@ fn start(args: &[&str]) -> Running {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let base = first.rsplit(' ').next().unwrap().to_string();
-    assert!(base.starts_with("http://127.0.0.1:"), "{first}");
-    let mut banner = vec![first];
-    for line in lines.by_ref() {
-        let line = line.unwrap();
+    // The banner is read on its own thread so that a banner which never reaches its last line
+    // fails the test after a bound instead of hanging the whole run.
+    let stdout = child.stdout.take().unwrap();
+    // Owned by a `Running` from here on, so a failed banner kills the server too (an orphan
+    // would hold the test's stderr open and stall whoever reads it).
+    let mut srv = Running {
+        child,
+        base: String::new(),
+        banner: Vec::new(),
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        // After the banner nobody receives, but reading goes on: stdout (access logs) is
+        // drained so the server never blocks on a full pipe.
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let next = |banner: &[String]| {
+        rx.recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap_or_else(|e| panic!("banner incomplete ({e}):\n{}", banner.join("\n")))
+    };
+    let first = next(&[]);
+    srv.base = first.rsplit(' ').next().unwrap().to_string();
+    assert!(srv.base.starts_with("http://127.0.0.1:"), "{first}");
+    srv.banner.push(first);
+    loop {
+        let line = next(&srv.banner);
         // The samples' banner ends with the face-blur example; a --root one with its only "Try:".
         let end = line.trim_start().starts_with("face blur:") || line.starts_with("Try:  ");
-        banner.push(line);
+        srv.banner.push(line);
         if end {
             break;
         }
     }
-    // Keep draining stdout (access logs) so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Running { child, base, banner }
+    srv
 }
 
 fn get(url: &str) -> (u16, Vec<u8>, String) {
