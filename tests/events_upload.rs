@@ -317,3 +317,64 @@ async fn same_bucket_works_when_the_source_prefix_keeps_renditions_out() {
             .is_none()
     );
 }
+
+/// `event` as SNS delivers it: a notification envelope whose `Message` is the JSON string.
+fn sns_envelope(event: &Value) -> Value {
+    json!({
+        "Type": "Notification",
+        "MessageId": "5c3f1a4e-0000-4000-8000-000000000001",
+        "TopicArn": "arn:aws:sns:us-east-1:123456789012:uploads",
+        "Subject": "Amazon S3 Notification",
+        "Message": event.to_string(),
+        "Timestamp": "2026-11-23T09:00:00.000Z"
+    })
+}
+
+#[tokio::test]
+async fn sns_fan_out_directly_and_through_sqs_renders_too() {
+    let mut t = start(&renditions(DEST)).await;
+    t.s3.put("sns/a.jpg", s3_common::fixture("formats/rocket.jpg"))
+        .await;
+    t.s3.put("sns/b.png", s3_common::fixture("sih/25x15.png")).await;
+
+    // S3 → SNS → SQS, without raw delivery: the SQS body is the SNS envelope.
+    let batch = sqs(&[
+        ("m-sns", sns_envelope(&s3_event("s3_put", "sns/a.jpg"))),
+        ("m-sns-test", sns_envelope(&fixture_event("s3_test_event"))),
+        (
+            "m-sns-garbage",
+            json!({"Type": "Notification", "Message": "not json"}),
+        ),
+    ]);
+    let a = answer(&t.api.invoke(batch).await);
+    assert_eq!(
+        a,
+        json!({"batchItemFailures": [{"itemIdentifier": "m-sns-garbage"}]})
+    );
+    let thumb = get(&t.admin, DEST, "sns/thumb/a.webp")
+        .await
+        .expect("rendered via SNS in SQS");
+    assert_eq!(dimensions(&thumb.bytes), (300, 300));
+
+    // S3 → SNS → Lambda: an SNS event, one notification per record.
+    let event = json!({"Records": [{
+        "EventSource": "aws:sns",
+        "EventVersion": "1.0",
+        "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:uploads:0000",
+        "Sns": sns_envelope(&s3_event("s3_put", "sns/b.png")),
+    }]});
+    let a = answer(&t.api.invoke(event).await);
+    assert_eq!(a, json!({"records": 1}));
+    let cover = get(&t.admin, DEST, "sns/cover/b.jpg")
+        .await
+        .expect("rendered via SNS");
+    assert_eq!(cover.content_type.as_deref(), Some("image/jpeg"));
+
+    // A failing record fails the SNS invocation, so SNS delivers it again.
+    let event = json!({"Records": [{
+        "EventSource": "aws:sns",
+        "Sns": sns_envelope(&s3_event("s3_put", "down/x.jpg")),
+    }]});
+    let posted = t.api.invoke(event).await;
+    assert_eq!(posted.kind, "error", "{}", String::from_utf8_lossy(&posted.body));
+}

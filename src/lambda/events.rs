@@ -137,6 +137,31 @@ impl Events {
             .unwrap_or("");
         match source {
             "aws:sqs" => self.sqs(event, deadline).await,
+            // S3 → SNS → Lambda: each record carries one S3 notification in `Sns.Message`. SNS
+            // retries a failed invocation as a whole, so any failed record fails it.
+            "aws:sns" => {
+                let records: Vec<Value> = event["Records"].as_array().cloned().unwrap_or_default();
+                let (mut total, mut failed) = (0, 0);
+                for record in &records {
+                    match sns_message(&record["Sns"]) {
+                        Some(Ok(inner)) if is_test_event(&inner) => {}
+                        Some(Ok(inner)) => {
+                            let results = self.s3_records(&inner["Records"]).await;
+                            total += results.len();
+                            failed += results.iter().filter(|r| r.is_err()).count();
+                        }
+                        _ => {
+                            tracing::error!(target: "pixfront::events", "SNS message is not an S3 notification");
+                            (total, failed) = (total + 1, failed + 1);
+                        }
+                    }
+                }
+                if failed > 0 {
+                    let e = Error::new(503, "Renditions::RecordsFailed", format!("{failed} of {total} records failed (see the log)"));
+                    return Err(diagnostic("RenditionsFailed", e));
+                }
+                Ok(json!({"records": total}))
+            }
             "aws:s3" => {
                 let records = event.get("Records").cloned().unwrap_or(Value::Null);
                 let results = self.s3_records(&records).await;
@@ -149,7 +174,7 @@ impl Events {
             }
             _ => Err(Diagnostic {
                 error_type: "UnsupportedEvent".into(),
-                error_message: "PIXFRONT_LAMBDA_MODE=events handles S3 notifications, SQS messages carrying them, and S3 Object Lambda GetObject events".into(),
+                error_message: "PIXFRONT_LAMBDA_MODE=events handles S3 notifications, directly or through SNS and/or SQS, and S3 Object Lambda GetObject events".into(),
             }),
         }
     }
@@ -209,7 +234,17 @@ impl Events {
                 return false;
             }
         };
-        if body.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
+        // S3 → SNS → SQS (fan-out) without raw message delivery: the S3 notification is the
+        // SNS envelope's `Message`, a JSON string.
+        let body = match sns_message(&body) {
+            None => body,
+            Some(Ok(inner)) => inner,
+            Some(Err(e)) => {
+                tracing::error!(message_id = %message.message_id, error = %e, "SNS message in SQS is not JSON; left for the dead-letter queue");
+                return false;
+            }
+        };
+        if is_test_event(&body) {
             tracing::info!(message_id = %message.message_id, "S3 test event acknowledged");
             return true;
         }
@@ -423,6 +458,20 @@ pub async fn run(config: Config) -> Result<(), String> {
     }))
     .await
     .map_err(|e| e.to_string())
+}
+
+/// The payload of an SNS notification envelope (`{"Type": "Notification", "Message": "…"}`),
+/// parsed; `None` when `v` is not one.
+fn sns_message(v: &Value) -> Option<Result<Value, serde_json::Error>> {
+    if v.get("Type").and_then(Value::as_str) != Some("Notification") {
+        return None;
+    }
+    v.get("Message").and_then(Value::as_str).map(serde_json::from_str)
+}
+
+/// The event S3 sends once when a notification is configured.
+fn is_test_event(v: &Value) -> bool {
+    v.get("Event").and_then(Value::as_str) == Some("s3:TestEvent")
 }
 
 #[cfg(test)]
