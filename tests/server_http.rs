@@ -36,7 +36,13 @@ async fn success_headers_and_image() {
         "{etag}"
     );
     let timing = header(&resp, "server-timing").unwrap();
-    for stage in ["fetch;dur=", "decode;dur=", "transform;dur=", "encode;dur="] {
+    for stage in [
+        "queue;dur=",
+        "fetch;dur=",
+        "decode;dur=",
+        "transform;dur=",
+        "encode;dur=",
+    ] {
         assert!(timing.contains(stage), "{timing}");
     }
     assert_eq!(header(&resp, "vary"), None, "format not negotiated");

@@ -117,3 +117,54 @@ fn limited_fs(fx: &Fixture) -> Config {
         ..fx.config()
     }
 }
+
+/// Milliseconds of one `Server-Timing` entry.
+fn timing(value: &str, name: &str) -> f64 {
+    value
+        .split(", ")
+        .find_map(|e| e.strip_prefix(&format!("{name};dur=")))
+        .and_then(|d| d.split(';').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {value}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_timing_shows_the_wait_for_a_render_slot() {
+    // In-flight 1, queue 1: two simultaneous renders of a 20 MP photo; one waits for the other.
+    let fx = Fixture::new();
+    let big = std::fs::read(testdata().join("large/kleiber_6028x3391.jpg")).unwrap();
+    std::fs::write(fx.root().join(BUCKET).join("big.jpg"), big).unwrap();
+    let config = Config {
+        max_in_flight: 1,
+        max_queue: Some(1),
+        ..fx.config()
+    };
+    let srv = fx.start(config).await;
+    let c = client();
+    let tasks: Vec<_> = [400, 401]
+        .into_iter()
+        .map(|w| {
+            let (c, url) = (c.clone(), srv.url(&format!("/fit-in/{w}x{w}/big.jpg")));
+            tokio::spawn(async move {
+                let r = c.get(url).send().await.unwrap();
+                assert_eq!(r.status(), 200);
+                header(&r, "server-timing").unwrap()
+            })
+        })
+        .collect();
+    let mut waits = Vec::new();
+    let mut renders = Vec::new();
+    for t in tasks {
+        let st = t.await.unwrap();
+        waits.push(timing(&st, "queue"));
+        renders.push(timing(&st, "decode") + timing(&st, "transform") + timing(&st, "encode"));
+    }
+    // The one that waited did so for most of the other's render.
+    let (longest_wait, shortest_render) = (
+        waits.iter().cloned().fold(0.0, f64::max),
+        renders.iter().cloned().fold(f64::MAX, f64::min),
+    );
+    assert!(
+        longest_wait >= 0.5 * shortest_render,
+        "waits {waits:?}, renders {renders:?}"
+    );
+}

@@ -205,7 +205,8 @@ impl fmt::Display for Timing<'_> {
         let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
         write!(
             f,
-            "fetch;dur={:.1}, decode;dur={:.1}, transform;dur={:.1}, encode;dur={:.1}",
+            "queue;dur={:.1}, fetch;dur={:.1}, decode;dur={:.1}, transform;dur={:.1}, encode;dur={:.1}",
+            ms(self.0.queue),
             ms(self.0.fetch),
             ms(self.0.decode),
             ms(self.0.transform),

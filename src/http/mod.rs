@@ -75,6 +75,8 @@ impl HttpResponse {
 /// What a front end logs about one request (never the query string: it may carry signatures).
 #[derive(Debug, Clone, Default)]
 pub struct RequestLog {
+    /// Waiting for a render slot (`MAX_IN_FLIGHT`), after the original was fetched.
+    pub queue: Duration,
     pub fetch: Duration,
     pub decode: Duration,
     pub transform: Duration,
@@ -276,15 +278,23 @@ impl Handler {
         let config = self.config.clone();
         let job_req = image.clone();
         let body = object.body.clone();
+        let queued = Instant::now();
         let output = self
             .limiter
             .run(slot, move || {
+                let waited = queued.elapsed();
                 let mut resources = resources;
-                faces::policy::blur_overlays(&mut resources, &forced_overlays, &config)?;
-                pipeline::process(&job_req, &body, content_type.as_deref(), &resources, &config)
+                let out =
+                    faces::policy::blur_overlays(&mut resources, &forced_overlays, &config).and_then(|()| {
+                        pipeline::process(&job_req, &body, content_type.as_deref(), &resources, &config)
+                    });
+                (waited, out)
             })
             .await
-            .and_then(|r| r);
+            .and_then(|(waited, out)| {
+                log.queue = waited;
+                out
+            });
         let face_stats = face_job.stats();
         if face_stats.detector.is_some() {
             log.faces = Some(face_stats);

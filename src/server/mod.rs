@@ -68,6 +68,7 @@ pub fn log_request(req: &HttpRequest, resp: &HttpResponse, started: Instant) {
         path = %req.path,
         status = resp.status,
         bytes,
+        queue_ms = ms(resp.log.queue),
         fetch_ms = ms(resp.log.fetch),
         decode_ms = ms(resp.log.decode),
         transform_ms = ms(resp.log.transform),
