@@ -133,12 +133,23 @@ async fn object_metadata_becomes_response_headers() {
     let etag = resp.header("ETag").expect("ETag").to_string();
     assert!(image::load_from_memory(&resp.body).is_ok());
 
-    // The ETag derives from S3's: a conditional request is answered 304 without a body.
+    // The ETag derives from S3's: a conditional request is answered 304 without a body, from
+    // HeadObject alone (no second GetObject), with the same caching headers.
+    assert_eq!(s3.calls("meta/logo"), 1);
     let mut req = HttpRequest::get("/meta/logo");
-    req.headers.push(("If-None-Match".into(), etag));
+    req.headers.push(("If-None-Match".into(), etag.clone()));
     let resp = h.handle(&req).await;
     assert_eq!(resp.status, 304);
     assert!(resp.body.is_empty());
+    assert_eq!(resp.header("ETag"), Some(etag.as_str()));
+    assert_eq!(resp.header("Cache-Control"), Some("max-age=60, public"));
+    assert_eq!(s3.calls("meta/logo"), 1);
+    // Another rendition has another ETag: rendered in full.
+    let mut req = HttpRequest::get("/fit-in/100x100/meta/logo");
+    req.headers.push(("If-None-Match".into(), etag));
+    let resp = h.handle(&req).await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(s3.calls("meta/logo"), 2);
 
     // A known type is used as stored; no Cache-Control on the object → SIH's default.
     let resp = get(&h, "/meta/typed.jpg").await;

@@ -31,6 +31,17 @@ pub trait Storage: Send + Sync {
     /// Fetches `key` from `bucket`. A missing or unreadable object is SIH's 404 `NoSuchKey`.
     fn get<'a>(&'a self, bucket: &'a str, key: &'a str) -> BoxFuture<'a, Result<Object, Error>>;
 
+    /// The object's metadata with an empty body, for answering a revalidation (`If-None-Match`)
+    /// without downloading the original. The default reads the whole object; S3 overrides it
+    /// with HeadObject.
+    fn head<'a>(&'a self, bucket: &'a str, key: &'a str) -> BoxFuture<'a, Result<Object, Error>> {
+        Box::pin(async move {
+            let mut object = self.get(bucket, key).await?;
+            object.body = Default::default();
+            Ok(object)
+        })
+    }
+
     /// Ok when the store is reachable (health endpoint).
     fn health(&self) -> BoxFuture<'_, Result<(), Error>>;
 }

@@ -130,6 +130,34 @@ impl Storage for S3Storage {
         Box::pin(self.fetch(bucket, key))
     }
 
+    /// HeadObject: the metadata GetObject would give, without the body. Its errors are not
+    /// classified: the caller falls back to GetObject, which reports them.
+    fn head<'a>(&'a self, bucket: &'a str, key: &'a str) -> BoxFuture<'a, Result<Object, Error>> {
+        Box::pin(async move {
+            let out = self
+                .client
+                .head_object()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+                .map_err(|e| {
+                    tracing::debug!(bucket, key, error = %describe(&e), "S3 HeadObject failed");
+                    unavailable()
+                })?;
+            Ok(Object {
+                body: Default::default(),
+                content_type: out.content_type().map(str::to_string),
+                cache_control: out.cache_control().map(str::to_string),
+                expires: out
+                    .expires_string()
+                    .and_then(|s| httpdate::parse_http_date(s).ok()),
+                last_modified: out.last_modified().and_then(|d| SystemTime::try_from(*d).ok()),
+                etag: out.e_tag().map(str::to_string),
+            })
+        })
+    }
+
     /// HeadBucket on every allow-listed bucket: proves credentials, endpoint and permissions.
     fn health(&self) -> BoxFuture<'_, Result<(), Error>> {
         Box::pin(async move {
