@@ -47,21 +47,34 @@ fn is_plain_segment(s: &str) -> bool {
     !s.is_empty() && s != "." && s != ".." && !s.contains(['/', '\\', '\0'])
 }
 
+impl FsStorage {
+    /// The regular file behind `key` and its metadata; anything else is SIH's 404.
+    async fn file(&self, bucket: &str, key: &str) -> Result<(PathBuf, std::fs::Metadata), Error> {
+        let path = self.resolve(bucket, key).await.ok_or_else(|| no_such_key(key))?;
+        let meta = tokio::fs::metadata(&path).await.map_err(|_| no_such_key(key))?;
+        if !meta.is_file() {
+            return Err(no_such_key(key));
+        }
+        Ok((path, meta))
+    }
+}
+
+/// Size + mtime, as nginx does: cheap, known without reading the file, and changes whenever
+/// the file is replaced.
+fn etag(meta: &std::fs::Metadata) -> String {
+    let nanos = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    format!("\"{:x}-{:x}\"", meta.len(), nanos)
+}
+
 impl Storage for FsStorage {
     fn get<'a>(&'a self, bucket: &'a str, key: &'a str) -> BoxFuture<'a, Result<Object, Error>> {
         Box::pin(async move {
-            let path = self.resolve(bucket, key).await.ok_or_else(|| no_such_key(key))?;
-            let meta = tokio::fs::metadata(&path).await.map_err(|_| no_such_key(key))?;
-            if !meta.is_file() {
-                return Err(no_such_key(key));
-            }
+            let (path, meta) = self.file(bucket, key).await?;
             let body = tokio::fs::read(&path).await.map_err(|_| no_such_key(key))?;
-            let mtime = meta.modified().ok();
-            let nanos = mtime
-                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos());
-            // Size + mtime, as nginx does: cheap, and changes whenever the file is replaced.
-            let etag = format!("\"{:x}-{:x}\"", body.len(), nanos);
             let content_type = sniff_content_type(&body).map(str::to_string).or_else(|| {
                 let svg = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg"));
                 svg.then(|| "image/svg+xml".to_string())
@@ -71,8 +84,20 @@ impl Storage for FsStorage {
                 content_type,
                 cache_control: None,
                 expires: None,
-                last_modified: mtime,
-                etag: Some(etag),
+                last_modified: meta.modified().ok(),
+                etag: Some(etag(&meta)),
+            })
+        })
+    }
+
+    /// The file's metadata only: a revalidation does not read the file.
+    fn head<'a>(&'a self, bucket: &'a str, key: &'a str) -> BoxFuture<'a, Result<Object, Error>> {
+        Box::pin(async move {
+            let (_, meta) = self.file(bucket, key).await?;
+            Ok(Object {
+                last_modified: meta.modified().ok(),
+                etag: Some(etag(&meta)),
+                ..Object::default()
             })
         })
     }

@@ -32,8 +32,8 @@ pub trait Storage: Send + Sync {
     fn get<'a>(&'a self, bucket: &'a str, key: &'a str) -> BoxFuture<'a, Result<Object, Error>>;
 
     /// The object's metadata with an empty body, for answering a revalidation (`If-None-Match`)
-    /// without downloading the original. The default reads the whole object; S3 overrides it
-    /// with HeadObject.
+    /// without downloading the original. The default reads the whole object; S3 (HeadObject)
+    /// and folders (a stat) override it.
     fn head<'a>(&'a self, bucket: &'a str, key: &'a str) -> BoxFuture<'a, Result<Object, Error>> {
         Box::pin(async move {
             let mut object = self.get(bucket, key).await?;
