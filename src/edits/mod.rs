@@ -638,7 +638,8 @@ impl Edits {
                 )
             }
             "jpeg" | "png" | "webp" | "avif" | "gif" | "tiff" | "heif" => {
-                let format = Format::parse(name).expect("listed names are formats");
+                let format =
+                    Format::parse(name).ok_or_else(|| crate::request::errors::unsupported_format(name))?;
                 let opts = if v.is_object() {
                     parse_arg(name, v)?
                 } else {

@@ -141,36 +141,25 @@ impl Events {
             // retries a failed invocation as a whole, so any failed record fails it.
             "aws:sns" => {
                 let records: Vec<Value> = event["Records"].as_array().cloned().unwrap_or_default();
-                let (mut total, mut failed) = (0, 0);
+                let mut results = Vec::new();
                 for record in &records {
                     match sns_message(&record["Sns"]) {
                         Some(Ok(inner)) if is_test_event(&inner) => {}
-                        Some(Ok(inner)) => {
-                            let results = self.s3_records(&inner["Records"]).await;
-                            total += results.len();
-                            failed += results.iter().filter(|r| r.is_err()).count();
-                        }
+                        Some(Ok(inner)) => results.extend(self.s3_records(&inner["Records"]).await),
                         _ => {
                             tracing::error!(target: "pixfront::events", "SNS message is not an S3 notification");
-                            (total, failed) = (total + 1, failed + 1);
+                            results.push(Err(Error::bad_request(
+                                "Renditions::BadRecord",
+                                "an SNS message that is not an S3 notification",
+                            )));
                         }
                     }
                 }
-                if failed > 0 {
-                    let e = Error::new(503, "Renditions::RecordsFailed", format!("{failed} of {total} records failed (see the log)"));
-                    return Err(diagnostic("RenditionsFailed", e));
-                }
-                Ok(json!({"records": total}))
+                records_answer(&results)
             }
             "aws:s3" => {
                 let records = event.get("Records").cloned().unwrap_or(Value::Null);
-                let results = self.s3_records(&records).await;
-                let failed = results.iter().filter(|r| r.is_err()).count();
-                if failed > 0 {
-                    let e = Error::new(503, "Renditions::RecordsFailed", format!("{failed} of {} records failed (see the log)", results.len()));
-                    return Err(diagnostic("RenditionsFailed", e));
-                }
-                Ok(json!({"records": results.len()}))
+                records_answer(&self.s3_records(&records).await)
             }
             _ => Err(Diagnostic {
                 error_type: "UnsupportedEvent".into(),
@@ -458,6 +447,21 @@ pub async fn run(config: Config) -> Result<(), String> {
     }))
     .await
     .map_err(|e| e.to_string())
+}
+
+/// The answer to records S3 or SNS delivered directly: both retry the whole invocation, so any
+/// failed record fails it.
+fn records_answer(results: &[Result<(), Error>]) -> Result<Value, Diagnostic> {
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    if failed > 0 {
+        let e = Error::new(
+            503,
+            "Renditions::RecordsFailed",
+            format!("{failed} of {} records failed (see the log)", results.len()),
+        );
+        return Err(diagnostic("RenditionsFailed", e));
+    }
+    Ok(json!({"records": results.len()}))
 }
 
 /// The payload of an SNS notification envelope (`{"Type": "Notification", "Message": "…"}`),

@@ -3,6 +3,7 @@
 
 use super::Rendered;
 use crate::error::Error;
+use crate::storage::s3::describe as error_chain;
 use crate::storage::BoxFuture;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -41,18 +42,6 @@ impl S3Sink {
     }
 }
 
-/// The SDK error with its causes (the outer `Display` is only "service error").
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut s = err.to_string();
-    let mut source = err.source();
-    while let Some(e) = source {
-        s.push_str(": ");
-        s.push_str(&e.to_string());
-        source = e.source();
-    }
-    s
-}
-
 impl Sink for S3Sink {
     fn put<'a>(&'a self, r: &'a Rendered) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
@@ -69,7 +58,7 @@ impl Sink for S3Sink {
             }
             put.send()
                 .await
-                .map_err(|e| write_failed("PutObject", &r.key, chain(&e)))?;
+                .map_err(|e| write_failed("PutObject", &r.key, error_chain(&e)))?;
             Ok(())
         })
     }
@@ -83,7 +72,7 @@ impl Sink for S3Sink {
                 .key(key)
                 .send()
                 .await
-                .map_err(|e| write_failed("DeleteObject", key, chain(&e)))?;
+                .map_err(|e| write_failed("DeleteObject", key, error_chain(&e)))?;
             Ok(())
         })
     }

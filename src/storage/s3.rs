@@ -252,7 +252,7 @@ fn classify(err: &SdkError<GetObjectError, HttpResponse>, key: &str) -> Error {
 }
 
 /// The full error chain (the SDK's `Display` is only the outermost layer).
-fn describe(err: &dyn std::error::Error) -> String {
+pub(crate) fn describe(err: &dyn std::error::Error) -> String {
     let mut s = err.to_string();
     let mut source = err.source();
     while let Some(e) = source {
