@@ -1,21 +1,17 @@
 //! Face edits through the shared HTTP handler: the three dialects, FORCE_BLUR_FACES (also for
 //! requests without edits), fail-closed 503s, smartCrop, Server-Timing.
 
+mod pipeline_support;
+
 use base64::Engine;
+use pipeline_support::testdata;
 use pixfront::config::Config;
 use pixfront::error::Error;
 use pixfront::faces::{local::LocalDetector, Face, FaceDetector, FaceService};
 use pixfront::http::{Handler, HttpRequest, HttpResponse};
 use pixfront::storage::fs::FsStorage;
 use serde_json::json;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-
-fn testdata() -> PathBuf {
-    std::env::var_os("PIXFRONT_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata"))
-}
 
 /// `root/photos/{people/obama.jpg, people/hopper.jpg, rocket.jpg}` and `root/public/obama.jpg`.
 struct Fixture {

@@ -1,12 +1,14 @@
 //! The offline face detector on real photos, and `blurFaces` judged by that same detector.
 
+mod pipeline_support;
+
+use pipeline_support::read;
 use pixfront::config::Config;
 use pixfront::edits::Edits;
 use pixfront::faces::{local::LocalDetector, Face, FaceJob, FaceService};
 use pixfront::pipeline::{process, Resources};
 use pixfront::request::ImageRequest;
 use serde_json::{json, Value};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 const FACE_PHOTOS: [&str; 8] = [
@@ -19,20 +21,6 @@ const FACE_PHOTOS: [&str; 8] = [
     "faces/obama2.jpg",
     "faces/obama2_rgba.png",
 ];
-
-fn testdata() -> PathBuf {
-    match std::env::var_os("PIXFRONT_TESTDATA") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata"),
-    }
-}
-
-fn read(rel: &str) -> bytes::Bytes {
-    let path = testdata().join(rel);
-    std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .into()
-}
 
 fn service() -> Arc<FaceService> {
     Arc::new(FaceService::new(

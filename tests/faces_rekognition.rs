@@ -6,16 +6,18 @@
 //! The fake answers by what it is sent: a 333 px wide image is throttled; any other gets two
 //! faces (confidence 99.9 and 90) and, for moderation, one `Suggestive` label at 90 %.
 
+mod pipeline_support;
+
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use base64::Engine;
+use pipeline_support::testdata;
 use pixfront::config::Config;
 use pixfront::faces::FaceService;
 use pixfront::http::{Handler, HttpRequest, HttpResponse};
 use pixfront::storage::fs::FsStorage;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// What the fake endpoint received: (X-Amz-Target, image width, image height, JPEG?).
@@ -110,12 +112,6 @@ fn answer(
         }
     };
     (StatusCode::OK, json_type, body.to_string())
-}
-
-fn testdata() -> PathBuf {
-    std::env::var_os("PIXFRONT_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata"))
 }
 
 struct Fixture {
