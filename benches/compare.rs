@@ -13,7 +13,7 @@
 //! that side's speed shortcuts and encoder cost. The two references are also scored against
 //! each other, which shows whether the two resamplers agree.
 
-use pixfront::config::Config;
+use pixfront::pipeline::PipelineSettings;
 use pixfront::edits::Edits;
 use pixfront::pipeline::{process, Resources};
 use pixfront::request::ImageRequest;
@@ -164,7 +164,7 @@ fn render_pixfront(edits: &Value, original: &bytes::Bytes) -> Vec<u8> {
         original,
         None,
         &Resources::default(),
-        &Config::default(),
+        &PipelineSettings::default(),
     )
     .expect("pixfront render");
     out.bytes.to_vec()
@@ -331,7 +331,7 @@ fn worker(index: usize, workers: usize, runs: usize) {
         .expect("test image")
         .into();
     let req = request(&w.edits);
-    let (resources, config) = (Resources::default(), Config::default());
+    let (resources, config) = (Resources::default(), PipelineSettings::default());
     let idle = status_kib("VmRSS");
     let run = || process(&req, &original, None, &resources, &config).expect("render");
     // One warm-up operation per worker, as on the sharp side.

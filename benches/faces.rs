@@ -3,7 +3,7 @@
 //! docs/faces.md. Run: `cargo bench --bench faces` (testdata from `PIXFRONT_TESTDATA` or
 //! `../shared/testdata`).
 
-use pixfront::config::Config;
+use pixfront::pipeline::PipelineSettings;
 use pixfront::edits::Edits;
 use pixfront::faces::{local::LocalDetector, Face, FaceJob, FaceService};
 use pixfront::pipeline::{process, Resources};
@@ -46,7 +46,7 @@ fn render(service: &Arc<FaceService>, original: &bytes::Bytes, edits: Value) -> 
         faces: Some(FaceJob::new(service.clone(), None)),
         ..Resources::default()
     };
-    let out = process(&req, original, None, &resources, &Config::default()).unwrap();
+    let out = process(&req, original, None, &resources, &PipelineSettings::default()).unwrap();
     image::load_from_memory(&out.bytes).unwrap().into_rgba8()
 }
 
@@ -58,7 +58,7 @@ fn overlaps(a: &Face, b: &Face) -> bool {
 }
 
 fn main() {
-    let proxy = Config::default().face_proxy_size;
+    let proxy = pixfront::faces::FaceSettings::default().proxy_size;
     let service = Arc::new(FaceService::new(Ok(Arc::new(LocalDetector::new(proxy))), None, 1));
     println!("local detector (SeetaFace frontal via rustface), proxy {proxy} px, median of {RUNS} runs");
     println!();

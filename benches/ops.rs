@@ -2,7 +2,7 @@
 //! the resize steps' input): `cargo bench --bench ops`. Figures only; nothing here gates CI.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use pixfront::config::Config;
+use pixfront::pipeline::PipelineSettings;
 use pixfront::edits::Edits;
 use pixfront::pipeline::ops::{apply_all, OpContext};
 use pixfront::pipeline::picture::Picture;
@@ -24,7 +24,7 @@ fn photo(width: u32) -> Picture {
 }
 
 fn bench(c: &mut Criterion) {
-    let config = Config::default();
+    let config = PipelineSettings::default();
     let resources = Resources::default();
     let big = photo(2400);
     let pic = photo(1200);

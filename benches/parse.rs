@@ -7,16 +7,18 @@ use pixfront::config::Config;
 use pixfront::request::{parse, RequestInput, StaticSecret};
 
 fn bench(c: &mut Criterion) {
-    let config = Config {
-        source_buckets: Some("photos, archive".into()),
-        auto_webp: true,
-        auto_avif: true,
-        ..Config::default()
+    let config = {
+        let mut c = Config::default();
+        c.request.source_buckets = Some("photos, archive".into());
+        c.request.auto_webp = true;
+        c.request.auto_avif = true;
+        c
     };
-    let custom = Config {
-        rewrite_match_pattern: Some(r"/^\/(\d+)w\//".into()),
-        rewrite_substitution: Some("/fit-in/$1x0/".into()),
-        ..config.clone()
+    let custom = {
+        let mut c = config.clone();
+        c.request.rewrite_match_pattern = Some(r"/^\/(\d+)w\//".into());
+        c.request.rewrite_substitution = Some("/fit-in/$1x0/".into());
+        c
     };
     let default_path = format!(
         "/{}",
@@ -45,11 +47,11 @@ fn bench(c: &mut Criterion) {
     for (name, path, query, cfg) in cases {
         let input = RequestInput { path, query, accept };
         // Fail loudly if a case stops parsing, so the figure is for real work.
-        if let Err(e) = parse(&input, cfg, &secrets) {
+        if let Err(e) = parse(&input, &cfg.request, &secrets) {
             panic!("{name}: {e}");
         }
         c.bench_function(&format!("parse/{name}"), |b| {
-            b.iter(|| parse(black_box(&input), cfg, &secrets))
+            b.iter(|| parse(black_box(&input), &cfg.request, &secrets))
         });
     }
 }

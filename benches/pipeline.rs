@@ -2,7 +2,7 @@
 //! Figures only; nothing here gates CI.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use pixfront::config::Config;
+use pixfront::pipeline::PipelineSettings;
 use pixfront::edits::Edits;
 use pixfront::pipeline::{process, Resources};
 use pixfront::request::ImageRequest;
@@ -22,7 +22,7 @@ fn request(edits: serde_json::Value) -> ImageRequest {
 }
 
 fn bench(c: &mut Criterion) {
-    let config = Config::default();
+    let config = PipelineSettings::default();
     let resources = Resources::default();
     let cases = [
         (

@@ -15,14 +15,62 @@
 //! after [`RETRY_AFTER_FAILURE`]. A key that was valid is kept through a later failure, so an
 //! outage of Secrets Manager does not break every signed URL; the failure is logged.
 
-use crate::config::Config;
 use crate::error::Error;
+use crate::settings::Lookup;
 use crate::request::signature::validation_failure;
 use crate::request::{SecretProvider, StaticSecret};
-use crate::storage::BoxFuture;
+use crate::BoxFuture;
 use aws_config::SdkConfig;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
+
+/// Where the URL signing key comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecretSettings {
+    /// `SECRETS_MANAGER`: secret id holding the signing key (Lambda deployments).
+    pub secrets_manager: Option<String>,
+    /// `SECRET_KEY`: JSON field of that secret.
+    pub secret_key: Option<String>,
+    /// `SECRETS_MANAGER_TTL_SECONDS` (default 300): how long a key read from Secrets Manager is
+    /// used before it is read again (so a rotated secret is picked up).
+    pub secrets_manager_ttl_seconds: u64,
+    /// `SIGNATURE_SECRET`: the signing key itself, for self-hosting (or `SIGNATURE_SECRET_FILE`).
+    pub signature_secret: Option<String>,
+}
+
+impl Default for SecretSettings {
+    fn default() -> Self {
+        SecretSettings {
+            secrets_manager: None,
+            secret_key: None,
+            secrets_manager_ttl_seconds: 300,
+            signature_secret: None,
+        }
+    }
+}
+
+impl SecretSettings {
+    pub fn from_lookup(get: &Lookup) -> Result<SecretSettings, String> {
+        let signature_secret = match get.non_empty("SIGNATURE_SECRET") {
+            Some(s) => Some(s),
+            None => match get.non_empty("SIGNATURE_SECRET_FILE") {
+                Some(path) => Some(
+                    std::fs::read_to_string(&path)
+                        .map_err(|e| format!("SIGNATURE_SECRET_FILE {path}: {e}"))?
+                        .trim_end_matches(['\r', '\n'])
+                        .to_string(),
+                ),
+                None => None,
+            },
+        };
+        Ok(SecretSettings {
+            secrets_manager: get.non_empty("SECRETS_MANAGER"),
+            secret_key: get.non_empty("SECRET_KEY"),
+            secrets_manager_ttl_seconds: get.number("SECRETS_MANAGER_TTL_SECONDS", 300)?,
+            signature_secret,
+        })
+    }
+}
 
 /// How soon a failed read is tried again (capped by the TTL).
 pub const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
@@ -30,9 +78,9 @@ pub const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
 /// The signing key source `config` asks for: Secrets Manager when `SECRETS_MANAGER` is set (as
 /// in SIH), else `SIGNATURE_SECRET` / `SIGNATURE_SECRET_FILE`. The SDK configuration is only
 /// loaded when Secrets Manager is used.
-pub async fn provider_from_env(config: &Config) -> Arc<dyn SecretProvider> {
+pub async fn provider_from_env(config: &SecretSettings) -> Arc<dyn SecretProvider> {
     if config.secrets_manager.is_some() {
-        let sdk = crate::storage::s3::load_sdk_config().await;
+        let sdk = crate::aws::load_sdk_config().await;
         provider(config, &sdk)
     } else {
         Arc::new(StaticSecret(config.signature_secret.clone()))
@@ -40,7 +88,7 @@ pub async fn provider_from_env(config: &Config) -> Arc<dyn SecretProvider> {
 }
 
 /// [`provider_from_env`] with an SDK configuration the caller already has.
-pub fn provider(config: &Config, sdk: &SdkConfig) -> Arc<dyn SecretProvider> {
+pub fn provider(config: &SecretSettings, sdk: &SdkConfig) -> Arc<dyn SecretProvider> {
     match &config.secrets_manager {
         Some(_) => Arc::new(SecretsManagerSecret::from_sdk_config(sdk, config)),
         None => Arc::new(StaticSecret(config.signature_secret.clone())),
@@ -67,13 +115,13 @@ pub struct SecretsManagerSecret {
 }
 
 impl SecretsManagerSecret {
-    pub fn from_sdk_config(sdk: &SdkConfig, config: &Config) -> SecretsManagerSecret {
+    pub fn from_sdk_config(sdk: &SdkConfig, config: &SecretSettings) -> SecretsManagerSecret {
         SecretsManagerSecret::new(aws_sdk_secretsmanager::Client::new(sdk), config)
     }
 
     /// Secret id, field and TTL from `config` (`SECRETS_MANAGER`, `SECRET_KEY`,
     /// `SECRETS_MANAGER_TTL_SECONDS`).
-    pub fn new(client: aws_sdk_secretsmanager::Client, config: &Config) -> SecretsManagerSecret {
+    pub fn new(client: aws_sdk_secretsmanager::Client, config: &SecretSettings) -> SecretsManagerSecret {
         SecretsManagerSecret {
             client,
             secret_id: config.secrets_manager.clone().unwrap_or_default(),

@@ -10,9 +10,10 @@ use time::macros::datetime;
 const NOW: time::OffsetDateTime = datetime!(2025-06-01 12:00 UTC);
 
 fn config() -> Config {
-    Config {
-        source_buckets: Some("bucket-a, bucket-b".into()),
-        ..Config::default()
+    {
+        let mut c = Config::default();
+        c.request.source_buckets = Some("bucket-a, bucket-b".into());
+        c
     }
 }
 
@@ -23,7 +24,7 @@ fn parse_full(
     cfg: &Config,
 ) -> Result<ImageRequest, pixfront::Error> {
     let input = RequestInput { path, query, accept };
-    parse_at(&input, cfg, &StaticSecret(cfg.signature_secret.clone()), NOW)
+    parse_at(&input, &cfg.request, &StaticSecret(cfg.secrets.signature_secret.clone()), NOW)
 }
 
 fn parse(path: &str) -> Result<ImageRequest, pixfront::Error> {
@@ -281,10 +282,11 @@ fn detection_order() {
         let e = parse(bad).unwrap_err();
         assert_eq!((e.status, e.code.as_ref()), (400, "RequestTypeError"), "{bad}");
     }
-    let custom = Config {
-        rewrite_match_pattern: Some("/(filters-)/gm".into()),
-        rewrite_substitution: Some("filters:".into()),
-        ..config()
+    let custom = {
+        let mut c = config();
+        c.request.rewrite_match_pattern = Some("/(filters-)/gm".into());
+        c.request.rewrite_substitution = Some("filters:".into());
+        c
     };
     // Default still wins over Custom; Custom takes every other path, even `.bmp`.
     assert_eq!(
@@ -305,9 +307,10 @@ fn detection_order() {
         parse_full("/a.bmp", None, None, &custom).unwrap().request_type,
         RequestType::Custom
     );
-    let broken = Config {
-        rewrite_match_pattern: Some("/(unclosed/".into()),
-        ..custom
+    let broken = {
+        let mut c = custom;
+        c.request.rewrite_match_pattern = Some("/(unclosed/".into());
+        c
     };
     assert_eq!(parse_full("/a.jpg", None, None, &broken).unwrap_err().status, 500);
 }
@@ -393,11 +396,12 @@ fn query_params_merge_over_path_edits() {
 
 #[test]
 fn signature_and_expires() {
-    let cfg = Config {
-        enable_signature: true,
-        signature_secret: Some("secret".into()),
-        source_buckets: Some("validBucket".into()),
-        ..Config::default()
+    let cfg = {
+        let mut c = Config::default();
+        c.request.enable_signature = true;
+        c.secrets.signature_secret = Some("secret".into());
+        c.request.source_buckets = Some("validBucket".into());
+        c
     };
     let path =
         "/eyJidWNrZXQiOiJ2YWxpZEJ1Y2tldCIsImtleSI6InZhbGlkS2V5IiwiZWRpdHMiOnsidG9Gb3JtYXQiOiJwbmcifX0=";
@@ -420,9 +424,10 @@ fn signature_and_expires() {
         code(Some(&good.to_uppercase().replace("SIGNATURE", "signature")), &cfg),
         (403, "SignatureDoesNotMatch".into())
     );
-    let keyless = Config {
-        signature_secret: None,
-        ..cfg.clone()
+    let keyless = {
+        let mut c = cfg.clone();
+        c.secrets.signature_secret = None;
+        c
     };
     assert_eq!(
         code(Some(good), &keyless),
@@ -434,9 +439,10 @@ fn signature_and_expires() {
         b"secret",
     );
     let (p, q) = signed.split_once('?').unwrap();
-    let cfg2 = Config {
-        source_buckets: Some("b".into()),
-        ..cfg.clone()
+    let cfg2 = {
+        let mut c = cfg.clone();
+        c.request.source_buckets = Some("b".into());
+        c
     };
     assert_eq!(
         edits(&parse_full(p, Some(q), None, &cfg2).unwrap()),
@@ -463,10 +469,11 @@ fn signature_and_expires() {
 
 #[test]
 fn output_format_precedence() {
-    let auto = Config {
-        auto_webp: true,
-        auto_avif: true,
-        ..config()
+    let auto = {
+        let mut c = config();
+        c.request.auto_webp = true;
+        c.request.auto_avif = true;
+        c
     };
     let chrome = Some("image/avif,image/webp,image/apng,image/*,*/*;q=0.8");
     let req = parse_full("/a.jpg", None, chrome, &auto).unwrap();
@@ -475,9 +482,10 @@ fn output_format_precedence() {
     let req = parse_full("/filters:format(png)/a.jpg", None, chrome, &auto).unwrap();
     assert_eq!(req.requested_format(), Some(pixfront::edits::Format::Png));
     assert!(!req.format_negotiated);
-    let webp_only = Config {
-        auto_webp: true,
-        ..config()
+    let webp_only = {
+        let mut c = config();
+        c.request.auto_webp = true;
+        c
     };
     let req = parse_full(
         &b64(&json!({"key": "a.jpg", "outputFormat": "png"})),

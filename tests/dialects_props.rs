@@ -65,7 +65,7 @@ fn check(path: &str, query: Option<&str>, config: &Config) -> Result<(), TestCas
         query,
         accept: Some("image/avif,image/webp"),
     };
-    if let Err(e) = parse(&input, config, &StaticSecret(Some("k".into()))) {
+    if let Err(e) = parse(&input, &config.request, &StaticSecret(Some("k".into()))) {
         prop_assert!(e.is_client_error(), "{path:?} {query:?}: {e}");
     }
     Ok(())
@@ -76,11 +76,12 @@ proptest! {
 
     #[test]
     fn thumbor_and_default_paths_never_panic(p in path(), q in query()) {
-        let config = Config {
-            source_buckets: Some("b,c".into()),
-            auto_webp: true,
-            auto_avif: true,
-            ..Config::default()
+        let config = {
+            let mut c = Config::default();
+            c.request.source_buckets = Some("b,c".into());
+            c.request.auto_webp = true;
+            c.request.auto_avif = true;
+            c
         };
         check(&p, q.as_deref(), &config)?;
     }
@@ -90,17 +91,22 @@ proptest! {
         let json = format!("{{\"key\":\"a.jpg\",\"edits\":{}}}", edits.trim_end_matches(",}").replace(",}", "}"));
         use base64::Engine;
         let p = format!("/{}", base64::engine::general_purpose::STANDARD.encode(json));
-        let config = Config { source_buckets: Some("b".into()), ..Config::default() };
+        let config = {
+            let mut c = Config::default();
+            c.request.source_buckets = Some("b".into());
+            c
+        };
         check(&p, None, &config)?;
     }
 
     #[test]
     fn custom_rewrites_never_panic(p in path()) {
-        let config = Config {
-            source_buckets: Some("b".into()),
-            rewrite_match_pattern: Some("/^\\/(\\d+)w\\//gi".into()),
-            rewrite_substitution: Some("/fit-in/$1x0/$&$$".into()),
-            ..Config::default()
+        let config = {
+            let mut c = Config::default();
+            c.request.source_buckets = Some("b".into());
+            c.request.rewrite_match_pattern = Some("/^\\/(\\d+)w\\//gi".into());
+            c.request.rewrite_substitution = Some("/fit-in/$1x0/$&$$".into());
+            c
         };
         check(&p, None, &config)?;
     }

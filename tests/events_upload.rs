@@ -226,7 +226,7 @@ async fn sqs_batch_reports_only_the_failed_messages_and_redelivery_rewrites_iden
     assert_eq!(a, json!({"batchItemFailures": [{"itemIdentifier": "m-down"}]}));
     assert!(get(&t.admin, DEST, "notes/thumb/readme.webp").await.is_none());
     // The failing GetObject was retried by the SDK before the message was given back.
-    assert_eq!(t.s3.calls("down/x.jpg"), pixfront::storage::s3::MAX_ATTEMPTS);
+    assert_eq!(t.s3.calls("down/x.jpg"), pixfront::aws::MAX_ATTEMPTS);
 }
 
 #[tokio::test]

@@ -37,11 +37,12 @@ impl Fixture {
     }
 
     fn handler(&self, config: Config) -> Handler {
-        let config = Config {
-            source_buckets: Some("photos,public".into()),
-            ..config
+        let config = {
+            let mut c = config;
+            c.request.source_buckets = Some("photos,public".into());
+            c
         };
-        Handler::new(Arc::new(FsStorage::new(self.dir.path())), Arc::new(config))
+        Handler::new(Arc::new(FsStorage::new(self.dir.path())), config)
     }
 
     fn original(&self, rel: &str) -> Vec<u8> {
@@ -85,9 +86,10 @@ fn detect(bytes: &[u8]) -> Vec<Face> {
 }
 
 fn forced(entries: &str) -> Config {
-    Config {
-        force_blur_faces: pixfront::faces::policy::parse(entries),
-        ..Config::default()
+    {
+        let mut c = Config::default();
+        c.faces.force_blur_faces = pixfront::faces::policy::parse(entries);
+        c
     }
 }
 
@@ -162,9 +164,10 @@ async fn forced_prefix_blurs_even_requests_without_edits() {
 #[tokio::test]
 async fn detector_failure_is_503_no_store_never_the_image() {
     let fx = Fixture::new();
-    let config = Config {
-        error_cache_control_5xx: "max-age=60".into(),
-        ..forced("photos")
+    let config = {
+        let mut c = forced("photos");
+        c.http.error_cache_control_5xx = "max-age=60".into();
+        c
     };
     let h = fx.handler(config).with_faces(broken());
     for path in [
@@ -189,9 +192,10 @@ async fn detector_failure_is_503_no_store_never_the_image() {
 #[tokio::test]
 async fn detector_not_configured_fails_closed() {
     let fx = Fixture::new();
-    let config = Config {
-        face_detector: "rekognition".into(),
-        ..Config::default()
+    let config = {
+        let mut c = Config::default();
+        c.faces.detector = pixfront::faces::DetectorKind::Rekognition;
+        c
     };
     // FACE_DETECTOR=rekognition but the front end installed no client.
     let h = fx.handler(config);

@@ -24,7 +24,7 @@ const FACE_PHOTOS: [&str; 8] = [
 
 fn service() -> Arc<FaceService> {
     Arc::new(FaceService::new(
-        Ok(Arc::new(LocalDetector::new(Config::default().face_proxy_size))),
+        Ok(Arc::new(LocalDetector::new(Config::default().faces.proxy_size))),
         None,
         16,
     ))
@@ -38,7 +38,7 @@ fn render(original: &bytes::Bytes, edits: Value) -> image::RgbaImage {
         faces: Some(FaceJob::new(service(), None)),
         ..Resources::default()
     };
-    let out = process(&req, original, None, &resources, &Config::default()).unwrap();
+    let out = process(&req, original, None, &resources, &Default::default()).unwrap();
     image::load_from_memory(&out.bytes).unwrap().into_rgba8()
 }
 

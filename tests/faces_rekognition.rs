@@ -146,9 +146,9 @@ async fn handler(fx: &Fixture, extra: &[(&str, &str)]) -> Handler {
     ];
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::from_lookup(|k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())).unwrap();
-    let sdk = pixfront::storage::s3::load_sdk_config().await;
-    let faces = FaceService::from_sdk_config(&sdk, &config);
-    Handler::new(Arc::new(FsStorage::new(fx.dir.path())), Arc::new(config)).with_faces(Arc::new(faces))
+    let sdk = pixfront::aws::load_sdk_config().await;
+    let faces = FaceService::from_sdk_config(&sdk, &config.faces);
+    Handler::new(Arc::new(FsStorage::new(fx.dir.path())), config).with_faces(Arc::new(faces))
 }
 
 fn default_url(key: &str, edits: Value) -> String {

@@ -232,9 +232,10 @@ fn dimensions(bytes: &[u8]) -> (u32, u32) {
 
 /// The engine's own rendering of `url` (no Lambda involved): dimensions and content type.
 async fn engine(root: &std::path::Path, url: &str) -> ((u32, u32), String) {
-    let config = Config {
-        source_buckets: Some(BUCKET.into()),
-        ..Config::default()
+    let config = {
+        let mut c = Config::default();
+        c.request.source_buckets = Some(BUCKET.into());
+        c
     };
     let (path, query) = url.split_once('?').map_or((url, None), |(p, q)| (p, Some(q)));
     let input = RequestInput {
@@ -242,14 +243,14 @@ async fn engine(root: &std::path::Path, url: &str) -> ((u32, u32), String) {
         query,
         accept: None,
     };
-    let req = request::parse(&input, &config, &StaticSecret(None)).unwrap();
+    let req = request::parse(&input, &config.request, &StaticSecret(None)).unwrap();
     let obj = FsStorage::new(root).get(&req.bucket, &req.key).await.unwrap();
     let out = pixfront::pipeline::process(
         &req,
         &obj.body,
         obj.content_type.as_deref(),
         &Default::default(),
-        &config,
+        &config.pipeline,
     )
     .unwrap();
     (dimensions(&out.bytes), out.content_type)

@@ -47,7 +47,7 @@ fn run_with(v: Value, pic: Picture, resources: &Resources) -> Result<Picture, pi
     let config = Config::default();
     let ctx = OpContext {
         resources,
-        config: &config,
+        config: &config.pipeline,
         original_size: (pic.width(), pic.height()),
     };
     apply(&edit(v), pic, &ctx)
@@ -433,7 +433,7 @@ fn gamma_makes_resize_mix_in_gamma_space() {
     let resources = Resources::default();
     let ctx = OpContext {
         resources: &resources,
-        config: &config,
+        config: &config.pipeline,
         original_size: (64, 64),
     };
     let edits = |v: Value| Edits::from_json(v.as_object().unwrap()).unwrap().0;

@@ -75,7 +75,7 @@ fn real_resize_output_equals_sharp_for_small_inputs() {
         let px = image::RgbaImage::from_fn(w, h, |x, y| image::Rgba([(x * 7) as u8, (y * 5) as u8, 90, 255]));
         let ctx = OpContext {
             resources: &resources,
-            config: &config,
+            config: &config.pipeline,
             original_size: (w, h),
         };
         let pic = apply(&Edit::Resize(row.resize.clone()), Picture::still(px, false), &ctx)

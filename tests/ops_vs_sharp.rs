@@ -42,7 +42,7 @@ fn edits_match_sharp_pixels() {
     let resources = Resources::default();
     let ctx = OpContext {
         resources: &resources,
-        config: &config,
+        config: &config.pipeline,
         original_size: orig.dimensions(),
     };
     let mut report = Vec::new();

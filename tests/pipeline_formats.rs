@@ -253,12 +253,12 @@ fn svg_passthrough_and_rasterisation() {
     // No edits: untouched, even when a format was negotiated.
     let mut negotiated = req.clone();
     negotiated.output_format = Some(Format::Webp);
-    let out = pixfront::pipeline::process(&negotiated, &bytes, None, &resources, &config).unwrap();
+    let out = pixfront::pipeline::process(&negotiated, &bytes, None, &resources, &config.pipeline).unwrap();
     assert!(out.passthrough);
     assert_eq!(out.content_type, "image/svg+xml");
     // With edits and no format: PNG.
     let req = request(json!({"flop": true}));
-    let out = pixfront::pipeline::process(&req, &bytes, None, &resources, &config).unwrap();
+    let out = pixfront::pipeline::process(&req, &bytes, None, &resources, &config.pipeline).unwrap();
     assert_eq!(out.content_type, "image/png");
     let img = decode(&out.bytes);
     assert_eq!(img.dimensions(), (40, 20));

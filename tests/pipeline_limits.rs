@@ -40,7 +40,7 @@ fn assert_rejected_fast(bytes: Vec<u8>, what: &str) {
     let mut err = None;
     for _ in 0..5 {
         let start = Instant::now();
-        err = process(&req, &bytes, None, &Resources::default(), &Config::default()).err();
+        err = process(&req, &bytes, None, &Resources::default(), &Default::default()).err();
         took = took.min(start.elapsed());
     }
     let err = err.expect("bomb must be refused");
@@ -61,15 +61,17 @@ fn decompression_bombs_are_refused_from_the_header() {
 
 #[test]
 fn max_input_pixels_is_configurable() {
-    let config = Config {
-        max_input_pixels: 128 * 127,
-        ..Config::default()
+    let config = {
+        let mut c = Config::default();
+        c.pipeline.max_input_pixels = 128 * 127;
+        c
     };
     let err = run_with("faces/hopper_128.jpg", json!({"flip": true}), None, &config).unwrap_err();
     assert_eq!(err.code, "ImageTooLarge");
-    let config = Config {
-        max_input_pixels: 128 * 128,
-        ..Config::default()
+    let config = {
+        let mut c = Config::default();
+        c.pipeline.max_input_pixels = 128 * 128;
+        c
     };
     assert!(run_with("faces/hopper_128.jpg", json!({"flip": true}), None, &config).is_ok());
 }
@@ -77,9 +79,10 @@ fn max_input_pixels_is_configurable() {
 #[test]
 fn animation_frames_times_pixels_are_limited() {
     // 42 frames of 245×245 = 2 521 050 pixels.
-    let config = Config {
-        max_animation_pixels: 2_000_000,
-        ..Config::default()
+    let config = {
+        let mut c = Config::default();
+        c.pipeline.max_animation_pixels = 2_000_000;
+        c
     };
     let err = run_with(
         "formats/iss634_animated.gif",
@@ -102,9 +105,10 @@ fn animation_frames_times_pixels_are_limited() {
 
 #[test]
 fn output_dimension_is_limited() {
-    let config = Config {
-        max_output_dimension: 1000,
-        ..Config::default()
+    let config = {
+        let mut c = Config::default();
+        c.pipeline.max_output_dimension = 1000;
+        c
     };
     let err = run_with(
         "faces/hopper_128.jpg",
@@ -133,7 +137,7 @@ fn truncated_and_corrupt_files_never_panic_or_500() {
             let bytes = bytes::Bytes::copy_from_slice(&whole[..cut]);
             let req = request(json!({"resize": {"width": 50}, "toFormat": "png"}));
             let result = std::panic::catch_unwind(|| {
-                process(&req, &bytes, None, &Resources::default(), &Config::default())
+                process(&req, &bytes, None, &Resources::default(), &Default::default())
             });
             match result {
                 Err(_) => panic!("{file} cut at {cut}: panicked"),
@@ -151,7 +155,7 @@ fn truncated_and_corrupt_files_never_panic_or_500() {
             &garbage.into(),
             None,
             &Resources::default(),
-            &Config::default(),
+            &Default::default(),
         );
         if let Err(e) = out {
             assert!(e.is_client_error(), "{file} garbage: {e}");
@@ -165,7 +169,7 @@ fn truncated_and_corrupt_files_never_panic_or_500() {
         &bytes::Bytes::from_static(b"not an image"),
         None,
         &Resources::default(),
-        &Config::default(),
+        &Default::default(),
     )
     .unwrap_err();
     assert_eq!((err.status, err.code.as_ref()), (400, "UnsupportedInputFormat"));

@@ -79,9 +79,10 @@ fn shrink_on_load_gives_sharps_size_and_the_same_picture() {
 
 #[test]
 fn keep_metadata_keeps_exif_with_orientation_reset() {
-    let config = pixfront::config::Config {
-        keep_metadata: true,
-        ..Default::default()
+    let config = {
+        let mut c = pixfront::config::Config::default();
+        c.pipeline.keep_metadata = true;
+        c
     };
     for format in ["jpeg", "png", "webp"] {
         let out = run_with(

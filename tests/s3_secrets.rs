@@ -147,18 +147,16 @@ async fn handler(secret_id: &str, ttl_seconds: u64) -> (tempfile::TempDir, Handl
         dir.path().join(BUCKET).join("cat.png"),
     )
     .unwrap();
-    let config = Config {
-        source_buckets: Some(format!("{BUCKET},validBucket")),
-        enable_signature: true,
-        secrets_manager: Some(secret_id.into()),
-        secret_key: Some("signing-key".into()),
-        secrets_manager_ttl_seconds: ttl_seconds,
-        // Must lose to Secrets Manager, as in SIH.
-        signature_secret: Some("env-key".into()),
-        ..Config::default()
-    };
-    let provider = pixfront::secrets::provider_from_env(&config).await;
-    let handler = Handler::new(Arc::new(FsStorage::new(dir.path())), Arc::new(config)).with_secrets(provider);
+    let mut config = Config::default();
+    config.request.source_buckets = Some(format!("{BUCKET},validBucket"));
+    config.request.enable_signature = true;
+    config.secrets.secrets_manager = Some(secret_id.into());
+    config.secrets.secret_key = Some("signing-key".into());
+    config.secrets.secrets_manager_ttl_seconds = ttl_seconds;
+    // Must lose to Secrets Manager, as in SIH.
+    config.secrets.signature_secret = Some("env-key".into());
+    let provider = pixfront::secrets::provider_from_env(&config.secrets).await;
+    let handler = Handler::new(Arc::new(FsStorage::new(dir.path())), config).with_secrets(provider);
     (dir, handler)
 }
 

@@ -17,8 +17,8 @@ async fn handler(server: &S3Server, config: Config) -> Handler {
 }
 
 fn handler_with(sdk: &aws_config::SdkConfig, config: Config) -> Handler {
-    let storage = S3Storage::from_sdk_config(sdk, &config);
-    Handler::new(Arc::new(storage), Arc::new(config))
+    let storage = S3Storage::from_sdk_config(sdk, &config.s3, config.health_buckets());
+    Handler::new(Arc::new(storage), config)
 }
 
 async fn get(h: &Handler, path: &str) -> HttpResponse {
@@ -181,7 +181,7 @@ async fn missing_or_denied_keys_are_sih_404s() {
 
     // An allow-listed bucket that does not exist is a 404 too (SIH).
     let mut c = config();
-    c.source_buckets = Some("no-such-bucket".into());
+    c.request.source_buckets = Some("no-such-bucket".into());
     let resp = get(&handler(&s3, c).await, "/x.jpg").await;
     assert_eq!((resp.status, code(&resp)), (404, "NoSuchKey".into()));
 }
@@ -276,9 +276,9 @@ async fn fallback_image_comes_from_s3() {
         .await
         .unwrap();
     let mut c = config();
-    c.enable_fallback_image = true;
-    c.fallback_image_bucket = Some(BUCKET.into());
-    c.fallback_image_key = Some("fallback/default.png".into());
+    c.http.enable_fallback_image = true;
+    c.http.fallback_image_bucket = Some(BUCKET.into());
+    c.http.fallback_image_key = Some("fallback/default.png".into());
     let h = handler(&s3, c.clone()).await;
     let resp = get(&h, "/fit-in/10x10/missing.jpg").await;
     assert_eq!(resp.status, 404, "the original error's status");
@@ -295,7 +295,7 @@ async fn fallback_image_comes_from_s3() {
     assert_eq!(resp.header("Cache-Control"), Some("no-store"));
 
     // A fallback that cannot be read leaves the original error.
-    c.fallback_image_key = Some("fallback/gone.png".into());
+    c.http.fallback_image_key = Some("fallback/gone.png".into());
     let resp = get(&handler(&s3, c).await, "/missing.jpg").await;
     assert_eq!((resp.status, code(&resp)), (404, "NoSuchKey".into()));
 }
@@ -304,14 +304,14 @@ async fn fallback_image_comes_from_s3() {
 async fn health_heads_every_source_bucket() {
     let s3 = S3Server::start().await;
     let sdk = s3.sdk(ACCESS_KEY, SECRET_KEY).await;
-    let ok = S3Storage::from_sdk_config(&sdk, &config());
+    let ok = S3Storage::from_sdk_config(&sdk, &config().s3, config().health_buckets());
     assert!(ok.health().await.is_ok());
     let resp = get(&handler_with(&sdk, config()), "/?health").await;
     assert_eq!(resp.status, 200);
 
     let mut c = config();
-    c.source_buckets = Some(format!("{BUCKET}, missing-bucket"));
-    let err = S3Storage::from_sdk_config(&sdk, &c).health().await.unwrap_err();
+    c.request.source_buckets = Some(format!("{BUCKET}, missing-bucket"));
+    let err = S3Storage::from_sdk_config(&sdk, &c.s3, c.health_buckets()).health().await.unwrap_err();
     assert_eq!((err.status, &*err.code), (503, "Storage::Unavailable"));
     assert!(err.message.contains("missing-bucket"), "{}", err.message);
 

@@ -33,7 +33,7 @@ async fn demo_page_loads_and_shows_an_image() {
         return;
     };
     let fx = Fixture::new();
-    let handler = Handler::new(Arc::new(FsStorage::new(fx.root())), Arc::new(fx.config())).with_demo_images(
+    let handler = Handler::new(Arc::new(FsStorage::new(fx.root())), fx.config()).with_demo_images(
         DemoImages {
             bucket: BUCKET.into(),
             keys: vec!["rocket.jpg".into(), "people/obama.jpg".into()],

@@ -18,8 +18,8 @@ fn b64(json: &serde_json::Value) -> String {
 async fn engine(fx: &Fixture, config: &Config, url: &str, accept: Option<&str>) -> ((u32, u32), String) {
     let (path, query) = url.split_once('?').map_or((url, None), |(p, q)| (p, Some(q)));
     let input = RequestInput { path, query, accept };
-    let secret = StaticSecret(config.signature_secret.clone());
-    let req = request::parse(&input, config, &secret).unwrap();
+    let secret = StaticSecret(config.secrets.signature_secret.clone());
+    let req = request::parse(&input, &config.request, &secret).unwrap();
     let obj = FsStorage::new(fx.root())
         .get(&req.bucket, &req.key)
         .await
@@ -29,7 +29,7 @@ async fn engine(fx: &Fixture, config: &Config, url: &str, accept: Option<&str>) 
         &obj.body,
         obj.content_type.as_deref(),
         &Default::default(),
-        config,
+        &config.pipeline,
     )
     .unwrap();
     (dimensions(&out.bytes), out.content_type)
@@ -38,10 +38,11 @@ async fn engine(fx: &Fixture, config: &Config, url: &str, accept: Option<&str>) 
 #[tokio::test]
 async fn every_dialect_renders_what_the_engine_renders() {
     let fx = Fixture::new();
-    let config = Config {
-        rewrite_match_pattern: Some("/^\\/small\\/(.*)$/".into()),
-        rewrite_substitution: Some("/fit-in/100x100/$1".into()),
-        ..fx.config()
+    let config = {
+        let mut c = fx.config();
+        c.request.rewrite_match_pattern = Some("/^\\/small\\/(.*)$/".into());
+        c.request.rewrite_substitution = Some("/fit-in/100x100/$1".into());
+        c
     };
     let srv = fx.start(config.clone()).await;
     let default = serde_json::json!({
@@ -78,9 +79,10 @@ async fn buckets_are_allow_listed() {
     assert_eq!(header(&resp, "cache-control").as_deref(), Some("max-age=10"));
     assert_eq!(json(resp).await["code"], "ImageBucket::CannotAccessBucket");
 
-    let both = Config {
-        source_buckets: Some(format!("{BUCKET}, other-bucket")),
-        ..fx.config()
+    let both = {
+        let mut c = fx.config();
+        c.request.source_buckets = Some(format!("{BUCKET}, other-bucket"));
+        c
     };
     let srv = fx.start(both).await;
     let resp = c.get(srv.url(&format!("/{}", b64(&other)))).send().await.unwrap();
@@ -110,10 +112,11 @@ async fn request_errors_are_400_json() {
 #[tokio::test]
 async fn signed_urls() {
     let fx = Fixture::new();
-    let config = Config {
-        enable_signature: true,
-        signature_secret: Some("s3cret".into()),
-        ..fx.config()
+    let config = {
+        let mut c = fx.config();
+        c.request.enable_signature = true;
+        c.secrets.signature_secret = Some("s3cret".into());
+        c
     };
     let srv = fx.start(config).await;
     let c = client();
@@ -133,9 +136,10 @@ async fn signed_urls() {
 #[tokio::test]
 async fn negotiated_format_varies_on_accept() {
     let fx = Fixture::new();
-    let config = Config {
-        auto_webp: true,
-        ..fx.config()
+    let config = {
+        let mut c = fx.config();
+        c.request.auto_webp = true;
+        c
     };
     let srv = fx.start(config).await;
     let c = client();
@@ -187,11 +191,12 @@ async fn default_request_headers_with_deny_list() {
 #[tokio::test]
 async fn fallback_precedence_and_signature_errors() {
     let fx = Fixture::new();
-    let config = Config {
-        enable_fallback_image: true,
-        fallback_image_bucket: Some(BUCKET.into()),
-        fallback_image_key: Some("logo.png".into()),
-        ..fx.config()
+    let config = {
+        let mut c = fx.config();
+        c.http.enable_fallback_image = true;
+        c.http.fallback_image_bucket = Some(BUCKET.into());
+        c.http.fallback_image_key = Some("logo.png".into());
+        c
     };
     let srv = fx.start(config.clone()).await;
     let c = client();
@@ -203,10 +208,11 @@ async fn fallback_precedence_and_signature_errors() {
     assert_eq!(header(&resp, "content-type").as_deref(), Some("image/png"));
 
     // Served for signature errors too, with their status.
-    let signed = Config {
-        enable_signature: true,
-        signature_secret: Some("k".into()),
-        ..config
+    let signed = {
+        let mut c = config;
+        c.request.enable_signature = true;
+        c.secrets.signature_secret = Some("k".into());
+        c
     };
     let srv = fx.start(signed).await;
     let resp = c.get(srv.url("/rocket.jpg?signature=00")).send().await.unwrap();

@@ -135,10 +135,11 @@ async fn head_has_headers_and_no_body() {
 #[tokio::test]
 async fn options_preflight() {
     let fx = Fixture::new();
-    let cors = Config {
-        cors_enabled: true,
-        cors_origin: "https://app.example".into(),
-        ..fx.config()
+    let cors = {
+        let mut c = fx.config();
+        c.http.cors_enabled = true;
+        c.http.cors_origin = "https://app.example".into();
+        c
     };
     let srv = fx.start(cors).await;
     let c = client();
@@ -215,9 +216,10 @@ async fn missing_key_is_404_json_with_short_cache() {
 #[tokio::test]
 async fn error_cache_control_is_configurable() {
     let fx = Fixture::new();
-    let cfg = Config {
-        error_cache_control_4xx: "max-age=60".into(),
-        ..fx.config()
+    let cfg = {
+        let mut c = fx.config();
+        c.http.error_cache_control_4xx = "max-age=60".into();
+        c
     };
     let srv = fx.start(cfg).await;
     let resp = client().get(srv.url("/nope.jpg")).send().await.unwrap();
@@ -232,9 +234,10 @@ async fn stored_content_type_rules() {
     let store = MemStorage::default()
         .with("b", "octet.png", png, Some("binary/octet-stream"))
         .with("b", "text.jpg", b"plain text".to_vec(), Some("image/jpg"));
-    let cfg = Config {
-        source_buckets: Some("b".into()),
-        ..Config::default()
+    let cfg = {
+        let mut c = Config::default();
+        c.request.source_buckets = Some("b".into());
+        c
     };
     let srv = Server::start(std::sync::Arc::new(store), cfg).await;
     let c = client();
@@ -262,12 +265,13 @@ async fn no_source_buckets_is_400() {
 #[tokio::test]
 async fn fallback_image_takes_the_error_status() {
     let fx = Fixture::new();
-    let cfg = Config {
-        enable_fallback_image: true,
-        fallback_image_bucket: Some(BUCKET.into()),
-        fallback_image_key: Some("logo.png".into()),
-        cors_enabled: true,
-        ..fx.config()
+    let cfg = {
+        let mut c = fx.config();
+        c.http.enable_fallback_image = true;
+        c.http.fallback_image_bucket = Some(BUCKET.into());
+        c.http.fallback_image_key = Some("logo.png".into());
+        c.http.cors_enabled = true;
+        c
     };
     let srv = fx.start(cfg.clone()).await;
     let c = client();
@@ -284,9 +288,10 @@ async fn fallback_image_takes_the_error_status() {
     assert_eq!(dimensions(&resp.bytes().await.unwrap()), (500, 500));
 
     // A fallback that cannot be read leaves the JSON error in place.
-    let broken = Config {
-        fallback_image_key: Some("missing.png".into()),
-        ..cfg.clone()
+    let broken = {
+        let mut c = cfg.clone();
+        c.http.fallback_image_key = Some("missing.png".into());
+        c
     };
     let srv2 = fx.start(broken).await;
     let resp = c.get(srv2.url("/nope.jpg")).send().await.unwrap();
@@ -294,9 +299,10 @@ async fn fallback_image_takes_the_error_status() {
     assert_eq!(header(&resp, "content-type").as_deref(), Some("application/json"));
 
     // Switched off (or blank names): no fallback.
-    let off = Config {
-        enable_fallback_image: false,
-        ..cfg
+    let off = {
+        let mut c = cfg;
+        c.http.enable_fallback_image = false;
+        c
     };
     let srv3 = fx.start(off).await;
     let resp = c.get(srv3.url("/nope.jpg")).send().await.unwrap();
@@ -332,9 +338,10 @@ async fn svg_originals_are_sandboxed() {
     let svg =
         br#"<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><script>alert(1)</script></svg>"#;
     let store = MemStorage::default().with("b", "x.svg", svg.to_vec(), Some("image/svg+xml"));
-    let cfg = Config {
-        source_buckets: Some("b".into()),
-        ..Config::default()
+    let cfg = {
+        let mut c = Config::default();
+        c.request.source_buckets = Some("b".into());
+        c
     };
     let srv = Server::start(std::sync::Arc::new(store), cfg).await;
     let resp = client().get(srv.url("/x.svg")).send().await.unwrap();

@@ -15,11 +15,12 @@ fn slow_store(delay_ms: u64) -> MemStorage {
 }
 
 fn limited(in_flight: usize, queue: usize) -> Config {
-    Config {
-        source_buckets: Some("b".into()),
-        max_in_flight: in_flight,
-        max_queue: Some(queue),
-        ..Config::default()
+    {
+        let mut c = Config::default();
+        c.request.source_buckets = Some("b".into());
+        c.http.max_in_flight = in_flight;
+        c.http.max_queue = Some(queue);
+        c
     }
 }
 
@@ -111,10 +112,11 @@ async fn real_renders_over_the_limit_get_503() {
 }
 
 fn limited_fs(fx: &Fixture) -> Config {
-    Config {
-        max_in_flight: 1,
-        max_queue: Some(0),
-        ..fx.config()
+    {
+        let mut c = fx.config();
+        c.http.max_in_flight = 1;
+        c.http.max_queue = Some(0);
+        c
     }
 }
 
@@ -133,10 +135,11 @@ async fn server_timing_shows_the_wait_for_a_render_slot() {
     let fx = Fixture::new();
     let big = std::fs::read(testdata().join("large/kleiber_6028x3391.jpg")).unwrap();
     std::fs::write(fx.root().join(BUCKET).join("big.jpg"), big).unwrap();
-    let config = Config {
-        max_in_flight: 1,
-        max_queue: Some(1),
-        ..fx.config()
+    let config = {
+        let mut c = fx.config();
+        c.http.max_in_flight = 1;
+        c.http.max_queue = Some(1);
+        c
     };
     let srv = fx.start(config).await;
     let c = client();

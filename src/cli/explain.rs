@@ -33,7 +33,11 @@ pub fn explain(args: &Args, config: &Config) -> Result<request::ImageRequest, Er
         query,
         accept,
     };
-    request::parse(&input, config, &StaticSecret(config.signature_secret.clone()))
+    request::parse(
+        &input,
+        &config.request,
+        &StaticSecret(config.secrets.signature_secret.clone()),
+    )
 }
 
 /// `(path, query)` of a path or full URL (scheme and host dropped).
@@ -91,9 +95,10 @@ mod tests {
             url: "fit-in/10x10/a.jpg".into(),
             headers: vec![],
         };
-        let config = Config {
-            source_buckets: Some("b".into()),
-            ..Config::default()
+        let config = {
+            let mut c = Config::default();
+            c.request.source_buckets = Some("b".into());
+            c
         };
         assert_eq!(explain(&args, &config).unwrap().key, "a.jpg");
     }

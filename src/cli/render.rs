@@ -139,17 +139,17 @@ pub fn render_dir(set: &Renditions, args: &Args, config: &Config, progress: bool
     // A Rekognition client (FACE_DETECTOR=rekognition or CONTENT_MODERATION) runs its calls on a
     // Tokio runtime that must outlive the batch; the local detector needs none.
     let _rekognition_runtime;
-    let faces = if config.face_detector == "rekognition" || config.content_moderation {
+    let faces = if config.faces.uses_rekognition() {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()
             .map_err(|e| e.to_string())?;
-        let faces = rt.block_on(FaceService::from_env(config));
+        let faces = rt.block_on(FaceService::from_env(&config.faces));
         _rekognition_runtime = rt;
         Arc::new(faces)
     } else {
-        Arc::new(FaceService::from_config(config))
+        Arc::new(FaceService::from_config(&config.faces))
     };
 
     let bar = if progress {
@@ -305,7 +305,15 @@ fn render_one(
         }),
     ));
     let rendered =
-        renditions::render_all(set, bucket, key, &original, &resources, config).map_err(|e| e.to_string())?;
+        renditions::render_all(
+            set,
+            bucket,
+            key,
+            &original,
+            &resources,
+            &config.pipeline,
+            &config.faces.force_blur_faces,
+        ).map_err(|e| e.to_string())?;
     for r in &rendered {
         sink.write(r).map_err(|e| e.to_string())?;
     }

@@ -4,12 +4,7 @@
 //! compared with runs of `/` collapsed, because a file store resolves `a//b` to `a/b`: a
 //! doubled slash must not step around a prefix.
 
-use super::FaceJob;
-use crate::config::Config;
-use crate::edits::{BlurFaces, BlurFacesOptions, Edit, Edits, Format};
-use crate::error::Error;
-use crate::pipeline::{self, Resources};
-use crate::request::ImageRequest;
+use crate::edits::{BlurFaces, BlurFacesOptions, Edit, Edits};
 
 /// Makes `edits` blur faces with the default strength: a `blurFaces` the URL gave is replaced
 /// (only its `pixelate` choice is kept, so a URL cannot weaken the blur or turn it off).
@@ -29,33 +24,6 @@ pub fn force_blur(edits: &mut Edits) {
     edits
         .entries
         .insert(0, ("blurFaces".into(), Edit::BlurFaces(blur)));
-}
-
-/// Replaces each overlay (bucket, key) listed in `jobs` with a face-blurred PNG of it, made by
-/// the same pipeline step as a forced original (with that overlay's own detection job).
-pub fn blur_overlays(
-    resources: &mut Resources,
-    jobs: &[((String, String), FaceJob)],
-    config: &Config,
-) -> Result<(), Error> {
-    for (slot, job) in jobs {
-        let Some(bytes) = resources.overlays.get(slot) else {
-            continue;
-        };
-        let mut edits = Edits::default();
-        force_blur(&mut edits);
-        edits
-            .entries
-            .push(("toFormat".into(), Edit::ToFormat(Format::Png)));
-        let req = ImageRequest::new(&slot.0, &slot.1, edits);
-        let own = Resources {
-            faces: Some(job.clone()),
-            ..Resources::default()
-        };
-        let out = pipeline::process(&req, bytes, None, &own, config)?;
-        resources.overlays.insert(slot.clone(), out.bytes);
-    }
-    Ok(())
 }
 
 /// Parses the comma-separated list (blank entries dropped).

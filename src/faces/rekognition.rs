@@ -10,7 +10,7 @@
 //! moderation fail closed. `FACE_DETECTION_TIMEOUT_MS` bounds each call, retries included.
 
 use super::{unavailable, Face, FaceDetector, ModerationLabel, Moderator};
-use crate::config::Config;
+use super::settings::FaceSettings;
 use crate::error::Error;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::SdkConfig;
@@ -33,15 +33,15 @@ impl Rekognition {
     /// A client from the shared SDK configuration (region, credentials, endpoint — e.g.
     /// `AWS_ENDPOINT_URL_REKOGNITION`) with `FACE_DETECTION_TIMEOUT_MS` as the operation
     /// timeout. Must be called inside a Tokio runtime, which later calls use.
-    pub fn new(sdk: &SdkConfig, config: &Config) -> Result<Rekognition, String> {
+    pub fn new(sdk: &SdkConfig, config: &FaceSettings) -> Result<Rekognition, String> {
         let handle = tokio::runtime::Handle::try_current()
             .map_err(|_| "the Rekognition client needs a Tokio runtime".to_string())?;
-        let timeout = Duration::from_millis(config.face_detection_timeout_ms.max(1));
+        let timeout = Duration::from_millis(config.detection_timeout_ms.max(1));
         // The shared SDK settings (retries, per-attempt bound) stay; the whole call, retries
         // included, gets the face detection budget.
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(timeout.min(Duration::from_secs(3)))
-            .operation_attempt_timeout(timeout.min(crate::storage::s3::ATTEMPT_TIMEOUT))
+            .operation_attempt_timeout(timeout.min(crate::aws::ATTEMPT_TIMEOUT))
             .operation_timeout(timeout)
             .build();
         let conf = aws_sdk_rekognition::config::Builder::from(sdk)
@@ -50,7 +50,7 @@ impl Rekognition {
         Ok(Rekognition {
             client: aws_sdk_rekognition::Client::from_conf(conf),
             handle,
-            proxy_size: config.face_proxy_size,
+            proxy_size: config.proxy_size,
         })
     }
 

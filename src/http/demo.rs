@@ -1,14 +1,14 @@
 //! The service endpoints on `/`: the demo page and the health check.
 
 use super::headers::{cors, HeaderList};
-use super::{DemoImages, HttpResponse, RequestLog};
-use crate::config::Config;
+use super::message::{DemoImages, HttpResponse, RequestLog};
+use super::settings::HttpSettings;
 use crate::storage::Storage;
 
 const PAGE: &str = include_str!("demo.html");
 
 /// `GET /`: a page to try edits on the sample images and copy the URL in each dialect.
-pub fn page(config: &Config, demo: &DemoImages) -> HttpResponse {
+pub fn page(config: &HttpSettings, demo: &DemoImages) -> HttpResponse {
     let data = serde_json::json!({ "bucket": demo.bucket, "keys": demo.keys });
     // `</` inside a <script> would end it early.
     let data = data.to_string().replace("</", "<\\/");
@@ -26,7 +26,7 @@ pub fn page(config: &Config, demo: &DemoImages) -> HttpResponse {
 }
 
 /// `GET /?health`: 200 when storage answers, else 503; never cached.
-pub async fn health(config: &Config, storage: &dyn Storage) -> HttpResponse {
+pub async fn health(config: &HttpSettings, storage: &dyn Storage) -> HttpResponse {
     let (status, body) = match storage.health().await {
         Ok(()) => (200, r#"{"status":"ok"}"#.to_string()),
         Err(e) => (503, e.to_json()),

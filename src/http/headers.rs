@@ -1,8 +1,9 @@
 //! Response headers: SIH's success/error/CORS sets (§4 of the compatibility spec) plus what SIH
 //! lacks (ETag, Vary, Server-Timing, error Cache-Control, preflight).
 
-use super::{HttpRequest, HttpResponse, RequestLog};
-use crate::config::Config;
+use super::message::{HttpRequest, HttpResponse, RequestLog};
+use super::settings::HttpSettings;
+use crate::pipeline::PipelineSettings;
 use crate::error::Error;
 use crate::request::ImageRequest;
 use crate::storage::{sniff_content_type, Object};
@@ -41,7 +42,7 @@ impl HeaderList {
 }
 
 /// SIH's CORS set, sent on every answer; the origin only when CORS is on.
-pub fn cors(config: &Config, h: &mut HeaderList) {
+pub fn cors(config: &HttpSettings, h: &mut HeaderList) {
     h.set("Access-Control-Allow-Methods", "GET");
     h.set("Access-Control-Allow-Headers", "Content-Type, Authorization");
     h.set("Access-Control-Allow-Credentials", "true");
@@ -54,7 +55,7 @@ pub fn cors(config: &Config, h: &mut HeaderList) {
 /// headers, the `expires` cap, CORS, Expires, Last-Modified; then `Vary` when the format
 /// followed `Accept`.
 /// Content-Type, ETag and Server-Timing are added by the caller.
-pub fn success_headers(config: &Config, image: &ImageRequest, object: &Object) -> HeaderList {
+pub fn success_headers(config: &HttpSettings, image: &ImageRequest, object: &Object) -> HeaderList {
     let mut h = HeaderList::default();
     h.set(
         "Cache-Control",
@@ -96,7 +97,7 @@ pub fn content_type(h: &mut HeaderList, content_type: &str) {
 
 /// The JSON error answer: SIH's body and CORS set, plus a short Cache-Control so a CDN does not
 /// pin a transient failure (4xx and 5xx values configurable) and `Retry-After` on 503.
-pub fn error_response(config: &Config, err: &Error, log: RequestLog) -> HttpResponse {
+pub fn error_response(config: &HttpSettings, err: &Error, log: RequestLog) -> HttpResponse {
     let mut h = HeaderList::default();
     cors(config, &mut h);
     h.set("Content-Type", "application/json");
@@ -124,7 +125,7 @@ pub fn error_cache_override(err: &Error) -> Option<&'static str> {
 }
 
 /// `OPTIONS`: a CORS preflight answer when CORS is on, else just the allowed methods.
-pub fn preflight(config: &Config, req: &HttpRequest) -> HttpResponse {
+pub fn preflight(config: &HttpSettings, req: &HttpRequest) -> HttpResponse {
     let mut h = HeaderList::default();
     h.set("Allow", ALLOW);
     if config.cors_enabled {
@@ -165,7 +166,7 @@ pub fn source_content_type(object: &Object) -> Result<Option<String>, Error> {
 /// A strong ETag for the rendered image: the original's ETag and the canonical request (which
 /// includes any negotiated format) determine the output, together with the engine version and
 /// the settings that change pixels.
-pub fn etag(original_etag: &str, image: &ImageRequest, config: &Config) -> String {
+pub fn etag(original_etag: &str, image: &ImageRequest, config: &PipelineSettings) -> String {
     let mut h = Sha256::new();
     h.update(env!("CARGO_PKG_VERSION"));
     h.update([0]);
@@ -271,7 +272,7 @@ mod tests {
 
     #[test]
     fn error_cache_control_by_class() {
-        let c = Config::default();
+        let c = HttpSettings::default();
         let r = error_response(&c, &Error::bad_request("X", "m"), RequestLog::default());
         assert!(r.headers.contains(&("Cache-Control".into(), "max-age=10".into())));
         let r = error_response(&c, &Error::internal(), RequestLog::default());

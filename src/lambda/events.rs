@@ -22,6 +22,7 @@
 //!   bucket not in `SOURCE_BUCKETS`, a record that would render a rendition again.
 
 use super::object_lambda::ObjectLambda;
+use super::settings::LambdaSettings;
 use crate::config::Config;
 use crate::error::Error;
 use crate::faces::{CacheKey, FaceJob, FaceService};
@@ -59,28 +60,25 @@ struct Upload {
 }
 
 impl Events {
-    /// Reads the environment: `PIXFRONT_RENDITIONS` (optional: an Object Lambda function has
+    /// From the Lambda settings: `PIXFRONT_RENDITIONS` (optional: an Object Lambda function has
     /// none), `PIXFRONT_OBJECT_LAMBDA_EDITS`, and S3 through the standard chain or a folder per
     /// bucket under `PIXFRONT_ROOT`. Every mistake is an init error.
-    pub async fn from_env(config: Config) -> Result<Events, String> {
-        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-        let set = env("PIXFRONT_RENDITIONS")
-            .map(|v| Renditions::load(&v))
-            .transpose()?;
-        let allowed = crate::request::bucket::allowed(&config)
+    pub async fn from_env(config: Config, lambda: LambdaSettings) -> Result<Events, String> {
+        let set = lambda.renditions.as_deref().map(Renditions::load).transpose()?;
+        let allowed = crate::request::bucket::allowed(&config.request)
             .map(|a| a.into_iter().filter(|b| !b.is_empty()).collect::<Vec<_>>());
-        let root = env("PIXFRONT_ROOT").map(std::path::PathBuf::from);
+        let root = lambda.root;
         let (storage, s3, faces): (Arc<dyn Storage>, _, _) = match &root {
             Some(root) => (
                 Arc::new(FsStorage::new(root)),
                 None,
-                FaceService::from_env(&config).await,
+                FaceService::from_env(&config.faces).await,
             ),
             None => {
-                let sdk = crate::storage::s3::load_sdk_config().await;
-                let s3 = S3Storage::from_sdk_config(&sdk, &config);
+                let sdk = crate::aws::load_sdk_config().await;
+                let s3 = S3Storage::from_sdk_config(&sdk, &config.s3, config.health_buckets());
                 let client = s3.client().clone();
-                let faces = FaceService::from_sdk_config(&sdk, &config);
+                let faces = FaceService::from_sdk_config(&sdk, &config.faces);
                 (Arc::new(s3), Some(client), faces)
             }
         };
@@ -111,7 +109,12 @@ impl Events {
                 })
             }
         };
-        let object_lambda = ObjectLambda::from_env(&config, allowed.unwrap_or_default(), s3)?;
+        let object_lambda = ObjectLambda::new(
+            &config,
+            lambda.object_lambda_edits.as_deref(),
+            allowed.unwrap_or_default(),
+            s3,
+        )?;
         Ok(Events {
             config: Arc::new(config),
             storage,
@@ -177,7 +180,7 @@ impl Events {
             error_type: "UnsupportedEvent".into(),
             error_message: format!("an SQS record without a messageId: {e}"),
         })?;
-        let permits = Arc::new(tokio::sync::Semaphore::new(self.config.in_flight_limit()));
+        let permits = Arc::new(tokio::sync::Semaphore::new(self.config.http.in_flight_limit()));
         let mut tasks = tokio::task::JoinSet::new();
         for (i, message) in messages.into_iter().enumerate() {
             let (this, permits) = (self.clone(), permits.clone());
@@ -350,7 +353,15 @@ impl Events {
             key.clone(),
         );
         let rendered = tokio::task::spawn_blocking(move || {
-            renditions::render_all(&set, &owned_bucket, &owned_key, &original, &resources, &config)
+            renditions::render_all(
+                &set,
+                &owned_bucket,
+                &owned_key,
+                &original,
+                &resources,
+                &config.pipeline,
+                &config.faces.force_blur_faces,
+            )
         })
         .await
         .map_err(|_| Error::internal())??;
@@ -429,11 +440,11 @@ pub fn decode_key(raw: &str) -> String {
 }
 
 /// Runs the `events` bootstrap until the runtime stops.
-pub async fn run(config: Config) -> Result<(), String> {
-    let events = match Events::from_env(config).await {
+pub async fn run(config: Config, lambda: LambdaSettings) -> Result<(), String> {
+    let events = match Events::from_env(config, lambda).await {
         Ok(e) => Arc::new(e),
         Err(e) => {
-            super::report_init_error(&e).await;
+            super::response::report_init_error(&e).await;
             return Err(e);
         }
     };

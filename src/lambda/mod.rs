@@ -14,40 +14,20 @@ pub mod event;
 pub mod events;
 pub mod object_lambda;
 pub mod response;
+pub mod settings;
+
+pub use settings::{LambdaSettings, Mode};
 
 use crate::config::Config;
 use crate::error::Error;
 use crate::http::{Handler, HttpResponse};
+use crate::settings::Lookup;
 use crate::storage::fs::FsStorage;
 use crate::storage::s3::S3Storage;
 use crate::storage::Storage;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// How answers go back to the event source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Buffered,
-    Streaming,
-    /// Upload pipeline (S3/SQS notifications) and S3 Object Lambda.
-    Events,
-}
-
-impl Mode {
-    /// `PIXFRONT_LAMBDA_MODE`: `buffered` (default), `streaming` or `events`.
-    pub fn parse(value: Option<&str>) -> Result<Mode, String> {
-        match value.map(str::trim).filter(|v| !v.is_empty()) {
-            None => Ok(Mode::Buffered),
-            Some(v) if v.eq_ignore_ascii_case("buffered") => Ok(Mode::Buffered),
-            Some(v) if v.eq_ignore_ascii_case("streaming") => Ok(Mode::Streaming),
-            Some(v) if v.eq_ignore_ascii_case("events") => Ok(Mode::Events),
-            Some(v) => Err(format!(
-                "PIXFRONT_LAMBDA_MODE: expected buffered, streaming or events, got {v:?}"
-            )),
-        }
-    }
-}
 
 /// True when the process was started by Lambda (or a Runtime API emulator).
 pub fn requested() -> bool {
@@ -84,23 +64,24 @@ pub fn main() -> i32 {
 async fn run() -> Result<(), String> {
     let env = |k: &str| std::env::var(k).ok();
     // CloudWatch takes one JSON object per line best; LOG_FORMAT=pretty still works.
-    crate::server::init_logging(Some(env("LOG_FORMAT").as_deref().unwrap_or("json")))?;
+    crate::logging::init(Some(env("LOG_FORMAT").as_deref().unwrap_or("json")))?;
     let setup = (|| {
-        let mode = Mode::parse(env("PIXFRONT_LAMBDA_MODE").as_deref())?;
+        let lambda = LambdaSettings::from_lookup(&Lookup(&env))?;
         let config = Config::from_env()?;
-        Ok::<_, String>((mode, config))
+        Ok::<_, String>((lambda, config))
     })();
-    let (mode, config) = match setup {
+    let (lambda, config) = match setup {
         Ok(ready) => ready,
         Err(e) => {
-            report_init_error(&e).await;
+            response::report_init_error(&e).await;
             return Err(e);
         }
     };
+    let mode = lambda.mode;
     if mode == Mode::Events {
-        return events::run(config).await;
+        return events::run(config, lambda).await;
     }
-    let handler = build_handler(config).await;
+    let handler = build_handler(config, &lambda).await;
     tracing::info!(?mode, "pixfront lambda ready");
     // Built once per container: storage clients and secrets are reused by every invocation.
     let handler = Arc::new(handler);
@@ -128,24 +109,23 @@ async fn run() -> Result<(), String> {
 /// role, region and `AWS_ENDPOINT_URL_S3`), or a local folder when `PIXFRONT_ROOT` is set (one
 /// sub-folder per bucket; for running the bootstrap without AWS). The SDK configuration is
 /// loaded once per container and shared by the S3 and Secrets Manager clients.
-async fn build_handler(config: Config) -> Handler {
-    let root = std::env::var("PIXFRONT_ROOT").ok().filter(|r| !r.is_empty());
-    let (storage, secrets, faces): (Arc<dyn Storage>, _, _) = match root {
+async fn build_handler(config: Config, lambda: &LambdaSettings) -> Handler {
+    let (storage, secrets, faces): (Arc<dyn Storage>, _, _) = match &lambda.root {
         Some(root) => (
             Arc::new(FsStorage::new(root)),
-            crate::secrets::provider_from_env(&config).await,
-            crate::faces::FaceService::from_env(&config).await,
+            crate::secrets::provider_from_env(&config.secrets).await,
+            crate::faces::FaceService::from_env(&config.faces).await,
         ),
         None => {
-            let sdk = crate::storage::s3::load_sdk_config().await;
+            let sdk = crate::aws::load_sdk_config().await;
             (
-                Arc::new(S3Storage::from_sdk_config(&sdk, &config)),
-                crate::secrets::provider(&config, &sdk),
-                crate::faces::FaceService::from_sdk_config(&sdk, &config),
+                Arc::new(S3Storage::from_sdk_config(&sdk, &config.s3, config.health_buckets())),
+                crate::secrets::provider(&config.secrets, &sdk),
+                crate::faces::FaceService::from_sdk_config(&sdk, &config.faces),
             )
         }
     };
-    Handler::new(storage, Arc::new(config))
+    Handler::new(storage, config)
         .with_secrets(secrets)
         .with_faces(Arc::new(faces))
 }
@@ -164,7 +144,7 @@ async fn answer(
     if mode == Mode::Buffered && response::buffered_size(&resp) > limit {
         resp = too_large_answer(handler, resp, limit).await;
     }
-    crate::server::log_request(&request, &resp, started);
+    crate::logging::log_request(&request, &resp, started);
     response::to_lambda(resp, origin)
 }
 
@@ -177,37 +157,4 @@ async fn too_large_answer(handler: &Handler, oversized: HttpResponse, limit: usi
         return fallback;
     }
     handler.error_json(&err, oversized.log)
-}
-
-/// Tells Lambda why the function could not start (`/runtime/init/error`), so the failure shows
-/// as `Runtime.InitError` with our message instead of a bare exit.
-async fn report_init_error(message: &str) {
-    use lambda_runtime_api_client::{body::Body, PooledClient};
-    let body = serde_json::json!({"errorType": "Runtime.InitError", "errorMessage": message}).to_string();
-    let sent = async {
-        let client = PooledClient::builder().build();
-        let req = lambda_http::http::Request::post("/2018-06-01/runtime/init/error")
-            .header("Lambda-Runtime-Function-Error-Type", "Runtime.InitError")
-            .header("Content-Type", "application/json")
-            .body(Body::from(body))?;
-        client.call(req).await?;
-        Ok::<_, lambda_http::Error>(())
-    };
-    if let Err(e) = sent.await {
-        eprintln!("pixfront lambda: cannot report the init error: {e}");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mode_from_env() {
-        assert_eq!(Mode::parse(None), Ok(Mode::Buffered));
-        assert_eq!(Mode::parse(Some("")), Ok(Mode::Buffered));
-        assert_eq!(Mode::parse(Some("Streaming")), Ok(Mode::Streaming));
-        assert_eq!(Mode::parse(Some("events")), Ok(Mode::Events));
-        assert!(Mode::parse(Some("stream")).is_err());
-    }
 }

@@ -105,20 +105,18 @@ impl Answer {
 }
 
 impl ObjectLambda {
-    /// Reads `PIXFRONT_OBJECT_LAMBDA_EDITS` (a JSON object of canonical edits; unknown names are
+    /// `edits` is `PIXFRONT_OBJECT_LAMBDA_EDITS` (a JSON object of canonical edits; unknown names are
     /// refused). `allowed` is `SOURCE_BUCKETS`: where `overlayWith` images may come from.
-    pub fn from_env(
+    pub fn new(
         config: &Config,
+        edits: Option<&str>,
         allowed: Vec<String>,
         s3: Option<aws_sdk_s3::Client>,
     ) -> Result<ObjectLambda, String> {
-        let policy = match std::env::var("PIXFRONT_OBJECT_LAMBDA_EDITS")
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-        {
+        let policy = match edits {
             None => Map::new(),
             Some(v) => {
-                parse_policy(&v, &allowed).map_err(|e| format!("PIXFRONT_OBJECT_LAMBDA_EDITS: {e}"))?
+                parse_policy(v, &allowed).map_err(|e| format!("PIXFRONT_OBJECT_LAMBDA_EDITS: {e}"))?
             }
         };
         let http = reqwest::Client::builder()
@@ -130,7 +128,7 @@ impl ObjectLambda {
             policy,
             http,
             s3: OnceCell::new_with(s3),
-            force_path_style: config.s3_force_path_style,
+            force_path_style: config.s3.force_path_style,
         })
     }
 
@@ -171,7 +169,7 @@ impl ObjectLambda {
     ) -> Result<Answer, Error> {
         let (key, raw_query) = key_and_query(&event.user_request.url)?;
         let mut edits = self.edits_for(raw_query.as_deref())?;
-        if covers_key(&config.force_blur_faces, &key) {
+        if covers_key(&config.faces.force_blur_faces, &key) {
             faces::policy::force_blur(&mut edits);
         }
 
@@ -242,7 +240,7 @@ impl ObjectLambda {
         let request = ImageRequest::new("", key, edits);
         let config = config.clone();
         let output = tokio::task::spawn_blocking(move || {
-            pipeline::process(&request, &body, content_type.as_deref(), &resources, &config)
+            pipeline::process(&request, &body, content_type.as_deref(), &resources, &config.pipeline)
         })
         .await
         .map_err(|_| Error::internal())??;
@@ -271,7 +269,7 @@ impl ObjectLambda {
         let client = self
             .s3
             .get_or_init(|| async move {
-                let sdk = crate::storage::s3::load_sdk_config().await;
+                let sdk = crate::aws::load_sdk_config().await;
                 let conf = aws_sdk_s3::config::Builder::from(&sdk)
                     .force_path_style(force_path_style)
                     .build();

@@ -88,3 +88,22 @@ pub fn to_lambda(resp: HttpResponse, origin: Origin) -> Response<Body> {
     }
     out
 }
+
+/// Tells Lambda why the function could not start (`/runtime/init/error`), so the failure shows
+/// as `Runtime.InitError` with our message instead of a bare exit.
+pub(crate) async fn report_init_error(message: &str) {
+    use lambda_runtime_api_client::{body::Body, PooledClient};
+    let body = serde_json::json!({"errorType": "Runtime.InitError", "errorMessage": message}).to_string();
+    let sent = async {
+        let client = PooledClient::builder().build();
+        let req = lambda_http::http::Request::post("/2018-06-01/runtime/init/error")
+            .header("Lambda-Runtime-Function-Error-Type", "Runtime.InitError")
+            .header("Content-Type", "application/json")
+            .body(Body::from(body))?;
+        client.call(req).await?;
+        Ok::<_, lambda_http::Error>(())
+    };
+    if let Err(e) = sent.await {
+        eprintln!("pixfront lambda: cannot report the init error: {e}");
+    }
+}

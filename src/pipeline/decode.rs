@@ -6,7 +6,7 @@
 use super::limits::{self, corrupt};
 use super::picture::{Frame, Picture};
 use super::sniff::InputFormat;
-use crate::config::Config;
+use super::settings::PipelineSettings;
 use crate::error::Error;
 use image::{DynamicImage, ImageDecoder, RgbaImage};
 use std::io::Cursor;
@@ -47,7 +47,7 @@ pub fn decode(
     bytes: &[u8],
     format: InputFormat,
     opts: DecodeOptions,
-    config: &Config,
+    config: &PipelineSettings,
 ) -> Result<Decoded, Error> {
     match format {
         InputFormat::Jpeg => jpeg(bytes, opts),
@@ -340,7 +340,7 @@ fn webp(bytes: &[u8], opts: DecodeOptions) -> Result<Decoded, Error> {
     })
 }
 
-fn svg(bytes: &[u8], config: &Config) -> Result<Decoded, Error> {
+fn svg(bytes: &[u8], config: &PipelineSettings) -> Result<Decoded, Error> {
     use resvg::{tiny_skia, usvg};
     let mut options = usvg::Options::default();
     // Never read files or follow links named inside a user's SVG: only inline data: images.

@@ -6,7 +6,7 @@
 //! in microseconds without allocating its bitmap.
 
 use super::sniff::InputFormat;
-use crate::config::Config;
+use super::settings::PipelineSettings;
 use crate::error::Error;
 
 /// What the header says about the original.
@@ -50,7 +50,7 @@ pub fn read_header(bytes: &[u8], format: InputFormat) -> Result<HeaderInfo, Erro
 }
 
 /// Refuses originals over `MAX_INPUT_PIXELS`.
-pub fn check_input(width: u32, height: u32, config: &Config) -> Result<(), Error> {
+pub fn check_input(width: u32, height: u32, config: &PipelineSettings) -> Result<(), Error> {
     let pixels = width as u64 * height as u64;
     if pixels > config.max_input_pixels {
         return Err(Error::bad_request(
@@ -65,7 +65,7 @@ pub fn check_input(width: u32, height: u32, config: &Config) -> Result<(), Error
 }
 
 /// Refuses animations whose frames × width × height exceed `MAX_ANIMATION_PIXELS`.
-pub fn check_animation(info: &HeaderInfo, config: &Config) -> Result<(), Error> {
+pub fn check_animation(info: &HeaderInfo, config: &PipelineSettings) -> Result<(), Error> {
     let total = info.pixels().saturating_mul(info.frames as u64);
     if total > config.max_animation_pixels {
         return Err(Error::bad_request(
@@ -80,7 +80,7 @@ pub fn check_animation(info: &HeaderInfo, config: &Config) -> Result<(), Error> 
 }
 
 /// Refuses outputs wider or taller than `MAX_OUTPUT_DIMENSION`.
-pub fn check_output(width: u32, height: u32, config: &Config) -> Result<(), Error> {
+pub fn check_output(width: u32, height: u32, config: &PipelineSettings) -> Result<(), Error> {
     let max = config.max_output_dimension;
     if width > max || height > max {
         return Err(Error::bad_request(
@@ -308,14 +308,14 @@ mod tests {
 
     #[test]
     fn limits_name_the_numbers() {
-        let config = Config {
+        let config = PipelineSettings {
             max_input_pixels: 100,
-            ..Config::default()
+            ..PipelineSettings::default()
         };
         assert!(check_input(10, 10, &config).is_ok());
         let err = check_input(11, 10, &config).unwrap_err();
         assert_eq!((err.status, err.code.as_ref()), (400, "ImageTooLarge"));
-        let err = check_output(16_385, 1, &Config::default()).unwrap_err();
+        let err = check_output(16_385, 1, &PipelineSettings::default()).unwrap_err();
         assert_eq!(err.code, "OutputTooLarge");
     }
 }

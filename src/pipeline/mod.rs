@@ -22,9 +22,10 @@ pub mod limits;
 pub mod ops;
 pub mod orient;
 pub mod picture;
+pub mod settings;
 pub mod sniff;
 
-use crate::config::Config;
+pub use settings::PipelineSettings;
 use crate::edits::{Edit, Edits, Fit, Format, FormatOptions, Resize};
 use crate::error::Error;
 use crate::request::ImageRequest;
@@ -40,6 +41,9 @@ pub struct Resources {
     pub overlays: HashMap<(String, String), bytes::Bytes>,
     /// Face detection for this request (cached per original); face edits fail closed without.
     pub faces: Option<crate::faces::FaceJob>,
+    /// Overlays read from `FORCE_BLUR_FACES` originals, each with its own detection job: their
+    /// faces are blurred before they are composited.
+    pub overlay_faces: HashMap<(String, String), crate::faces::FaceJob>,
 }
 
 /// Time spent per stage, for `Server-Timing` and logs.
@@ -79,7 +83,7 @@ pub fn process(
     original: &bytes::Bytes,
     content_type: Option<&str>,
     resources: &Resources,
-    config: &Config,
+    config: &PipelineSettings,
 ) -> Result<Output, Error> {
     let _ = content_type;
     let start = Instant::now();

@@ -1,10 +1,9 @@
 //! One original → every rendition, through [`crate::pipeline::process`].
 
-use super::Renditions;
-use crate::config::Config;
+use super::config::Renditions;
 use crate::error::Error;
 use crate::faces;
-use crate::pipeline::{self, Resources};
+use crate::pipeline::{self, PipelineSettings, Resources};
 use crate::request::ImageRequest;
 use crate::storage::Object;
 
@@ -43,9 +42,10 @@ pub fn render_all(
     key: &str,
     original: &Object,
     resources: &Resources,
-    config: &Config,
+    pipeline_settings: &PipelineSettings,
+    force_blur_faces: &[String],
 ) -> Result<Vec<Rendered>, Error> {
-    let forced = faces::policy::covers(&config.force_blur_faces, bucket, key);
+    let forced = faces::policy::covers(force_blur_faces, bucket, key);
     let mut metadata = Vec::new();
     if let Some(etag) = &original.etag {
         metadata.push((SOURCE_ETAG.to_string(), etag.trim_matches('"').to_string()));
@@ -62,7 +62,7 @@ pub fn render_all(
             &original.body,
             original.content_type.as_deref(),
             resources,
-            config,
+            pipeline_settings,
         )
         .map_err(|e| Error::new(e.status, e.code, format!("rendition {}: {}", r.name, e.message)))?;
         out.push(Rendered {
@@ -108,7 +108,8 @@ mod tests {
             "x/y.png",
             &original,
             &Resources::default(),
-            &Config::default(),
+            &PipelineSettings::default(),
+            &[],
         )
         .unwrap();
         assert_eq!(out.len(), 2);
@@ -141,7 +142,8 @@ mod tests {
             "k.png",
             &original,
             &Resources::default(),
-            &Config::default(),
+            &PipelineSettings::default(),
+            &[],
         )
         .unwrap_err();
         assert_eq!(err.status, 400, "{err}");

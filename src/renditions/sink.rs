@@ -3,8 +3,8 @@
 
 use super::Rendered;
 use crate::error::Error;
-use crate::storage::s3::describe as error_chain;
-use crate::storage::BoxFuture;
+use crate::aws::describe as error_chain;
+use crate::BoxFuture;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 

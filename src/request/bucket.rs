@@ -1,10 +1,10 @@
 //! Source bucket resolution against the `SOURCE_BUCKETS` allowlist.
 
-use crate::config::Config;
+use super::settings::RequestSettings;
 use crate::error::Error;
 
 /// `SOURCE_BUCKETS` with all whitespace removed, split on `,`; the first is the default.
-pub fn allowed(config: &Config) -> Result<Vec<String>, Error> {
+pub fn allowed(config: &RequestSettings) -> Result<Vec<String>, Error> {
     let raw = config.source_buckets.as_deref().ok_or_else(|| {
         Error::new(
             400,
@@ -55,10 +55,10 @@ pub fn for_path(path: &str, allowed: &[String]) -> String {
 mod tests {
     use super::*;
 
-    fn cfg(v: Option<&str>) -> Config {
-        Config {
+    fn cfg(v: Option<&str>) -> RequestSettings {
+        RequestSettings {
             source_buckets: v.map(str::to_string),
-            ..Config::default()
+            ..RequestSettings::default()
         }
     }
 

@@ -2,7 +2,7 @@
 //! `outputFormat`. The SVG special cases need the original's content type and are the
 //! pipeline's.
 
-use crate::config::Config;
+use super::settings::RequestSettings;
 use crate::edits::Format;
 
 /// The q-value `accept` gives `mime` exactly (case-insensitive), if it lists it.
@@ -23,7 +23,7 @@ pub fn quality_of(accept: &str, mime: &str) -> Option<f32> {
 
 /// The format `Accept` selects under the enabled AUTO_* switches. AVIF needs a q-value above 0;
 /// WebP follows SIH (a substring test on `image/webp`, q-values ignored).
-pub fn negotiate(accept: Option<&str>, config: &Config) -> Option<Format> {
+pub fn negotiate(accept: Option<&str>, config: &RequestSettings) -> Option<Format> {
     let accept = accept?;
     if config.auto_avif && quality_of(accept, "image/avif").is_some_and(|q| q > 0.0) {
         return Some(Format::Avif);
@@ -50,14 +50,14 @@ mod tests {
 
     #[test]
     fn negotiation() {
-        let both = Config {
+        let both = RequestSettings {
             auto_webp: true,
             auto_avif: true,
-            ..Config::default()
+            ..RequestSettings::default()
         };
-        let webp = Config {
+        let webp = RequestSettings {
             auto_webp: true,
-            ..Config::default()
+            ..RequestSettings::default()
         };
         let browser = Some("image/avif,image/webp,image/apng,*/*;q=0.8");
         assert_eq!(negotiate(browser, &both), Some(Format::Avif));
@@ -67,7 +67,7 @@ mod tests {
             Some(Format::Webp)
         );
         assert_eq!(negotiate(Some("*/*"), &both), None);
-        assert_eq!(negotiate(browser, &Config::default()), None);
+        assert_eq!(negotiate(browser, &RequestSettings::default()), None);
         assert_eq!(negotiate(None, &both), None);
     }
 }

@@ -13,10 +13,11 @@ pub mod headers;
 mod jsnum;
 pub mod key;
 pub mod query;
+pub mod settings;
 pub mod signature;
 pub mod thumbor;
 
-use crate::config::Config;
+pub use settings::RequestSettings;
 use crate::edits::{Edit, Edits, Format};
 use crate::error::Error;
 use indexmap::IndexMap;
@@ -42,12 +43,12 @@ pub trait SecretProvider: Send + Sync {
 
     /// Brings a cached key up to date (e.g. re-reads Secrets Manager after its TTL); front ends
     /// await it before [`parse`]. Keys known up front need nothing.
-    fn refresh(&self) -> crate::storage::BoxFuture<'_, ()> {
+    fn refresh(&self) -> crate::BoxFuture<'_, ()> {
         Box::pin(std::future::ready(()))
     }
 }
 
-/// A key known up front (`Config::signature_secret`); `None` fails validation with a 500.
+/// A key known up front (`SIGNATURE_SECRET`); `None` fails validation with a 500.
 #[derive(Debug, Clone, Default)]
 pub struct StaticSecret(pub Option<String>);
 
@@ -65,7 +66,7 @@ impl SecretProvider for StaticSecret {
 /// output format (`toFormat` > `Accept` > `outputFormat`).
 pub fn parse(
     input: &RequestInput,
-    config: &Config,
+    config: &RequestSettings,
     secrets: &dyn SecretProvider,
 ) -> Result<ImageRequest, Error> {
     parse_at(input, config, secrets, OffsetDateTime::now_utc())
@@ -74,7 +75,7 @@ pub fn parse(
 /// [`parse`] with the current time given (for `expires`).
 pub fn parse_at(
     input: &RequestInput,
-    config: &Config,
+    config: &RequestSettings,
     secrets: &dyn SecretProvider,
     now: OffsetDateTime,
 ) -> Result<ImageRequest, Error> {

@@ -51,38 +51,8 @@ async fn serve_one(handler: Arc<Handler>, req: Request) -> Response {
             .collect(),
     };
     let resp = handler.handle(&request).await;
-    log_request(&request, &resp, started);
+    crate::logging::log_request(&request, &resp, started);
     to_axum(resp)
-}
-
-/// One line per request. The query string is left out: it may carry a signature.
-pub fn log_request(req: &HttpRequest, resp: &HttpResponse, started: Instant) {
-    let ms = |d: std::time::Duration| (d.as_secs_f64() * 1e4).round() / 10.0;
-    let bytes = resp
-        .header("Content-Length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(resp.body.len());
-    tracing::info!(
-        target: "pixfront::access",
-        method = %req.method,
-        path = %req.path,
-        status = resp.status,
-        bytes,
-        queue_ms = ms(resp.log.queue),
-        fetch_ms = ms(resp.log.fetch),
-        decode_ms = ms(resp.log.decode),
-        transform_ms = ms(resp.log.transform),
-        encode_ms = ms(resp.log.encode),
-        total_ms = ms(started.elapsed()),
-        faces_ms = resp.log.faces.as_ref().map_or(0.0, |f| ms(f.elapsed)),
-        face_detector = resp.log.faces.as_ref().and_then(|f| f.detector).unwrap_or(""),
-        face_cache = match resp.log.faces.as_ref().and_then(|f| f.cache_hit) {
-            Some(true) => "hit",
-            Some(false) => "miss",
-            None => "",
-        },
-        error = resp.log.error.as_deref().unwrap_or(""),
-    );
 }
 
 fn to_axum(resp: HttpResponse) -> Response {
@@ -138,32 +108,9 @@ pub fn list_images(dir: &Path, limit: usize) -> Vec<String> {
     out
 }
 
-/// Sets up logging: JSON lines for machines, a compact readable line on a terminal.
-pub fn init_logging(format: Option<&str>) -> Result<(), String> {
-    use std::io::IsTerminal;
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let terminal = std::io::stdout().is_terminal();
-    let json = match format {
-        Some("json") => true,
-        Some("pretty") => false,
-        Some(other) => return Err(format!("LOG_FORMAT: expected json or pretty, got {other:?}")),
-        None => !terminal,
-    };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(terminal);
-    let result = if json {
-        builder.json().flatten_event(true).try_init()
-    } else {
-        builder.compact().try_init()
-    };
-    result.map_err(|e| e.to_string())
-}
-
 /// `pixfront serve`.
 pub async fn run(args: ServeArgs) -> Result<(), String> {
-    init_logging(args.get("LOG_FORMAT").as_deref())?;
+    crate::logging::init(args.get("LOG_FORMAT").as_deref())?;
     let custom_root = args.get("PIXFRONT_ROOT").filter(|r| !r.is_empty());
     let root = custom_root
         .clone()
@@ -173,13 +120,14 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     if args.get("PIXFRONT_S3").as_deref() == Some("Yes") {
         return run_s3(args, config).await;
     }
-    if custom_root.is_none() && config.source_buckets.is_none() {
-        config.source_buckets = Some(SAMPLES_BUCKET.to_string());
+    if custom_root.is_none() && config.request.source_buckets.is_none() {
+        config.request.source_buckets = Some(SAMPLES_BUCKET.to_string());
     }
     let listen = args
         .get("PIXFRONT_LISTEN")
         .unwrap_or_else(|| "127.0.0.1:8080".into());
     let default_bucket = config
+        .request
         .source_buckets
         .as_deref()
         .and_then(|b| b.split(',').map(str::trim).find(|b| !b.is_empty()))
@@ -200,9 +148,9 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         bucket: default_bucket,
         keys,
     };
-    let secrets = crate::secrets::provider_from_env(&config).await;
-    let faces = Arc::new(crate::faces::FaceService::from_env(&config).await);
-    let handler = Handler::new(Arc::new(FsStorage::new(root)), Arc::new(config))
+    let secrets = crate::secrets::provider_from_env(&config.secrets).await;
+    let faces = Arc::new(crate::faces::FaceService::from_env(&config.faces).await);
+    let handler = Handler::new(Arc::new(FsStorage::new(root)), config)
         .with_faces(faces)
         .with_demo_images(demo)
         .with_secrets(secrets);
@@ -218,18 +166,18 @@ async fn run_s3(args: ServeArgs, config: Config) -> Result<(), String> {
     let listen = args
         .get("PIXFRONT_LISTEN")
         .unwrap_or_else(|| "127.0.0.1:8080".into());
-    let sdk = crate::storage::s3::load_sdk_config().await;
-    let storage = crate::storage::s3::S3Storage::from_sdk_config(&sdk, &config);
-    let secrets = crate::secrets::provider(&config, &sdk);
-    let faces = Arc::new(crate::faces::FaceService::from_sdk_config(&sdk, &config));
+    let sdk = crate::aws::load_sdk_config().await;
+    let storage = crate::storage::s3::S3Storage::from_sdk_config(&sdk, &config.s3, config.health_buckets());
+    let secrets = crate::secrets::provider(&config.secrets, &sdk);
+    let faces = Arc::new(crate::faces::FaceService::from_sdk_config(&sdk, &config.faces));
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let buckets = config.source_buckets.clone().unwrap_or_default();
+    let buckets = config.request.source_buckets.clone().unwrap_or_default();
     println!("pixfront serving S3 buckets [{buckets}] on http://{addr}");
     println!("  health:     http://{addr}/?health");
-    let handler = Handler::new(Arc::new(storage), Arc::new(config))
+    let handler = Handler::new(Arc::new(storage), config)
         .with_secrets(secrets)
         .with_faces(faces);
     serve(listener, Arc::new(handler), shutdown_signal())

@@ -358,13 +358,13 @@ mod tests {
     #[test]
     fn queue_and_in_flight_limits() {
         let c = crate::config::Config::from_lookup(|k| (k == "MAX_QUEUE").then(|| "0".to_string())).unwrap();
-        assert_eq!(c.queue_limit(), 0, "0 means no waiting");
+        assert_eq!(c.http.queue_limit(), 0, "0 means no waiting");
         let d = crate::config::Config::from_lookup(|_| None).unwrap();
-        assert!(d.in_flight_limit() >= 1);
-        assert_eq!(d.queue_limit(), 8 * d.in_flight_limit());
+        assert!(d.http.in_flight_limit() >= 1);
+        assert_eq!(d.http.queue_limit(), 8 * d.http.in_flight_limit());
         let e =
             crate::config::Config::from_lookup(|k| (k == "MAX_IN_FLIGHT").then(|| "3".to_string())).unwrap();
-        assert_eq!((e.in_flight_limit(), e.queue_limit()), (3, 24));
+        assert_eq!((e.http.in_flight_limit(), e.http.queue_limit()), (3, 24));
     }
 
     #[test]

@@ -7,12 +7,8 @@ pub mod fs;
 pub mod s3;
 
 use crate::error::Error;
-use std::future::Future;
-use std::pin::Pin;
+pub use crate::BoxFuture;
 use std::time::SystemTime;
-
-/// A boxed future, so the trait stays object-safe without an extra crate.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// An original image and the metadata SIH copies into response headers.
 #[derive(Debug, Clone, Default)]

@@ -3,7 +3,7 @@
 //! Credentials, region and endpoint come from the AWS SDK's standard chain: `AWS_ACCESS_KEY_ID`…,
 //! profiles, the Lambda role; `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL` override the endpoint.
 //! The Rust SDK has no variable for path-style addressing, so pixfront reads
-//! `S3_FORCE_PATH_STYLE=Yes` ([`Config::s3_force_path_style`]).
+//! `S3_FORCE_PATH_STYLE=Yes` ([`S3Settings`]).
 //!
 //! Errors follow SIH where SIH is right and diverge where SIH would poison a CDN:
 //! - missing key, access denied, any other per-object refusal: 404 `NoSuchKey` (SIH);
@@ -15,45 +15,14 @@
 //!   Cache-Control (`no-store` by default).
 
 use super::{no_such_key, BoxFuture, Object, Storage};
-use crate::config::Config;
+use crate::settings::Lookup;
 use crate::error::Error;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
+use crate::aws::describe;
+use aws_config::SdkConfig;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::get_object::GetObjectError;
-use std::time::{Duration, SystemTime};
-
-/// Attempts per S3 call (first try + retries), with exponential backoff and jitter.
-pub const MAX_ATTEMPTS: u32 = 3;
-/// First backoff; doubled per retry (SDK standard retry mode).
-pub const INITIAL_BACKOFF: Duration = Duration::from_millis(200);
-/// One attempt may not take longer (a stalled connection is retried, not waited on).
-pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
-/// All attempts together stay under API Gateway's 29 s integration timeout.
-pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(25);
-
-/// The AWS SDK configuration every pixfront client shares (S3, Secrets Manager): the standard
-/// credential/region/endpoint chain plus pixfront's retry and timeout policy. Load it once per
-/// process (Lambda: once per container).
-pub async fn load_sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(MAX_ATTEMPTS)
-                .with_initial_backoff(INITIAL_BACKOFF),
-        )
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_millis(3100))
-                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-                .operation_timeout(OPERATION_TIMEOUT)
-                .build(),
-        )
-        .load()
-        .await
-}
+use std::time::SystemTime;
 
 /// Reads originals with GetObject.
 #[derive(Debug, Clone)]
@@ -63,25 +32,33 @@ pub struct S3Storage {
     health_buckets: Vec<String>,
 }
 
+/// S3 addressing the SDK has no variable for.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct S3Settings {
+    /// `S3_FORCE_PATH_STYLE=Yes`: address S3 as `endpoint/bucket/key` (MinIO and most
+    /// S3-compatible servers) instead of `bucket.endpoint/key`.
+    pub force_path_style: bool,
+}
+
+impl S3Settings {
+    pub fn from_lookup(get: &Lookup) -> S3Settings {
+        S3Settings {
+            force_path_style: get.yes("S3_FORCE_PATH_STYLE"),
+        }
+    }
+}
+
 impl S3Storage {
-    /// From the standard environment ([`load_sdk_config`]) and `config`.
-    pub async fn from_env(config: &Config) -> S3Storage {
-        Self::from_sdk_config(&load_sdk_config().await, config)
-    }
-
     /// From an SDK configuration (its retry/timeout settings are kept), with the path-style
-    /// setting and health-check buckets of `config`.
-    pub fn from_sdk_config(sdk: &SdkConfig, config: &Config) -> S3Storage {
+    /// setting.
+    pub fn from_sdk_config(sdk: &SdkConfig, settings: &S3Settings, health_buckets: Vec<String>) -> S3Storage {
         let s3 = aws_sdk_s3::config::Builder::from(sdk)
-            .force_path_style(config.s3_force_path_style)
+            .force_path_style(settings.force_path_style)
             .build();
-        S3Storage::new(aws_sdk_s3::Client::from_conf(s3), config)
+        S3Storage::new(aws_sdk_s3::Client::from_conf(s3), health_buckets)
     }
 
-    pub fn new(client: aws_sdk_s3::Client, config: &Config) -> S3Storage {
-        let health_buckets = crate::request::bucket::allowed(config)
-            .map(|b| b.into_iter().filter(|b| !b.is_empty()).collect())
-            .unwrap_or_default();
+    pub fn new(client: aws_sdk_s3::Client, health_buckets: Vec<String>) -> S3Storage {
         S3Storage {
             client,
             health_buckets,
@@ -249,16 +226,4 @@ fn classify(err: &SdkError<GetObjectError, HttpResponse>, key: &str) -> Error {
     };
     tracing::warn!(key, code = %error.code, error = %describe(err), "S3 GetObject failed");
     error
-}
-
-/// The full error chain (the SDK's `Display` is only the outermost layer).
-pub(crate) fn describe(err: &dyn std::error::Error) -> String {
-    let mut s = err.to_string();
-    let mut source = err.source();
-    while let Some(e) = source {
-        s.push_str(": ");
-        s.push_str(&e.to_string());
-        source = e.source();
-    }
-    s
 }

@@ -39,7 +39,7 @@ pub fn run_with(
 ) -> Result<Output, pixfront::Error> {
     let mut req = request(edits);
     req.output_format = output_format;
-    process(&req, &read(file), None, &Resources::default(), config)
+    process(&req, &read(file), None, &Resources::default(), &config.pipeline)
 }
 
 pub fn decode(bytes: &[u8]) -> image::RgbaImage {

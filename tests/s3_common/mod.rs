@@ -182,9 +182,10 @@ pub async fn sdk_config(endpoint: &str, access_key: &str, secret_key: &str) -> S
 
 /// SIH-style settings reading [`BUCKET`] over path-style URLs.
 pub fn config() -> Config {
-    Config {
-        source_buckets: Some(BUCKET.into()),
-        s3_force_path_style: true,
-        ..Config::default()
+    {
+        let mut c = Config::default();
+        c.request.source_buckets = Some(BUCKET.into());
+        c.s3.force_path_style = true;
+        c
     }
 }

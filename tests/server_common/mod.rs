@@ -51,9 +51,10 @@ impl Fixture {
     }
 
     pub fn config(&self) -> Config {
-        Config {
-            source_buckets: Some(BUCKET.into()),
-            ..Config::default()
+        {
+            let mut c = Config::default();
+            c.request.source_buckets = Some(BUCKET.into());
+            c
         }
     }
 
@@ -72,7 +73,7 @@ pub struct Server {
 
 impl Server {
     pub async fn start(storage: Arc<dyn Storage>, config: Config) -> Server {
-        let handler = Arc::new(Handler::new(storage, Arc::new(config)));
+        let handler = Arc::new(Handler::new(storage, config));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

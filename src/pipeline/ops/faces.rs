@@ -47,7 +47,11 @@ pub fn blur_original(
     scale: f32,
     ctx: &OpContext,
 ) -> Result<Picture, Error> {
-    let job = job(ctx)?;
+    blur_with_job(job(ctx)?, opts, pic, scale)
+}
+
+/// [`blur_original`] with the detection job given (an overlay has its own original).
+pub fn blur_with_job(job: &FaceJob, opts: &BlurFacesOptions, pic: Picture, scale: f32) -> Result<Picture, Error> {
     let frames: Vec<&RgbaImage> = pic.frames.iter().map(|f| &f.pixels).collect();
     let found = job.service.faces(job.key.as_ref(), &frames, &job.stats)?;
     let min_confidence = opts.min_confidence.unwrap_or(0.0) as f32;

@@ -18,7 +18,7 @@ mod round_crop;
 mod smart;
 mod trim;
 
-use crate::config::Config;
+use crate::pipeline::settings::PipelineSettings;
 use crate::edits::{Edit, Edits, Resize};
 use crate::error::Error;
 use crate::pipeline::picture::Picture;
@@ -28,7 +28,7 @@ use crate::pipeline::Resources;
 pub struct OpContext<'a> {
     /// Prefetched overlay images.
     pub resources: &'a Resources,
-    pub config: &'a Config,
+    pub config: &'a PipelineSettings,
     /// Size of the decoded original (after EXIF orientation): SIH's `ratio` scales it.
     pub original_size: (u32, u32),
 }

@@ -23,7 +23,8 @@ pub fn overlay(o: &Overlay, pic: Picture, ctx: &OpContext) -> Result<Picture, Er
                 ),
             )
         })?;
-    let (mut ovl, ovl_alpha) = decode_overlay(bytes, ctx)?;
+    let slot = (o.bucket.clone(), o.key.clone());
+    let (mut ovl, ovl_alpha) = decode_overlay(bytes, ctx.resources.overlay_faces.get(&slot), ctx)?;
     let (bw, bh) = (pic.width(), pic.height());
 
     // SIH: a ratio counts only if it is an integer 0–100 written plainly.
@@ -84,7 +85,13 @@ pub fn overlay(o: &Overlay, pic: Picture, ctx: &OpContext) -> Result<Picture, Er
 
 /// Decodes the overlay like an original (format sniffed, size limits checked before decoding,
 /// ICC profile converted to sRGB, EXIF orientation applied); only the first frame is used.
-fn decode_overlay(bytes: &[u8], ctx: &OpContext) -> Result<(RgbaImage, bool), Error> {
+/// With `faces` (an overlay read from a `FORCE_BLUR_FACES` original), its faces are blurred
+/// with the default strength before it is composited, or a watermark could show them.
+fn decode_overlay(
+    bytes: &[u8],
+    faces: Option<&crate::faces::FaceJob>,
+    ctx: &OpContext,
+) -> Result<(RgbaImage, bool), Error> {
     use crate::pipeline::{color_profile, decode, limits, orient, sniff};
     let format = sniff::sniff(bytes).ok_or_else(|| {
         Error::bad_request(
@@ -104,6 +111,9 @@ fn decode_overlay(bytes: &[u8], ctx: &OpContext) -> Result<(RgbaImage, bool), Er
         color_profile::to_srgb(&mut decoded.picture, icc);
     }
     let mut picture = orient::apply(decoded.picture, decoded.orientation);
+    if let Some(job) = faces {
+        picture = super::faces::blur_with_job(job, &Default::default(), picture, 1.0)?;
+    }
     let has_alpha = picture.has_alpha;
     let first = picture.frames.swap_remove(0);
     Ok((first.pixels, has_alpha))
