@@ -22,29 +22,17 @@ pub mod limits;
 pub mod ops;
 pub mod orient;
 pub mod picture;
+pub mod resources;
 pub mod settings;
 pub mod sniff;
 
+pub use resources::Resources;
 pub use settings::PipelineSettings;
 use crate::edits::{Edit, Edits, Fit, Format, FormatOptions, Resize};
 use crate::error::Error;
 use crate::request::ImageRequest;
 use sniff::InputFormat;
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
-
-/// Objects the pipeline needs besides the original (overlays), fetched beforehand by the
-/// front end through the storage trait so the pipeline never does I/O.
-#[derive(Debug, Default, Clone)]
-pub struct Resources {
-    /// (bucket, key) → bytes of each `overlayWith` image.
-    pub overlays: HashMap<(String, String), bytes::Bytes>,
-    /// Face detection for this request (cached per original); face edits fail closed without.
-    pub faces: Option<crate::faces::FaceJob>,
-    /// Overlays read from `FORCE_BLUR_FACES` originals, each with its own detection job: their
-    /// faces are blurred before they are composited.
-    pub overlay_faces: HashMap<(String, String), crate::faces::FaceJob>,
-}
 
 /// Time spent per stage, for `Server-Timing` and logs.
 #[derive(Debug, Default, Clone, Copy, PartialEq)]

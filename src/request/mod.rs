@@ -18,6 +18,7 @@ pub mod signature;
 pub mod thumbor;
 
 pub use settings::RequestSettings;
+pub use signature::{SecretProvider, StaticSecret};
 use crate::edits::{Edit, Edits, Format};
 use crate::error::Error;
 use indexmap::IndexMap;
@@ -34,31 +35,6 @@ pub struct RequestInput<'a> {
     pub query: Option<&'a str>,
     /// The `Accept` header.
     pub accept: Option<&'a str>,
-}
-
-/// Where the URL signing key comes from (env, file, Secrets Manager…).
-pub trait SecretProvider: Send + Sync {
-    /// The key; an error here is answered as 500 `SignatureValidationFailure`.
-    fn signing_key(&self) -> Result<Vec<u8>, Error>;
-
-    /// Brings a cached key up to date (e.g. re-reads Secrets Manager after its TTL); front ends
-    /// await it before [`parse`]. Keys known up front need nothing.
-    fn refresh(&self) -> crate::BoxFuture<'_, ()> {
-        Box::pin(std::future::ready(()))
-    }
-}
-
-/// A key known up front (`SIGNATURE_SECRET`); `None` fails validation with a 500.
-#[derive(Debug, Clone, Default)]
-pub struct StaticSecret(pub Option<String>);
-
-impl SecretProvider for StaticSecret {
-    fn signing_key(&self) -> Result<Vec<u8>, Error> {
-        self.0
-            .as_ref()
-            .map(|k| k.as_bytes().to_vec())
-            .ok_or_else(signature::validation_failure)
-    }
 }
 
 /// Parses a request the way SIH does before fetching the original: signature, `expires`,

@@ -1,12 +1,36 @@
 //! URL signatures (`ENABLE_SIGNATURE=Yes`) and the `expires` parameter, as SIH v7 checks them.
 
-use super::SecretProvider;
 use crate::error::Error;
 use hmac::{Hmac, Mac};
 use indexmap::IndexMap;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
+
+/// Where the URL signing key comes from (env, file, Secrets Manager…).
+pub trait SecretProvider: Send + Sync {
+    /// The key; an error here is answered as 500 `SignatureValidationFailure`.
+    fn signing_key(&self) -> Result<Vec<u8>, Error>;
+
+    /// Brings a cached key up to date (e.g. re-reads Secrets Manager after its TTL); front ends
+    /// await it before [`super::parse`]. Keys known up front need nothing.
+    fn refresh(&self) -> crate::BoxFuture<'_, ()> {
+        Box::pin(std::future::ready(()))
+    }
+}
+
+/// A key known up front (`SIGNATURE_SECRET`); `None` fails validation with a 500.
+#[derive(Debug, Clone, Default)]
+pub struct StaticSecret(pub Option<String>);
+
+impl SecretProvider for StaticSecret {
+    fn signing_key(&self) -> Result<Vec<u8>, Error> {
+        self.0
+            .as_ref()
+            .map(|k| k.as_bytes().to_vec())
+            .ok_or_else(validation_failure)
+    }
+}
 
 /// v7's string to sign: the path, plus `?k=v&…` over every query parameter but `signature`,
 /// sorted as JavaScript sorts `[key, value]` pairs (by `"key,value"` in UTF-16 order), values

@@ -1,7 +1,7 @@
 //! `extend`: add pixels on each side, filled with `background` (sharp's default opaque black)
 //! or by `extendWith` `copy` (repeat the edge), `repeat` (tile) or `mirror`.
 
-use super::{check_output_size, OpContext};
+use super::context::{check_output_size, OpContext};
 use crate::edits::{Color, Extend};
 use crate::error::Error;
 use crate::pipeline::picture::Picture;

@@ -4,7 +4,7 @@
 //! edit fails closed. `blurFaces` runs on the decoded original before any other edit (see
 //! [`blur_original`]), so nothing later in the pipeline can see an unblurred face.
 
-use super::OpContext;
+use super::context::OpContext;
 use crate::edits::{BlurFaces, BlurFacesOptions, BoolOrNumber, ContentModeration, Edit, Region, SmartCrop};
 use crate::error::Error;
 use crate::faces::{self, Face, FaceJob};

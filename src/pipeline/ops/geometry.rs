@@ -107,3 +107,12 @@ fn resolve_shrink(w: u32, h: u32, tw: Option<u32>, th: Option<u32>, fit: Fit, r:
     // Never shrink an axis to nothing.
     (hs.min(w), vs.min(h))
 }
+
+/// Final width × height of `resize` applied to an `in_w`×`in_h` image, exactly as sharp
+/// computes it. `ratio` scales `in_w`×`in_h` (call it with the original's size).
+pub fn planned_size(resize: &Resize, in_w: u32, in_h: u32) -> Result<(u32, u32), Error> {
+    if in_w == 0 || in_h == 0 {
+        return Err(invalid_resize());
+    }
+    Ok(plan(resize, in_w, in_h, (in_w, in_h))?.canvas)
+}

@@ -3,6 +3,7 @@
 //! resize will end up (for shrink-on-load) without touching pixels.
 
 mod alpha;
+mod context;
 mod color;
 mod colorspace;
 mod crop;
@@ -18,20 +19,12 @@ mod round_crop;
 mod smart;
 mod trim;
 
-use crate::pipeline::settings::PipelineSettings;
-use crate::edits::{Edit, Edits, Resize};
+pub use context::OpContext;
+pub use geometry::planned_size;
+
+use crate::edits::{Edit, Edits};
 use crate::error::Error;
 use crate::pipeline::picture::Picture;
-use crate::pipeline::Resources;
-
-/// What an operation may need besides the picture.
-pub struct OpContext<'a> {
-    /// Prefetched overlay images.
-    pub resources: &'a Resources,
-    pub config: &'a PipelineSettings,
-    /// Size of the decoded original (after EXIF orientation): SIH's `ratio` scales it.
-    pub original_size: (u32, u32),
-}
 
 /// Applies one edit. Format edits (`toFormat`, `jpeg`…, `animated`) leave the pixels alone:
 /// the encoder reads them from the request. `rotate: null` is a no-op here because the decoder
@@ -130,26 +123,4 @@ fn sharp_order(edits: &Edits) -> Vec<&Edit> {
         }
     }
     out
-}
-
-/// Final width × height of `resize` applied to an `in_w`×`in_h` image, exactly as sharp
-/// computes it. `ratio` scales `in_w`×`in_h` (call it with the original's size).
-pub fn planned_size(resize: &Resize, in_w: u32, in_h: u32) -> Result<(u32, u32), Error> {
-    if in_w == 0 || in_h == 0 {
-        return Err(crate::request::errors::invalid_resize());
-    }
-    Ok(geometry::plan(resize, in_w, in_h, (in_w, in_h))?.canvas)
-}
-
-/// Refuses outputs larger than `MAX_OUTPUT_DIMENSION` before allocating them.
-fn check_output_size(edit: &str, (w, h): (u32, u32), ctx: &OpContext) -> Result<(), Error> {
-    let max = ctx.config.max_output_dimension;
-    if w > max || h > max {
-        return Err(Error::new(
-            400,
-            "ImageEdits::OutputTooLarge",
-            format!("Edit `{edit}` would produce {w}x{h}; the largest allowed dimension is {max}."),
-        ));
-    }
-    Ok(())
 }

@@ -2,7 +2,8 @@
 //! `wRatio`%×`hRatio`% of the current image, fade it by `alpha`%, and draw it at `left`/`top`
 //! (pixels, `"Np"` percent, negative = from the right/bottom) or centred.
 
-use super::{resize, OpContext};
+use super::context::OpContext;
+use super::resize;
 use crate::edits::{NumOrString, Overlay, Resize};
 use crate::error::Error;
 use crate::pipeline::picture::Picture;
@@ -43,7 +44,7 @@ pub fn overlay(o: &Overlay, pic: Picture, ctx: &OpContext) -> Result<Picture, Er
             fit: Some(crate::edits::Fit::Inside),
             ..Resize::default()
         };
-        let size = super::planned_size(&r, ovl.width(), ovl.height())?;
+        let size = super::geometry::planned_size(&r, ovl.width(), ovl.height())?;
         ovl = resize::resample_default(ovl, size, ovl_alpha)?;
     }
 

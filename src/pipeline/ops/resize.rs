@@ -3,7 +3,7 @@
 //! on `background`) to the canvas sharp would produce (see geometry.rs).
 
 use super::geometry::{self, Plan};
-use super::{check_output_size, OpContext};
+use super::context::{check_output_size, OpContext};
 use crate::edits::{Color, Fit, Position, Resize};
 use crate::error::Error;
 use crate::pipeline::picture::Picture;
