@@ -1,7 +1,12 @@
 //! Colours as sharp accepts them: a CSS string (`"red"`, `"#ff0000"`, `"rgba(…)"`) or an
 //! object `{r, g, b, alpha?}`. Serialised the way SIH's `Color(c).object()` writes them:
 //! `{r, g, b}` plus `alpha` only when it is not 1.
+//!
+//! Also the colour family's argument types (`negate`, `modulate`; `tint` takes a [`Color`], the
+//! others plain values; see docs/edits.md, "Colour"). [`Color`] is shared: geometry and alpha
+//! edits take one as their background.
 
+use super::num;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -120,6 +125,48 @@ impl<'de> Deserialize<'de> for Color {
             }
         }
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NegateOptions {
+    pub alpha: bool,
+}
+
+/// `negate`: `true`, or `{alpha: false}` to leave alpha alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Negate {
+    Bool(bool),
+    Options(NegateOptions),
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Modulate {
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "num::ser_opt"
+    )]
+    pub brightness: Option<f64>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "num::ser_opt"
+    )]
+    pub saturation: Option<f64>,
+    /// degrees
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "num::ser_opt"
+    )]
+    pub hue: Option<f64>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "num::ser_opt"
+    )]
+    pub lightness: Option<f64>,
 }
 
 #[cfg(test)]
