@@ -13,8 +13,8 @@
 //! that side's speed shortcuts and encoder cost. The two references are also scored against
 //! each other, which shows whether the two resamplers agree.
 
-use pixfront::pipeline::PipelineSettings;
 use pixfront::edits::Edits;
+use pixfront::pipeline::PipelineSettings;
 use pixfront::pipeline::{process, Resources};
 use pixfront::request::ImageRequest;
 use serde_json::{json, Value};

@@ -3,9 +3,9 @@
 //! docs/faces.md. Run: `cargo bench --bench faces` (testdata from `PIXFRONT_TESTDATA` or
 //! `../shared/testdata`).
 
-use pixfront::pipeline::PipelineSettings;
 use pixfront::edits::Edits;
 use pixfront::faces::{local::LocalDetector, Face, FaceJob, FaceService};
+use pixfront::pipeline::PipelineSettings;
 use pixfront::pipeline::{process, Resources};
 use pixfront::request::ImageRequest;
 use serde_json::{json, Value};

@@ -2,10 +2,10 @@
 //! the resize steps' input): `cargo bench --bench ops`. Figures only; nothing here gates CI.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use pixfront::pipeline::PipelineSettings;
 use pixfront::edits::Edits;
 use pixfront::pipeline::ops::{apply_all, OpContext};
 use pixfront::pipeline::picture::Picture;
+use pixfront::pipeline::PipelineSettings;
 use pixfront::pipeline::Resources;
 use serde_json::json;
 use std::path::PathBuf;

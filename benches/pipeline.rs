@@ -2,8 +2,8 @@
 //! Figures only; nothing here gates CI.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use pixfront::pipeline::PipelineSettings;
 use pixfront::edits::Edits;
+use pixfront::pipeline::PipelineSettings;
 use pixfront::pipeline::{process, Resources};
 use pixfront::request::ImageRequest;
 use std::path::PathBuf;

@@ -16,9 +16,9 @@
 //! outage of Secrets Manager does not break every signed URL; the failure is logged.
 
 use crate::error::Error;
-use crate::settings::Lookup;
 use crate::request::signature::validation_failure;
 use crate::request::{SecretProvider, StaticSecret};
+use crate::settings::Lookup;
 use crate::BoxFuture;
 use aws_config::SdkConfig;
 use std::sync::{Arc, RwLock};

@@ -24,7 +24,12 @@ fn parse_full(
     cfg: &Config,
 ) -> Result<ImageRequest, pixfront::Error> {
     let input = RequestInput { path, query, accept };
-    parse_at(&input, &cfg.request, &StaticSecret(cfg.secrets.signature_secret.clone()), NOW)
+    parse_at(
+        &input,
+        &cfg.request,
+        &StaticSecret(cfg.secrets.signature_secret.clone()),
+        NOW,
+    )
 }
 
 fn parse(path: &str) -> Result<ImageRequest, pixfront::Error> {

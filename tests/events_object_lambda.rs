@@ -177,7 +177,10 @@ fn engine(edits: Value) -> Vec<u8> {
     let (edits, _) = Edits::from_json(edits.as_object().unwrap()).unwrap();
     let original: bytes::Bytes = std::fs::read(testdata().join("faces/obama.jpg")).unwrap().into();
     let resources = Resources {
-        faces: Some(FaceJob::new(Arc::new(FaceService::from_config(&config.faces)), None)),
+        faces: Some(FaceJob::new(
+            Arc::new(FaceService::from_config(&config.faces)),
+            None,
+        )),
         ..Resources::default()
     };
     let req = ImageRequest::new("", "team/offsite.jpg", edits);

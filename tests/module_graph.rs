@@ -116,7 +116,8 @@ fn paths(code: &str) -> Vec<(Vec<String>, bool)> {
                         j += 1;
                     }
                     segs.push(bytes[start..j].iter().collect::<String>());
-                    if j + 2 < bytes.len() && bytes[j] == ':' && bytes[j + 1] == ':' && is_ident(bytes[j + 2]) {
+                    if j + 2 < bytes.len() && bytes[j] == ':' && bytes[j + 1] == ':' && is_ident(bytes[j + 2])
+                    {
                         j += 2;
                     } else {
                         break;
@@ -124,7 +125,9 @@ fn paths(code: &str) -> Vec<(Vec<String>, bool)> {
                 }
                 // `prefix::{a, b::c}`: one path per member (one level of braces is all we write).
                 if j + 2 < bytes.len() && bytes[j] == ':' && bytes[j + 1] == ':' && bytes[j + 2] == '{' {
-                    let close = (j + 3..bytes.len()).find(|&k| bytes[k] == '}').unwrap_or(bytes.len());
+                    let close = (j + 3..bytes.len())
+                        .find(|&k| bytes[k] == '}')
+                        .unwrap_or(bytes.len());
                     let inner: String = bytes[j + 3..close].iter().collect();
                     for member in inner.split(',') {
                         let member = member.trim();
@@ -159,7 +162,11 @@ struct Graph {
 
 impl Graph {
     fn new(files: Vec<File>) -> Graph {
-        let by_module = files.iter().enumerate().map(|(i, f)| (f.module.clone(), i)).collect();
+        let by_module = files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.module.clone(), i))
+            .collect();
         let children: Vec<BTreeSet<String>> = files
             .iter()
             .map(|f| {
@@ -335,7 +342,10 @@ fn no_import_circle_between_files() {
         .into_iter()
         .map(|c| c.into_iter().map(|i| g.files[i].module.join("::")).collect())
         .collect();
-    assert!(found.is_empty(), "import circles between files of src/: {found:#?}");
+    assert!(
+        found.is_empty(),
+        "import circles between files of src/: {found:#?}"
+    );
 }
 
 #[test]
@@ -354,7 +364,10 @@ fn no_import_circle_between_top_level_modules() {
     }
     let nodes: Vec<String> = map.keys().cloned().collect();
     let found = cycles(&nodes, &map);
-    assert!(found.is_empty(), "import circles between modules of src/: {found:?}\n{map:#?}");
+    assert!(
+        found.is_empty(),
+        "import circles between modules of src/: {found:?}\n{map:#?}"
+    );
 }
 
 #[test]
@@ -366,7 +379,11 @@ fn the_checker_sees_a_circle() {
     std::fs::write(s.join("lib.rs"), "pub mod a;\npub mod b;\n").unwrap();
     std::fs::write(s.join("a/mod.rs"), "mod inner;\npub use inner::Thing;\n").unwrap();
     std::fs::write(s.join("a/inner.rs"), "use crate::b::other;\npub struct Thing;\n").unwrap();
-    std::fs::write(s.join("b.rs"), "pub fn other() -> crate::a::Thing { crate::a::Thing }\n").unwrap();
+    std::fs::write(
+        s.join("b.rs"),
+        "pub fn other() -> crate::a::Thing { crate::a::Thing }\n",
+    )
+    .unwrap();
     let g = Graph::new(load(s));
     let nodes: Vec<usize> = (0..g.files.len()).collect();
     let map: BTreeMap<usize, BTreeSet<usize>> = g.edges().into_iter().enumerate().collect();

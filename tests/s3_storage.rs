@@ -311,7 +311,10 @@ async fn health_heads_every_source_bucket() {
 
     let mut c = config();
     c.request.source_buckets = Some(format!("{BUCKET}, missing-bucket"));
-    let err = S3Storage::from_sdk_config(&sdk, &c.s3, c.health_buckets()).health().await.unwrap_err();
+    let err = S3Storage::from_sdk_config(&sdk, &c.s3, c.health_buckets())
+        .health()
+        .await
+        .unwrap_err();
     assert_eq!((err.status, &*err.code), (503, "Storage::Unavailable"));
     assert!(err.message.contains("missing-bucket"), "{}", err.message);
 

@@ -33,12 +33,11 @@ async fn demo_page_loads_and_shows_an_image() {
         return;
     };
     let fx = Fixture::new();
-    let handler = Handler::new(Arc::new(FsStorage::new(fx.root())), fx.config()).with_demo_images(
-        DemoImages {
+    let handler =
+        Handler::new(Arc::new(FsStorage::new(fx.root())), fx.config()).with_demo_images(DemoImages {
             bucket: BUCKET.into(),
             keys: vec!["rocket.jpg".into(), "people/obama.jpg".into()],
-        },
-    );
+        });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(pixfront::server::serve(

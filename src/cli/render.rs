@@ -304,16 +304,16 @@ fn render_one(
             etag,
         }),
     ));
-    let rendered =
-        renditions::render_all(
-            set,
-            bucket,
-            key,
-            &original,
-            &resources,
-            &config.pipeline,
-            &config.faces.force_blur_faces,
-        ).map_err(|e| e.to_string())?;
+    let rendered = renditions::render_all(
+        set,
+        bucket,
+        key,
+        &original,
+        &resources,
+        &config.pipeline,
+        &config.faces.force_blur_faces,
+    )
+    .map_err(|e| e.to_string())?;
     for r in &rendered {
         sink.write(r).map_err(|e| e.to_string())?;
     }

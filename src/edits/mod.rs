@@ -13,6 +13,7 @@
 
 mod alpha;
 pub mod color;
+pub mod errors;
 mod faces;
 mod filters;
 mod geometry;
@@ -145,16 +146,16 @@ impl Edits {
                         .is_some_and(|d| num::js_number(d).is_none_or(|n| (n + 0.5).floor() <= 0.0))
                 };
                 if bad_dim("width") || bad_dim("height") {
-                    return Err(crate::request::errors::invalid_resize());
+                    return Err(errors::invalid_resize());
                 }
                 Edit::Resize(parse_arg(name, v)?)
             }
             "crop" => {
-                let r: Region = serde_json::from_value(v.clone())
-                    .map_err(|_| crate::request::errors::crop_out_of_bounds())?;
+                let r: Region =
+                    serde_json::from_value(v.clone()).map_err(|_| errors::crop_out_of_bounds())?;
                 // SIH fails an empty area only when encoding (500); it is the user's mistake.
                 if r.width == 0 || r.height == 0 {
-                    return Err(crate::request::errors::crop_out_of_bounds());
+                    return Err(errors::crop_out_of_bounds());
                 }
                 Edit::Crop(r)
             }
@@ -180,13 +181,10 @@ impl Edits {
             "ensureAlpha" => Edit::EnsureAlpha(parse_arg(name, v)?),
             "toFormat" => {
                 let s: String = parse_arg(name, v)?;
-                Edit::ToFormat(
-                    Format::parse(&s).ok_or_else(|| crate::request::errors::unsupported_format(&s))?,
-                )
+                Edit::ToFormat(Format::parse(&s).ok_or_else(|| errors::unsupported_format(&s))?)
             }
             "jpeg" | "png" | "webp" | "avif" | "gif" | "tiff" | "heif" => {
-                let format =
-                    Format::parse(name).ok_or_else(|| crate::request::errors::unsupported_format(name))?;
+                let format = Format::parse(name).ok_or_else(|| errors::unsupported_format(name))?;
                 let opts = if v.is_object() {
                     parse_arg(name, v)?
                 } else {

@@ -9,8 +9,8 @@
 //! Every failure (throttling, timeout, credentials, a malformed answer) is a 503: blur and
 //! moderation fail closed. `FACE_DETECTION_TIMEOUT_MS` bounds each call, retries included.
 
-use super::{unavailable, Face, FaceDetector, ModerationLabel, Moderator};
 use super::settings::FaceSettings;
+use super::{unavailable, Face, FaceDetector, ModerationLabel, Moderator};
 use crate::error::Error;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::SdkConfig;

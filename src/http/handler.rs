@@ -1,10 +1,10 @@
 //! The transport-agnostic request handler: parse, fetch, admit, render, answer.
 
+use super::demo;
 use super::headers::{self, HeaderList, Timing};
 use super::limit::Limiter;
 use super::message::{DemoImages, HttpRequest, HttpResponse, RequestLog};
 use super::settings::HttpSettings;
-use super::demo;
 use crate::error::Error;
 use crate::faces::{self, CacheKey, FaceJob, FaceService, FaceSettings};
 use crate::pipeline::{self, PipelineSettings, Resources};
@@ -221,8 +221,13 @@ impl Handler {
             .limiter
             .run(slot, move || {
                 let waited = queued.elapsed();
-                let out =
-                    pipeline::process(&job_req, &body, content_type.as_deref(), &resources, &config.pipeline);
+                let out = pipeline::process(
+                    &job_req,
+                    &body,
+                    content_type.as_deref(),
+                    &resources,
+                    &config.pipeline,
+                );
                 (waited, out)
             })
             .await

@@ -3,8 +3,8 @@
 
 use super::message::{HttpRequest, HttpResponse, RequestLog};
 use super::settings::HttpSettings;
-use crate::pipeline::PipelineSettings;
 use crate::error::Error;
+use crate::pipeline::PipelineSettings;
 use crate::request::ImageRequest;
 use crate::storage::{sniff_content_type, Object};
 use sha2::{Digest, Sha256};

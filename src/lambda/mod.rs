@@ -119,7 +119,11 @@ async fn build_handler(config: Config, lambda: &LambdaSettings) -> Handler {
         None => {
             let sdk = crate::aws::load_sdk_config().await;
             (
-                Arc::new(S3Storage::from_sdk_config(&sdk, &config.s3, config.health_buckets())),
+                Arc::new(S3Storage::from_sdk_config(
+                    &sdk,
+                    &config.s3,
+                    config.health_buckets(),
+                )),
                 crate::secrets::provider(&config.secrets, &sdk),
                 crate::faces::FaceService::from_sdk_config(&sdk, &config.faces),
             )

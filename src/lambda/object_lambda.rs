@@ -115,9 +115,7 @@ impl ObjectLambda {
     ) -> Result<ObjectLambda, String> {
         let policy = match edits {
             None => Map::new(),
-            Some(v) => {
-                parse_policy(v, &allowed).map_err(|e| format!("PIXFRONT_OBJECT_LAMBDA_EDITS: {e}"))?
-            }
+            Some(v) => parse_policy(v, &allowed).map_err(|e| format!("PIXFRONT_OBJECT_LAMBDA_EDITS: {e}"))?,
         };
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(3))
@@ -240,7 +238,13 @@ impl ObjectLambda {
         let request = ImageRequest::new("", key, edits);
         let config = config.clone();
         let output = tokio::task::spawn_blocking(move || {
-            pipeline::process(&request, &body, content_type.as_deref(), &resources, &config.pipeline)
+            pipeline::process(
+                &request,
+                &body,
+                content_type.as_deref(),
+                &resources,
+                &config.pipeline,
+            )
         })
         .await
         .map_err(|_| Error::internal())??;

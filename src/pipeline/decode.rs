@@ -5,8 +5,8 @@
 
 use super::limits::{self, corrupt};
 use super::picture::{Frame, Picture};
-use super::sniff::InputFormat;
 use super::settings::PipelineSettings;
+use super::sniff::InputFormat;
 use crate::error::Error;
 use image::{DynamicImage, ImageDecoder, RgbaImage};
 use std::io::Cursor;

@@ -5,8 +5,8 @@
 //! GIF/WebP, skip over frame data to count frames), so a 50 000 × 50 000 "bomb" is refused
 //! in microseconds without allocating its bitmap.
 
-use super::sniff::InputFormat;
 use super::settings::PipelineSettings;
+use super::sniff::InputFormat;
 use crate::error::Error;
 
 /// What the header says about the original.

@@ -26,11 +26,11 @@ pub mod resources;
 pub mod settings;
 pub mod sniff;
 
-pub use resources::Resources;
-pub use settings::PipelineSettings;
 use crate::edits::{Edit, Edits, Fit, Format, FormatOptions, Resize};
 use crate::error::Error;
 use crate::request::ImageRequest;
+pub use resources::Resources;
+pub use settings::PipelineSettings;
 use sniff::InputFormat;
 use std::time::{Duration, Instant};
 

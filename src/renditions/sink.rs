@@ -2,8 +2,8 @@
 //! with `PIXFRONT_ROOT`).
 
 use super::Rendered;
-use crate::error::Error;
 use crate::aws::describe as error_chain;
+use crate::error::Error;
 use crate::BoxFuture;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -3,28 +3,6 @@
 
 use crate::error::Error;
 
-pub fn invalid_resize() -> Error {
-    Error::new(400, "InvalidResizeException", "The image size is invalid.")
-}
-
-pub fn crop_out_of_bounds() -> Error {
-    Error::new(
-        400,
-        "Crop::AreaOutOfBounds",
-        "The cropping area you provided exceeds the boundaries of the original image. Please try choosing a correct cropping value.",
-    )
-}
-
-/// SIH answers 500 `UnsupportedOutputImageFormatException`; an unknown format name in a URL is
-/// the user's mistake, so we answer 400 with the same code.
-pub fn unsupported_format(name: &str) -> Error {
-    Error::new(
-        400,
-        "UnsupportedOutputImageFormatException",
-        format!("Format to {name} not supported"),
-    )
-}
-
 pub fn request_type() -> Error {
     Error::new(
         400,

@@ -17,13 +17,13 @@ pub mod settings;
 pub mod signature;
 pub mod thumbor;
 
-pub use settings::RequestSettings;
-pub use signature::{SecretProvider, StaticSecret};
 use crate::edits::{Edit, Edits, Format};
 use crate::error::Error;
 use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
+pub use settings::RequestSettings;
+pub use signature::{SecretProvider, StaticSecret};
 use time::OffsetDateTime;
 
 /// What `parse` needs from an HTTP request, whatever the transport.
@@ -102,9 +102,9 @@ pub fn parse_at(
             requested_format = match field("outputFormat") {
                 None | Some(Value::Null) => None,
                 Some(Value::String(f)) => {
-                    Some(Format::parse(f).ok_or_else(|| errors::unsupported_format(f))?)
+                    Some(Format::parse(f).ok_or_else(|| crate::edits::errors::unsupported_format(f))?)
                 }
-                Some(other) => return Err(errors::unsupported_format(&other.to_string())),
+                Some(other) => return Err(crate::edits::errors::unsupported_format(&other.to_string())),
             };
             effort_value = field("effort").cloned();
             if let Some(Value::Object(h)) = field("headers") {
@@ -128,7 +128,9 @@ pub fn parse_at(
 
     // Output format (SIH's getOutputFormat + determineOutputFormat).
     let to_format = match edits_json.get("toFormat") {
-        Some(Value::String(f)) => Some(Format::parse(f).ok_or_else(|| errors::unsupported_format(f))?),
+        Some(Value::String(f)) => {
+            Some(Format::parse(f).ok_or_else(|| crate::edits::errors::unsupported_format(f))?)
+        }
         _ => None,
     };
     let negotiated = format::negotiate(input.accept, config);

@@ -15,9 +15,9 @@
 //!   Cache-Control (`no-store` by default).
 
 use super::{no_such_key, BoxFuture, Object, Storage};
-use crate::settings::Lookup;
-use crate::error::Error;
 use crate::aws::describe;
+use crate::error::Error;
+use crate::settings::Lookup;
 use aws_config::SdkConfig;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};

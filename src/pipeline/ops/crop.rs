@@ -1,9 +1,9 @@
 //! `crop` (SIH) and `extract` (sharp): cut a rectangle out of the current image.
 
+use crate::edits::errors::crop_out_of_bounds;
 use crate::edits::Region;
 use crate::error::Error;
 use crate::pipeline::picture::Picture;
-use crate::request::errors::crop_out_of_bounds;
 
 /// `crop`: an area that is empty or leaves the image is SIH's 400 `Crop::AreaOutOfBounds`
 /// (SIH itself only notices an out-of-image area when encoding, and answers 500).

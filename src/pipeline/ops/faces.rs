@@ -51,7 +51,12 @@ pub fn blur_original(
 }
 
 /// [`blur_original`] with the detection job given (an overlay has its own original).
-pub fn blur_with_job(job: &FaceJob, opts: &BlurFacesOptions, pic: Picture, scale: f32) -> Result<Picture, Error> {
+pub fn blur_with_job(
+    job: &FaceJob,
+    opts: &BlurFacesOptions,
+    pic: Picture,
+    scale: f32,
+) -> Result<Picture, Error> {
     let frames: Vec<&RgbaImage> = pic.frames.iter().map(|f| &f.pixels).collect();
     let found = job.service.faces(job.key.as_ref(), &frames, &job.stats)?;
     let min_confidence = opts.min_confidence.unwrap_or(0.0) as f32;

@@ -3,9 +3,9 @@
 //! of its pipeline (src/pipeline.cc), checked row by row against sharp itself in
 //! tests/ops_geometry.rs (table made by scripts/sharp-geometry/).
 
+use crate::edits::errors::invalid_resize;
 use crate::edits::{Fit, Resize};
 use crate::error::Error;
-use crate::request::errors::invalid_resize;
 
 /// The outcome of a resize: scale to `scaled`, then crop (cover) or embed (contain) to `canvas`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

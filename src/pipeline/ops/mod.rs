@@ -3,9 +3,9 @@
 //! resize will end up (for shrink-on-load) without touching pixels.
 
 mod alpha;
-mod context;
 mod color;
 mod colorspace;
+mod context;
 mod crop;
 mod extend;
 pub mod faces;

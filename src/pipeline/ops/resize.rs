@@ -2,8 +2,8 @@
 //! premultiplied), then crop (`cover`, by gravity, entropy or attention) or embed (`contain`,
 //! on `background`) to the canvas sharp would produce (see geometry.rs).
 
-use super::geometry::{self, Plan};
 use super::context::{check_output_size, OpContext};
+use super::geometry::{self, Plan};
 use crate::edits::{Color, Fit, Position, Resize};
 use crate::error::Error;
 use crate::pipeline::picture::Picture;
