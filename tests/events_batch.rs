@@ -3,14 +3,11 @@
 //! run skips everything, a newer original is rendered again, a corrupt one fails the run (exit 1)
 //! without stopping the others, non-images are counted apart.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod shared_data;
+use shared_data::testdata;
 
-fn testdata() -> PathBuf {
-    std::env::var_os("PIXFRONT_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata"))
-}
+use std::path::Path;
+use std::process::{Command, Output};
 
 const RENDITIONS: &str = r#"{"renditions": [
   {"name": "thumb", "edits": {"resize": {"width": 64, "height": 64, "fit": "cover"}},

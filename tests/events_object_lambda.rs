@@ -5,6 +5,9 @@
 //! which no local name resolves, so the function reaches the stand-in through `HTTP_PROXY` (the
 //! SDK and the HTTP client both honour it) and the stand-in checks the host it was asked for.
 
+mod shared_data;
+use shared_data::testdata;
+
 #[path = "lambda_common/mod.rs"]
 mod lambda_common;
 
@@ -29,12 +32,6 @@ use tokio::sync::{mpsc, Mutex};
 
 const ROUTE: &str = "io-use1-001";
 const TOKEN: &str = "OutputTokenExampleQwErTy0123456789";
-
-fn testdata() -> PathBuf {
-    std::env::var_os("PIXFRONT_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata"))
-}
 
 /// What arrived at WriteGetObjectResponse.
 #[derive(Debug)]

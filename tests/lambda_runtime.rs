@@ -4,6 +4,9 @@
 //! raw bytes); the 6 MB limit (1 MB for ALB); originals from an S3-protocol server (s3s, SigV4)
 //! when `PIXFRONT_ROOT` is unset; init errors.
 
+mod shared_data;
+use shared_data::testdata;
+
 use base64::Engine;
 use pixfront::config::Config;
 use pixfront::request::{self, RequestInput, StaticSecret};
@@ -24,12 +27,6 @@ const BUCKET: &str = "test-bucket";
 const BIG: (u32, u32) = (2800, 2600);
 /// 640 x 640 noise: about 1.2 MB, 1.6 MB in base64.
 const MEDIUM: (u32, u32) = (640, 640);
-
-fn testdata() -> PathBuf {
-    std::env::var_os("PIXFRONT_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata"))
-}
 
 fn bootstrap(api: &RuntimeApi, root: &std::path::Path, env: &[(&str, &str)]) -> Bootstrap {
     let mut cmd = lambda_common::lambda_command(api);

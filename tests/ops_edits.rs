@@ -1,6 +1,9 @@
 //! Every edit on real images from ../shared/testdata, with pixel assertions that fail if the
 //! edit did nothing or the wrong thing.
 
+mod shared_data;
+use shared_data::testdata;
+
 use image::{Rgba, RgbaImage};
 use pixfront::config::Config;
 use pixfront::edits::{Edit, Edits};
@@ -8,17 +11,9 @@ use pixfront::pipeline::ops::{apply, apply_all, OpContext};
 use pixfront::pipeline::picture::{Frame, Picture};
 use pixfront::pipeline::Resources;
 use serde_json::{json, Value};
-use std::path::PathBuf;
-
-fn testdata(rel: &str) -> PathBuf {
-    let base = std::env::var_os("PIXFRONT_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata")));
-    base.join(rel)
-}
 
 fn load(rel: &str) -> Picture {
-    let img = image::open(testdata(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    let img = image::open(testdata().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
     let has_alpha = img.color().has_alpha();
     Picture::still(img.into_rgba8(), has_alpha)
 }
@@ -636,7 +631,7 @@ fn round_crop_makes_corners_transparent() {
 
 #[test]
 fn overlay_lands_where_asked() {
-    let logo_bytes = std::fs::read(testdata("sih/25x15.png")).unwrap();
+    let logo_bytes = std::fs::read(testdata().join("sih/25x15.png")).unwrap();
     let logo = image::load_from_memory(&logo_bytes).unwrap().into_rgba8();
     let mut resources = Resources::default();
     resources
@@ -734,7 +729,7 @@ fn overlay_is_decoded_safely() {
     resources
         .overlays
         .insert(("b".into(), "junk.png".into()), b"not an image".to_vec().into());
-    let jpeg = std::fs::read(testdata("sih/inline-4x4.jpg")).unwrap();
+    let jpeg = std::fs::read(testdata().join("sih/inline-4x4.jpg")).unwrap();
     resources
         .overlays
         .insert(("b".into(), "small.jpg".into()), jpeg.into());

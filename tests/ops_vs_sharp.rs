@@ -2,6 +2,9 @@
 //! faces/hopper_128.jpg by sharp (scripts/sharp-geometry/run.sh); pixfront's output for the same
 //! edits must be the same size and close in every pixel on average.
 
+mod shared_data;
+use shared_data::testdata;
+
 use pixfront::config::Config;
 use pixfront::edits::Edits;
 use pixfront::pipeline::ops::{apply_all, OpContext};
@@ -9,13 +12,6 @@ use pixfront::pipeline::picture::Picture;
 use pixfront::pipeline::Resources;
 use serde_json::Value;
 use std::path::PathBuf;
-
-fn testdata(rel: &str) -> PathBuf {
-    let base = std::env::var_os("PIXFRONT_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata")));
-    base.join(rel)
-}
 
 /// Mean absolute difference per colour channel allowed for each case. JPEG decoders alone
 /// differ by ~0.3; the larger budgets are for steps that are close to, not copies of, libvips
@@ -35,7 +31,7 @@ fn edits_match_sharp_pixels() {
     let cases: serde_json::Map<String, Value> =
         serde_json::from_str(&std::fs::read_to_string(dir.join("cases.json")).unwrap()).unwrap();
     assert!(cases.len() >= 15);
-    let orig = image::open(testdata("faces/hopper_128.jpg"))
+    let orig = image::open(testdata().join("faces/hopper_128.jpg"))
         .unwrap()
         .into_rgba8();
     let config = Config::default();

@@ -3,6 +3,9 @@
 //! (`X-Amz-Target: secretsmanager.GetSecretValue`, `application/x-amz-json-1.1`); the SDK finds
 //! it through the standard `AWS_ENDPOINT_URL_SECRETS_MANAGER`.
 
+mod shared_data;
+use shared_data::testdata;
+
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use hmac::{Hmac, Mac};
@@ -129,12 +132,6 @@ fn secrets() -> &'static Arc<Mutex<Secrets>> {
         }
         state
     })
-}
-
-fn testdata() -> std::path::PathBuf {
-    std::env::var_os("PIXFRONT_TESTDATA")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata"))
 }
 
 /// A handler over a folder with `originals/cat.png`, signatures on, key from `secret_id`.

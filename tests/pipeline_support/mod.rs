@@ -1,18 +1,14 @@
 //! Helpers shared by the tests/pipeline_*.rs files.
 #![allow(dead_code)]
 
+#[path = "../shared_data/mod.rs"]
+mod shared_data;
+pub use shared_data::testdata;
+
 use pixfront::config::Config;
 use pixfront::edits::{Edits, Format};
 use pixfront::pipeline::{process, Output, Resources};
 use pixfront::request::ImageRequest;
-use std::path::PathBuf;
-
-pub fn testdata() -> PathBuf {
-    match std::env::var_os("PIXFRONT_TESTDATA") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata"),
-    }
-}
 
 pub fn read(rel: &str) -> bytes::Bytes {
     let path = testdata().join(rel);

@@ -3,6 +3,10 @@
 //! AccessDenied, `down/…` always InternalError (500), `flaky/…` SlowDown (503) twice, then served.
 #![allow(dead_code)]
 
+#[path = "../shared_data/mod.rs"]
+mod shared_data;
+pub use shared_data::testdata;
+
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -13,19 +17,12 @@ use pixfront::config::Config;
 use s3s::dto::*;
 use s3s::{s3_error, S3Request, S3Response, S3Result, S3};
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub const ACCESS_KEY: &str = "AKIAPIXFRONTTEST";
 pub const SECRET_KEY: &str = "pixfront-test-secret-key";
 pub const BUCKET: &str = "originals";
-
-pub fn testdata() -> PathBuf {
-    std::env::var_os("PIXFRONT_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata"))
-}
 
 pub fn fixture(rel: &str) -> Vec<u8> {
     std::fs::read(testdata().join(rel)).unwrap()

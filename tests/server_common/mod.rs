@@ -2,6 +2,10 @@
 //! in-process server on a random 127.0.0.1 port, and raw HTTP for paths clients would normalise.
 #![allow(dead_code)]
 
+#[path = "../shared_data/mod.rs"]
+mod shared_data;
+pub use shared_data::testdata;
+
 use pixfront::config::Config;
 use pixfront::http::Handler;
 use pixfront::storage::{fs::FsStorage, no_such_key, BoxFuture, Object, Storage};
@@ -13,12 +17,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub const BUCKET: &str = "test-bucket";
 pub const SECRET: &str = "TOPSECRET-must-never-be-served";
-
-pub fn testdata() -> PathBuf {
-    std::env::var_os("PIXFRONT_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata"))
-}
 
 /// `tmp/root/test-bucket/{rocket.jpg, logo.png, people/obama.jpg, note.txt}` plus secrets
 /// beside the bucket, beside the root, and a symlink from the bucket to outside.
