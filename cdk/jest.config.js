@@ -5,4 +5,6 @@ module.exports = {
   transform: { '^.+\\.tsx?$': 'ts-jest' },
   // Synthesis reads no asset from the Rust build: the placeholder Lambda folder stands in.
   setupFiles: ['<rootDir>/test/setup-env.js'],
+  globalSetup: '<rootDir>/test/global-setup.js',
+  globalTeardown: '<rootDir>/test/global-teardown.js',
 };
