@@ -10,11 +10,9 @@ use time::macros::datetime;
 const NOW: time::OffsetDateTime = datetime!(2025-06-01 12:00 UTC);
 
 fn config() -> Config {
-    {
-        let mut c = Config::default();
-        c.request.source_buckets = Some("bucket-a, bucket-b".into());
-        c
-    }
+    let mut c = Config::default();
+    c.request.source_buckets = Some("bucket-a, bucket-b".into());
+    c
 }
 
 fn parse_full(

@@ -86,11 +86,9 @@ fn detect(bytes: &[u8]) -> Vec<Face> {
 }
 
 fn forced(entries: &str) -> Config {
-    {
-        let mut c = Config::default();
-        c.faces.force_blur_faces = pixfront::faces::policy::parse(entries);
-        c
-    }
+    let mut c = Config::default();
+    c.faces.force_blur_faces = pixfront::faces::policy::parse(entries);
+    c
 }
 
 #[tokio::test]

@@ -15,13 +15,11 @@ fn slow_store(delay_ms: u64) -> MemStorage {
 }
 
 fn limited(in_flight: usize, queue: usize) -> Config {
-    {
-        let mut c = Config::default();
-        c.request.source_buckets = Some("b".into());
-        c.http.max_in_flight = in_flight;
-        c.http.max_queue = Some(queue);
-        c
-    }
+    let mut c = Config::default();
+    c.request.source_buckets = Some("b".into());
+    c.http.max_in_flight = in_flight;
+    c.http.max_queue = Some(queue);
+    c
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -112,12 +110,10 @@ async fn real_renders_over_the_limit_get_503() {
 }
 
 fn limited_fs(fx: &Fixture) -> Config {
-    {
-        let mut c = fx.config();
-        c.http.max_in_flight = 1;
-        c.http.max_queue = Some(0);
-        c
-    }
+    let mut c = fx.config();
+    c.http.max_in_flight = 1;
+    c.http.max_queue = Some(0);
+    c
 }
 
 /// Milliseconds of one `Server-Timing` entry.

@@ -1,6 +1,7 @@
 //! `pixfront serve`: the local HTTP front end (axum). It only translates between hyper's types
 //! and [`crate::http`]'s; every request decision lives in the shared handler.
 
+pub mod connections;
 pub mod settings;
 
 use crate::config::Config;
@@ -11,6 +12,7 @@ use axum::extract::Request;
 use axum::response::Response;
 use axum::Router;
 use base64::Engine;
+use connections::ConnectionSettings;
 use settings::ServeArgs;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -26,15 +28,23 @@ pub fn router(handler: Arc<Handler>) -> Router {
 }
 
 /// Serves `handler` on an already bound listener until `shutdown` resolves; requests in flight
-/// finish first.
+/// finish first. Connection limits are the defaults ([`serve_with`] takes others).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     handler: Arc<Handler>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(handler))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, handler, &ConnectionSettings::default(), shutdown).await
+}
+
+/// [`serve`] with the given connection limits.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    handler: Arc<Handler>,
+    limits: &ConnectionSettings,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    connections::serve(listener, router(handler), limits, shutdown).await
 }
 
 async fn serve_one(handler: Arc<Handler>, req: Request) -> Response {
@@ -117,8 +127,9 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         .map(PathBuf::from)
         .unwrap_or_else(samples_root);
     let mut config = Config::from_lookup(|k| args.get(k))?;
+    let limits = ConnectionSettings::from_lookup(&crate::settings::Lookup(&|k| args.get(k)))?;
     if args.get("PIXFRONT_S3").as_deref() == Some("Yes") {
-        return run_s3(args, config).await;
+        return run_s3(args, config, limits).await;
     }
     if custom_root.is_none() && config.request.source_buckets.is_none() {
         config.request.source_buckets = Some(SAMPLES_BUCKET.to_string());
@@ -154,7 +165,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         .with_faces(faces)
         .with_demo_images(demo)
         .with_secrets(secrets);
-    serve(listener, Arc::new(handler), shutdown_signal())
+    serve_with(listener, Arc::new(handler), &limits, shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;
     tracing::info!("stopped");
@@ -162,7 +173,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
 }
 
 /// `pixfront serve --s3`: originals from S3 through the standard AWS chain.
-async fn run_s3(args: ServeArgs, config: Config) -> Result<(), String> {
+async fn run_s3(args: ServeArgs, config: Config, limits: ConnectionSettings) -> Result<(), String> {
     let listen = args
         .get("PIXFRONT_LISTEN")
         .unwrap_or_else(|| "127.0.0.1:8080".into());
@@ -180,7 +191,7 @@ async fn run_s3(args: ServeArgs, config: Config) -> Result<(), String> {
     let handler = Handler::new(Arc::new(storage), config)
         .with_secrets(secrets)
         .with_faces(faces);
-    serve(listener, Arc::new(handler), shutdown_signal())
+    serve_with(listener, Arc::new(handler), &limits, shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;
     tracing::info!("stopped");

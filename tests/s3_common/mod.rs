@@ -179,10 +179,8 @@ pub async fn sdk_config(endpoint: &str, access_key: &str, secret_key: &str) -> S
 
 /// SIH-style settings reading [`BUCKET`] over path-style URLs.
 pub fn config() -> Config {
-    {
-        let mut c = Config::default();
-        c.request.source_buckets = Some(BUCKET.into());
-        c.s3.force_path_style = true;
-        c
-    }
+    let mut c = Config::default();
+    c.request.source_buckets = Some(BUCKET.into());
+    c.s3.force_path_style = true;
+    c
 }

@@ -49,11 +49,9 @@ impl Fixture {
     }
 
     pub fn config(&self) -> Config {
-        {
-            let mut c = Config::default();
-            c.request.source_buckets = Some(BUCKET.into());
-            c
-        }
+        let mut c = Config::default();
+        c.request.source_buckets = Some(BUCKET.into());
+        c
     }
 
     pub async fn start(&self, config: Config) -> Server {
