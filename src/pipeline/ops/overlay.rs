@@ -85,7 +85,7 @@ pub fn overlay(o: &Overlay, pic: Picture, ctx: &OpContext) -> Result<Picture, Er
 /// Decodes the overlay like an original (format sniffed, size limits checked before decoding,
 /// ICC profile converted to sRGB, EXIF orientation applied); only the first frame is used.
 fn decode_overlay(bytes: &[u8], ctx: &OpContext) -> Result<(RgbaImage, bool), Error> {
-    use crate::pipeline::{color_profile, decode, limits, orient, sniff};
+    use crate::pipeline::{codecs, color_profile, limits, orient, sniff};
     let format = sniff::sniff(bytes).ok_or_else(|| {
         Error::bad_request(
             "UnsupportedInputFormat",
@@ -93,13 +93,13 @@ fn decode_overlay(bytes: &[u8], ctx: &OpContext) -> Result<(RgbaImage, bool), Er
         )
     })?;
     if format == sniff::InputFormat::Avif {
-        return Err(decode::unsupported("AVIF"));
+        return Err(codecs::unsupported("AVIF"));
     }
     if format != sniff::InputFormat::Svg {
-        let info = limits::read_header(bytes, format)?;
+        let info = codecs::read_header(bytes, format)?;
         limits::check_input(info.width, info.height, ctx.config)?;
     }
-    let mut decoded = decode::decode(bytes, format, decode::DecodeOptions::default(), ctx.config)?;
+    let mut decoded = codecs::decode(bytes, format, codecs::DecodeOptions::default(), ctx.config)?;
     if let Some(icc) = decoded.icc.as_deref() {
         color_profile::to_srgb(&mut decoded.picture, icc);
     }
