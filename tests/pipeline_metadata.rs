@@ -102,7 +102,7 @@ fn keep_metadata_keeps_exif_with_orientation_reset() {
                 let len = u32::from_be_bytes(out.bytes[at - 4..at].try_into().unwrap()) as usize;
                 out.bytes[at + 4..at + 4 + len].to_vec()
             }
-            "webp" => pixfront::pipeline::decode::webp_chunk(&out.bytes, b"EXIF")
+            "webp" => pixfront::pipeline::codecs::webp::chunk(&out.bytes, b"EXIF")
                 .expect("EXIF chunk")
                 .to_vec(),
             _ => {

@@ -4,20 +4,23 @@
 //! The steps of [`process`], one file each:
 //! 1. [`sniff`]: the real input format from magic bytes.
 //! 2. Passthrough: no edits and no format change → the original bytes, untouched.
-//! 3. [`limits`]: dimensions and frame count from the header, before decoding.
+//! 3. [`limits`]: dimensions and frame count from the header ([`codecs::read_header`]), before
+//!    decoding.
 //! 4. [`animation`]: keep every frame or only the first.
-//! 5. [`decode`], shrinking on load when the first edit is a downscale.
+//! 5. [`codecs::decode`], shrinking on load when the first edit is a downscale.
 //! 6. [`color_profile`]: embedded ICC → sRGB.
 //! 7. [`orient`]: EXIF orientation applied to the pixels; then `blurFaces`, on the upright
 //!    original before any other edit ([`ops::faces`]).
 //! 8. [`ops`]: every edit, in the request's key order.
-//! 9. [`encode`]: the output format, with per-format options; no EXIF/XMP/ICC written unless
-//!    `KEEP_METADATA=Yes` (EXIF only).
+//! 9. [`codecs::encode`]: the output format, with per-format options; no EXIF/XMP/ICC written
+//!    unless `KEEP_METADATA=Yes` (EXIF only).
+//!
+//! [`codecs`] holds one file per format (header, decoder, encoder); the steps above call it
+//! only through its dispatchers.
 
 pub mod animation;
+pub mod codecs;
 pub mod color_profile;
-pub mod decode;
-pub mod encode;
 pub mod limits;
 pub mod ops;
 pub mod orient;
@@ -94,23 +97,23 @@ pub fn process(
     }
     let format = output_format(&req.edits, requested, input);
     if format == Format::Heif {
-        return Err(encode::unsupported_output(format));
+        return Err(codecs::unsupported_output(format));
     }
     if input == InputFormat::Avif {
-        return Err(decode::unsupported("AVIF"));
+        return Err(codecs::unsupported("AVIF"));
     }
 
     let header = match input {
         InputFormat::Svg => None,
         _ => {
-            let info = limits::read_header(original, input)?;
+            let info = codecs::read_header(original, input)?;
             limits::check_input(info.width, info.height, config)?;
             Some(info)
         }
     };
     let animated = header.is_some_and(|h| h.frames > 1) && animation::keep_frames(&req.edits, input, format);
     if let (true, Some(info)) = (animated, &header) {
-        limits::check_animation(info, config)?;
+        limits::check_animation(info.width, info.height, info.frames, config)?;
     }
 
     let blur_faces = ops::faces::requested_blur(&req.edits);
@@ -134,10 +137,10 @@ pub fn process(
             target = Some(((tw as f64 * f).ceil() as u32, (th as f64 * f).ceil() as u32));
         }
     }
-    let mut decoded = decode::decode(
+    let mut decoded = codecs::decode(
         original,
         input,
-        decode::DecodeOptions { animated, target },
+        codecs::DecodeOptions { animated, target },
         config,
     )?;
     let (ow, oh) = decoded.original_size;
@@ -201,12 +204,12 @@ pub fn process(
     let transform_time = transform_start.elapsed();
 
     let encode_start = Instant::now();
-    let settings = encode::EncodeOptions {
+    let settings = codecs::EncodeOptions {
         options: format_options(&req.edits, format),
         effort: if format == Format::Webp { req.effort } else { None },
         exif: exif_to_keep,
     };
-    let bytes = encode::encode(&picture, format, &settings)?;
+    let bytes = codecs::encode(&picture, format, &settings)?;
     Ok(Output {
         bytes: bytes.into(),
         content_type: format.mime().to_string(),

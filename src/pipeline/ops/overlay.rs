@@ -93,7 +93,7 @@ fn decode_overlay(
     faces: Option<&crate::faces::FaceJob>,
     ctx: &OpContext,
 ) -> Result<(RgbaImage, bool), Error> {
-    use crate::pipeline::{color_profile, decode, limits, orient, sniff};
+    use crate::pipeline::{codecs, color_profile, limits, orient, sniff};
     let format = sniff::sniff(bytes).ok_or_else(|| {
         Error::bad_request(
             "UnsupportedInputFormat",
@@ -101,13 +101,13 @@ fn decode_overlay(
         )
     })?;
     if format == sniff::InputFormat::Avif {
-        return Err(decode::unsupported("AVIF"));
+        return Err(codecs::unsupported("AVIF"));
     }
     if format != sniff::InputFormat::Svg {
-        let info = limits::read_header(bytes, format)?;
+        let info = codecs::read_header(bytes, format)?;
         limits::check_input(info.width, info.height, ctx.config)?;
     }
-    let mut decoded = decode::decode(bytes, format, decode::DecodeOptions::default(), ctx.config)?;
+    let mut decoded = codecs::decode(bytes, format, codecs::DecodeOptions::default(), ctx.config)?;
     if let Some(icc) = decoded.icc.as_deref() {
         color_profile::to_srgb(&mut decoded.picture, icc);
     }

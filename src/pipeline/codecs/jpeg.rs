@@ -1,0 +1,201 @@
+//! JPEG: header walk, decode through mozjpeg (libjpeg-turbo) with DCT-domain downscaling, CMYK
+//! and ICC handling, and encode through mozjpeg with libjpeg-turbo's fast settings.
+
+use super::{be16, corrupt, encode_failed, exif_orientation, flatten_rgb, is_opaque, quality};
+use super::{DecodeOptions, Decoded, HeaderInfo};
+use crate::edits::{Format, FormatOptions};
+use crate::error::Error;
+use crate::pipeline::picture::Picture;
+use image::RgbaImage;
+
+/// Walks JPEG marker segments up to the first SOFn.
+pub(super) fn read_header(b: &[u8]) -> Option<HeaderInfo> {
+    let mut i = 2;
+    let mut orientation = 1;
+    loop {
+        // Markers may be preceded by any number of 0xFF fill bytes.
+        while *b.get(i)? != 0xFF {
+            i += 1;
+        }
+        while *b.get(i)? == 0xFF {
+            i += 1;
+        }
+        let marker = *b.get(i)?;
+        i += 1;
+        match marker {
+            0xD8 | 0x01 | 0xD0..=0xD7 => continue,
+            0xD9 | 0xDA => return None, // end of image or scan data before any frame header
+            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
+                let height = be16(b, i + 3)?;
+                let width = be16(b, i + 5)?;
+                return Some(HeaderInfo {
+                    width,
+                    height,
+                    frames: 1,
+                    orientation,
+                });
+            }
+            0xE1 => {
+                let len = be16(b, i)? as usize;
+                if let Some(seg) = b.get(i + 2..i + len) {
+                    if seg.starts_with(b"Exif\0\0") && orientation == 1 {
+                        orientation = exif_orientation(seg);
+                    }
+                }
+                i += len;
+            }
+            _ => i += be16(b, i)? as usize,
+        }
+    }
+}
+
+/// The smallest libjpeg scale (n/8) that still keeps `2 × target` pixels in both directions.
+fn scale(size: (u32, u32), target: Option<(u32, u32)>) -> u8 {
+    let Some((tw, th)) = target else { return 8 };
+    let (w, h) = (size.0 as u64, size.1 as u64);
+    [1u8, 2, 4]
+        .into_iter()
+        .find(|&n| {
+            let sw = (w * n as u64).div_ceil(8);
+            let sh = (h * n as u64).div_ceil(8);
+            sw >= 2 * tw as u64 && sh >= 2 * th as u64
+        })
+        .unwrap_or(8)
+}
+
+pub(super) fn decode(bytes: &[u8], opts: DecodeOptions) -> Result<Decoded, Error> {
+    use mozjpeg::{ColorSpace, Decompress, Marker};
+    // mozjpeg reports libjpeg errors by unwinding: contain them and answer 400.
+    let run = || -> std::io::Result<Decoded> {
+        let mut d = Decompress::with_markers(&[Marker::APP(1), Marker::APP(2)]).from_mem(bytes)?;
+        let original_size = (d.width() as u32, d.height() as u32);
+        let mut exif = None;
+        let mut icc_chunks: Vec<(u8, &[u8])> = Vec::new();
+        for m in d.markers() {
+            match m.marker {
+                Marker::APP(1) if m.data.starts_with(b"Exif\0\0") => {
+                    exif.get_or_insert_with(|| m.data[6..].to_vec());
+                }
+                // ICC profiles are split over APP2 segments: "ICC_PROFILE\0", seq no, count.
+                Marker::APP(2) if m.data.len() > 14 && m.data.starts_with(b"ICC_PROFILE\0") => {
+                    icc_chunks.push((m.data[12], &m.data[14..]));
+                }
+                _ => {}
+            }
+        }
+        icc_chunks.sort_by_key(|c| c.0);
+        let icc = (!icc_chunks.is_empty()).then(|| icc_chunks.iter().flat_map(|c| c.1).copied().collect());
+        d.scale(scale(original_size, opts.target));
+        let cmyk = matches!(d.color_space(), ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK);
+        let (w, h, rgba) = if cmyk {
+            let mut s = d.to_colorspace(ColorSpace::JCS_CMYK)?;
+            let (w, h) = (s.width(), s.height());
+            let px: Vec<[u8; 4]> = s.read_scanlines()?;
+            s.finish()?;
+            // Adobe writes CMYK JPEGs inverted (255 = no ink), which is what nearly every CMYK
+            // JPEG in the wild is; convert without a CMYK profile (naive, like Pillow).
+            let mut out = Vec::with_capacity(w * h * 4);
+            for [c, m, y, k] in px {
+                let mul = |v: u8| ((v as u32 * k as u32 + 127) / 255) as u8;
+                out.extend_from_slice(&[mul(c), mul(m), mul(y), 255]);
+            }
+            (w, h, out)
+        } else {
+            let mut s = d.rgba()?;
+            let (w, h) = (s.width(), s.height());
+            let px: Vec<u8> = s.read_scanlines()?;
+            s.finish()?;
+            (w, h, px)
+        };
+        let pixels = RgbaImage::from_raw(w as u32, h as u32, rgba)
+            .ok_or_else(|| std::io::Error::other("short pixel buffer"))?;
+        let orientation = exif.as_deref().map_or(1, exif_orientation);
+        Ok(Decoded {
+            picture: Picture::still(pixels, false),
+            icc: if cmyk { None } else { icc },
+            exif,
+            orientation,
+            original_size,
+        })
+    };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        Ok(Ok(d)) => Ok(d),
+        Ok(Err(e)) => Err(corrupt(&format!("JPEG: {e}"))),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("decoder error");
+            Err(corrupt(&format!("JPEG: {msg}")))
+        }
+    }
+}
+
+pub(super) fn encode(picture: &Picture, opts: &FormatOptions, exif: Option<&[u8]>) -> Result<Vec<u8>, Error> {
+    use mozjpeg::{ColorSpace, Compress, Marker};
+    let px = &picture.frames[0].pixels;
+    let (w, h) = (px.width() as usize, px.height() as usize);
+    let rgb = (!is_opaque(px.as_raw())).then(|| flatten_rgb(px.as_raw()));
+    let q = quality(opts, 80);
+    let progressive = opts.progressive.unwrap_or(false);
+    let subsample = opts.chroma_subsampling.as_deref() != Some("4:4:4");
+    let run = || -> std::io::Result<Vec<u8>> {
+        let (space, data) = match &rgb {
+            Some(rgb) => (ColorSpace::JCS_RGB, rgb.as_slice()),
+            None => (ColorSpace::JCS_EXT_RGBA, px.as_raw().as_slice()),
+        };
+        let mut c = Compress::new(space);
+        // libjpeg-turbo's settings (no trellis quantisation, no scan search): mozjpeg's defaults
+        // are several times slower for a few percent in size. Huffman tables are still optimised.
+        c.set_fastest_defaults();
+        c.set_size(w, h);
+        c.set_quality(q as f32);
+        c.set_optimize_coding(true);
+        if progressive {
+            c.set_progressive_mode();
+        }
+        let s = if subsample { (2, 2) } else { (1, 1) };
+        c.set_chroma_sampling_pixel_sizes(s, s);
+        let mut started = c.start_compress(Vec::with_capacity(w * h / 4))?;
+        if let Some(exif) = exif {
+            started.write_marker(Marker::APP(1), &[&b"Exif\0\0"[..], exif].concat());
+        }
+        started.write_scanlines(data)?;
+        started.finish()
+    };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => Err(encode_failed(Format::Jpeg, e)),
+        Err(_) => Err(encode_failed(Format::Jpeg, "libjpeg error")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jpeg_header_with_fill_bytes_and_app_segments() {
+        let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0xAA, 0xBB, 0xFF, 0xFF];
+        b.extend_from_slice(&[0xC2, 0x00, 0x11, 0x08, 0x01, 0x2C, 0x02, 0x58, 0x03]);
+        assert_eq!(
+            read_header(&b),
+            Some(HeaderInfo {
+                width: 600,
+                height: 300,
+                frames: 1,
+                orientation: 1
+            })
+        );
+        assert_eq!(read_header(&b[..12]), None);
+    }
+
+    #[test]
+    fn jpeg_scale_keeps_twice_the_target() {
+        assert_eq!(scale((6028, 3391), Some((800, 450))), 4); // 1/4 would give 1507×848 < 1600×900
+        assert_eq!(scale((6028, 3391), Some((300, 169))), 1);
+        assert_eq!(scale((6028, 3391), Some((3000, 1700))), 8);
+        assert_eq!(scale((6028, 3391), None), 8);
+    }
+}

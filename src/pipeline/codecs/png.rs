@@ -1,0 +1,74 @@
+//! PNG: IHDR read by hand, decode through `image` (any bit depth), encode through the `png`
+//! crate (RGB when opaque, a NeuQuant palette when `palette`/`quality` is asked).
+
+use super::{be32, encode_failed, is_opaque, with_image, Decoded, HeaderInfo};
+use crate::edits::{Format, FormatOptions};
+use crate::error::Error;
+use crate::pipeline::picture::Picture;
+use std::io::Cursor;
+
+pub(super) fn read_header(b: &[u8]) -> Option<HeaderInfo> {
+    if b.get(12..16)? != b"IHDR" {
+        return None;
+    }
+    Some(HeaderInfo {
+        width: be32(b, 16)?,
+        height: be32(b, 20)?,
+        frames: 1,
+        orientation: 1,
+    })
+}
+
+pub(super) fn decode(bytes: &[u8]) -> Result<Decoded, Error> {
+    with_image(image::codecs::png::PngDecoder::new(Cursor::new(bytes)))
+}
+
+pub(super) fn encode(picture: &Picture, opts: &FormatOptions, exif: Option<&[u8]>) -> Result<Vec<u8>, Error> {
+    let px = &picture.frames[0].pixels;
+    let (w, h) = px.dimensions();
+    let rgba = px.as_raw();
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, w, h);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(match opts.compression_level.unwrap_or(6) {
+        0..=2 => png::Compression::Fast,
+        3..=6 => png::Compression::Default,
+        _ => png::Compression::Best,
+    });
+    let palette = opts.palette.unwrap_or(false) || opts.quality.is_some();
+    let data: Vec<u8> = if palette {
+        // NeuQuant (color_quant, MIT): libimagequant, which sharp uses, is GPL.
+        let quant = color_quant::NeuQuant::new(10, 256, rgba);
+        let map = quant.color_map_rgba();
+        let colors = map.len() / 4;
+        let mut plte = Vec::with_capacity(colors * 3);
+        let mut trns = Vec::with_capacity(colors);
+        for c in map.chunks_exact(4) {
+            plte.extend_from_slice(&c[..3]);
+            trns.push(c[3]);
+        }
+        enc.set_color(png::ColorType::Indexed);
+        enc.set_palette(plte);
+        if trns.iter().any(|&a| a != 255) {
+            enc.set_trns(trns);
+        }
+        rgba.chunks_exact(4).map(|p| quant.index_of(p) as u8).collect()
+    } else if is_opaque(rgba) {
+        enc.set_color(png::ColorType::Rgb);
+        rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect()
+    } else {
+        enc.set_color(png::ColorType::Rgba);
+        rgba.clone()
+    };
+    let mut writer = enc.write_header().map_err(|e| encode_failed(Format::Png, e))?;
+    if let Some(exif) = exif {
+        writer
+            .write_chunk(png::chunk::eXIf, exif)
+            .map_err(|e| encode_failed(Format::Png, e))?;
+    }
+    writer
+        .write_image_data(&data)
+        .map_err(|e| encode_failed(Format::Png, e))?;
+    writer.finish().map_err(|e| encode_failed(Format::Png, e))?;
+    Ok(out)
+}
