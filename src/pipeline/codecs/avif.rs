@@ -1,7 +1,7 @@
 //! AVIF: encode only, through ravif (rav1e), with sharp's meaning of `quality`. Originals are
 //! refused before decoding: no permissive AV1 decoder is available without a system libdav1d.
 
-use super::{encode_failed, is_opaque, quality};
+use super::common::{encode_failed, is_opaque, quality};
 use crate::edits::{Format, FormatOptions};
 use crate::error::Error;
 use crate::pipeline::picture::Picture;

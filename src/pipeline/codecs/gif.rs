@@ -2,7 +2,7 @@
 //! last frame), encode through the `gif` crate with one palette for all frames and, for opaque
 //! animations, only the box that changed in later frames.
 
-use super::{encode_failed, image_err, le16, DecodeOptions, Decoded, HeaderInfo};
+use super::common::{encode_failed, image_err, le16, DecodeOptions, Decoded, HeaderInfo};
 use crate::edits::Format;
 use crate::error::Error;
 use crate::pipeline::picture::{Frame, Picture};

@@ -1,8 +1,8 @@
 //! JPEG: header walk, decode through mozjpeg (libjpeg-turbo) with DCT-domain downscaling, CMYK
 //! and ICC handling, and encode through mozjpeg with libjpeg-turbo's fast settings.
 
-use super::{be16, corrupt, encode_failed, exif_orientation, flatten_rgb, is_opaque, quality};
-use super::{DecodeOptions, Decoded, HeaderInfo};
+use super::common::{be16, corrupt, encode_failed, exif_orientation, flatten_rgb, is_opaque, quality};
+use super::common::{DecodeOptions, Decoded, HeaderInfo};
 use crate::edits::{Format, FormatOptions};
 use crate::error::Error;
 use crate::pipeline::picture::Picture;

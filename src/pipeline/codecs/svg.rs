@@ -1,7 +1,7 @@
 //! SVG: decode only (rendered by resvg at its own size). There is no binary header to read:
 //! the size limit is checked once the document is parsed, before any pixel is drawn.
 
-use super::{corrupt, Decoded};
+use super::common::{corrupt, Decoded};
 use crate::error::Error;
 use crate::pipeline::limits;
 use crate::pipeline::picture::Picture;

@@ -1,6 +1,6 @@
 //! TIFF: size, decode and (uncompressed) encode all through `image`.
 
-use super::{encode_failed, is_opaque, with_image, Decoded, HeaderInfo};
+use super::common::{encode_failed, is_opaque, with_image, Decoded, HeaderInfo};
 use crate::edits::Format;
 use crate::error::Error;
 use crate::pipeline::picture::Picture;

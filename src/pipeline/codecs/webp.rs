@@ -2,8 +2,8 @@
 //! stills, WebPAnimDecoder for animations), encode through libwebp (WebPAnimEncoder for
 //! animations) and its muxer for EXIF.
 
-use super::{corrupt, encode_failed, exif_orientation, flatten_rgb, is_opaque, quality};
-use super::{le16, le24, le32, DecodeOptions, Decoded, HeaderInfo};
+use super::common::{corrupt, encode_failed, exif_orientation, flatten_rgb, is_opaque, quality};
+use super::common::{le16, le24, le32, DecodeOptions, Decoded, HeaderInfo};
 use crate::edits::{Format, FormatOptions};
 use crate::error::Error;
 use crate::pipeline::picture::{Frame, Picture};

@@ -1,0 +1,169 @@
+//! What the codecs share: the header, decode and encode records the pipeline sees, the error
+//! constructors, the `image`-crate decoder path (PNG, TIFF), alpha helpers and byte readers for
+//! the header walks.
+
+use crate::edits::{Format, FormatOptions};
+use crate::error::Error;
+use crate::pipeline::picture::Picture;
+use image::{DynamicImage, ImageDecoder};
+
+/// What the header says about the original.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeaderInfo {
+    /// Canvas size as stored (before EXIF orientation).
+    pub width: u32,
+    pub height: u32,
+    /// Number of frames (1 for stills).
+    pub frames: u32,
+    /// EXIF orientation 1–8 where the header walk saw it (JPEG, WebP); 1 otherwise.
+    pub orientation: u8,
+}
+
+/// What the plan wants from the decoder.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DecodeOptions {
+    /// Decode every frame of an animation (otherwise only the first).
+    pub animated: bool,
+    /// The size (in the file's stored orientation) the first resize will produce. Decoders that
+    /// can shrink while decoding keep at least twice this size, so the final Lanczos step still
+    /// has enough pixels to give full quality.
+    pub target: Option<(u32, u32)>,
+}
+
+/// A decoded original.
+#[derive(Debug)]
+pub struct Decoded {
+    pub picture: Picture,
+    /// Embedded ICC profile, if any (already applied for CMYK JPEGs: not returned for them).
+    pub icc: Option<Vec<u8>>,
+    /// Raw EXIF (TIFF structure, without JPEG's `Exif\0\0` prefix).
+    pub exif: Option<Vec<u8>>,
+    /// EXIF orientation 1–8 (1 when absent).
+    pub orientation: u8,
+    /// Size of the original before any shrink-on-load (stored orientation).
+    pub original_size: (u32, u32),
+}
+
+/// Encoder settings gathered from the request and the config.
+#[derive(Debug, Clone, Default)]
+pub struct EncodeOptions {
+    /// The format-options edit for the output format (`jpeg: {quality: 70}` …).
+    pub options: FormatOptions,
+    /// WebP effort from a Default request's top-level `effort`.
+    pub effort: Option<u8>,
+    /// EXIF to write (TIFF structure, orientation already reset to 1): only with
+    /// `KEEP_METADATA=Yes`, and only into JPEG, PNG and WebP.
+    pub exif: Option<Vec<u8>>,
+}
+
+pub fn corrupt(what: &str) -> Error {
+    Error::bad_request("CorruptImage", format!("The image could not be decoded: {what}."))
+}
+
+pub fn unsupported(format: &str) -> Error {
+    Error::bad_request(
+        "UnsupportedInputFormat",
+        format!("{format} originals cannot be decoded by this server."),
+    )
+}
+
+/// Unsupported output formats answer 400 with SIH's code (SIH itself answers 500).
+pub fn unsupported_output(format: Format) -> Error {
+    Error::bad_request(
+        "UnsupportedOutputImageFormatException",
+        format!("Format to {} not supported", format.name()),
+    )
+}
+
+pub(super) fn encode_failed(format: Format, why: impl std::fmt::Display) -> Error {
+    Error::new(
+        500,
+        "EncodeError",
+        format!("Encoding {} failed: {why}", format.name()),
+    )
+}
+
+pub(super) fn image_err(e: image::ImageError) -> Error {
+    match e {
+        image::ImageError::Unsupported(u) => {
+            Error::bad_request("UnsupportedInputFormat", format!("Unsupported image: {u}."))
+        }
+        image::ImageError::Limits(l) => Error::bad_request("ImageTooLarge", l.to_string()),
+        other => corrupt(&other.to_string()),
+    }
+}
+
+/// Decoders from `image` (PNG, TIFF): any bit depth and colour type → RGBA8.
+pub(super) fn with_image<D: ImageDecoder>(decoder: image::ImageResult<D>) -> Result<Decoded, Error> {
+    let mut decoder = decoder.map_err(image_err)?;
+    // Our own limits were checked from the header; image's default allocation cap (512 MiB)
+    // would refuse legitimate 16-bit originals under MAX_INPUT_PIXELS.
+    decoder
+        .set_limits(image::Limits::no_limits())
+        .map_err(image_err)?;
+    let original_size = decoder.dimensions();
+    let icc = decoder.icc_profile().ok().flatten();
+    let exif = decoder.exif_metadata().ok().flatten();
+    let orientation = decoder.orientation().map_or(1, |o| o.to_exif());
+    let img = DynamicImage::from_decoder(decoder).map_err(image_err)?;
+    let has_alpha = img.color().has_alpha();
+    Ok(Decoded {
+        picture: Picture::still(img.into_rgba8(), has_alpha),
+        icc,
+        exif,
+        orientation,
+        original_size,
+    })
+}
+
+/// EXIF orientation from an EXIF block (with or without the `Exif\0\0` prefix); 1 if absent.
+pub(super) fn exif_orientation(exif: &[u8]) -> u8 {
+    let tiff = exif.strip_prefix(b"Exif\0\0").unwrap_or(exif);
+    image::metadata::Orientation::from_exif_chunk(tiff).map_or(1, |o| o.to_exif())
+}
+
+pub(super) fn is_opaque(rgba: &[u8]) -> bool {
+    rgba.chunks_exact(4).all(|p| p[3] == 255)
+}
+
+/// RGBA → RGB, compositing translucent pixels over black as libvips does when saving to a
+/// format without alpha.
+pub(super) fn flatten_rgb(rgba: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(rgba.len() / 4 * 3);
+    for p in rgba.chunks_exact(4) {
+        let a = p[3] as u32;
+        if a == 255 {
+            out.extend_from_slice(&p[..3]);
+        } else {
+            out.extend(p[..3].iter().map(|&c| ((c as u32 * a + 127) / 255) as u8));
+        }
+    }
+    out
+}
+
+pub(super) fn quality(opts: &FormatOptions, default: u8) -> u8 {
+    opts.quality.unwrap_or(default).clamp(1, 100)
+}
+
+// Fixed-width integers at a byte offset, `None` past the end: the header walkers' reads.
+
+pub(super) fn be16(b: &[u8], at: usize) -> Option<u32> {
+    Some(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?) as u32)
+}
+
+pub(super) fn le16(b: &[u8], at: usize) -> Option<u32> {
+    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?) as u32)
+}
+
+pub(super) fn le24(b: &[u8], at: usize) -> Option<u32> {
+    let s = b.get(at..at + 3)?;
+    Some(s[0] as u32 | (s[1] as u32) << 8 | (s[2] as u32) << 16)
+}
+
+pub(super) fn le32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+pub(super) fn be32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
