@@ -189,15 +189,9 @@ fn animated_webp(data: &[u8]) -> bool {
     })
 }
 
-/// Found by fuzzing, open: an animated WebP whose second frame libwebp cannot decode. The
-/// `webp` crate's `AnimDecoder::decode` (0.3.1) retries the failed frame forever, so the render
-/// never ends and holds a core. The fix belongs in the WebP codec (decode animations through
-/// libwebp-sys and stop at the first frame that fails); then this input moves to
-/// fuzz/regressions/webp/ and the `ignore` goes.
-#[test]
-#[ignore = "open: animated WebP with a corrupt frame hangs the WebP decoder (docs/fuzzing.md)"]
-fn animated_webp_with_a_corrupt_frame_is_a_400() {
-    let data = std::fs::read(fuzz_dir().join("open/webp/anim-corrupt-frame-hangs.webp")).unwrap();
+/// Runs an input of fuzz/open/ through the pipeline (shrink to 4 px wide) with a hang bound.
+fn open_input(file: &str) -> Result<pixfront::pipeline::Output, pixfront::Error> {
+    let data = std::fs::read(fuzz_dir().join("open").join(file)).unwrap();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let (edits, _) = pixfront::edits::Edits::from_json(
@@ -213,9 +207,28 @@ fn animated_webp_with_a_corrupt_frame_is_a_400() {
             &harness::settings(),
         ));
     });
-    let err = rx
-        .recv_timeout(HANG)
-        .expect("the decoder must not hang")
-        .unwrap_err();
+    rx.recv_timeout(HANG).expect("the decoder must not hang or panic")
+}
+
+/// Found by fuzzing, open: an animated WebP whose second frame libwebp cannot decode. The
+/// `webp` crate's `AnimDecoder::decode` (0.3.1) retries the failed frame forever, so the render
+/// never ends and holds a core. The fix belongs in the WebP codec (decode animations through
+/// libwebp-sys and stop at the first frame that fails); then this input moves to
+/// fuzz/regressions/webp/ and the `ignore` goes.
+#[test]
+#[ignore = "open: animated WebP with a corrupt frame hangs the WebP decoder (docs/fuzzing.md)"]
+fn animated_webp_with_a_corrupt_frame_is_a_400() {
+    let err = open_input("webp/anim-corrupt-frame-hangs.webp").unwrap_err();
+    assert_eq!((err.status, err.code.as_ref()), (400, "CorruptImage"), "{err}");
+}
+
+/// Found by fuzzing, open: an SVG with a `data:` PNG whose IHDR chunk name is damaged. usvg
+/// (0.49, `parser::image::convert_inner`) unwraps `Size::to_non_zero_rect` on the size it
+/// reads and panics inside `Tree::from_data`. The fix belongs in the SVG codec (a data-image
+/// resolver that refuses images that do not decode, or the parse under `catch_unwind` → 400).
+#[test]
+#[ignore = "open: usvg panics on an SVG embedding a broken PNG (docs/fuzzing.md)"]
+fn svg_embedding_a_broken_png_is_a_400() {
+    let err = open_input("svg/embedded-png-bad-ihdr-panics.svg").unwrap_err();
     assert_eq!((err.status, err.code.as_ref()), (400, "CorruptImage"), "{err}");
 }
