@@ -83,7 +83,15 @@ fn looks_like_svg(b: &[u8]) -> bool {
                 None => return false,
             }
         } else if let Some(rest) = s.strip_prefix("<!") {
-            match rest.find('>') {
+            // A doctype's internal subset (`[<!ENTITY …>]`, as Illustrator writes) holds `>`s
+            // of its own: the doctype ends at the first `>` after its `]`.
+            let end = match (rest.find('['), rest.find('>')) {
+                (Some(open), Some(gt)) if open < gt => rest[open..]
+                    .find(']')
+                    .and_then(|c| rest[open + c..].find('>').map(|g| open + c + g)),
+                (_, gt) => gt,
+            };
+            match end {
                 Some(i) => s = rest[i + 1..].trim_start(),
                 None => return false,
             }
@@ -109,6 +117,11 @@ mod tests {
             sniff(b"\xEF\xBB\xBF<?xml version=\"1.0\"?>\n<!-- c --><!DOCTYPE svg><svg xmlns=''/>"),
             Some(InputFormat::Svg)
         );
+        assert_eq!(
+            sniff(b"<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"x.dtd\" [\n<!ENTITY ns \"a\">\n<!ENTITY b \"&ns;\">\n]>\n<svg/>"),
+            Some(InputFormat::Svg)
+        );
+        assert_eq!(sniff(b"<!DOCTYPE svg [<!ENTITY a \"x\">"), None);
         assert_eq!(sniff(b"<html><svg/></html>"), None);
         assert_eq!(sniff(b"hello"), None);
         assert_eq!(sniff(b""), None);
