@@ -146,7 +146,7 @@ pub fn process(
     // Headers and decoders can disagree (a GIF's logical screen 5×0 around a 5×4 frame): no
     // pixels (or no frame) is a corrupt original, not an encoder failure.
     if decoded.picture.frames.is_empty() || decoded.picture.width() == 0 || decoded.picture.height() == 0 {
-        return Err(limits::corrupt("no pixels"));
+        return Err(codecs::corrupt("no pixels"));
     }
     let (ow, oh) = decoded.original_size;
     let upright = if orient::swaps_axes(decoded.orientation) {
