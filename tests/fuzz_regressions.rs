@@ -223,14 +223,3 @@ fn animated_webp_with_a_corrupt_frame_is_a_400() {
     let err = open_input("webp/anim-corrupt-frame-hangs.webp").unwrap_err();
     assert_eq!((err.status, err.code.as_ref()), (400, "CorruptImage"), "{err}");
 }
-
-/// Found by fuzzing, open: an SVG with a `data:` PNG whose IHDR chunk name is damaged. usvg
-/// (0.49, `parser::image::convert_inner`) unwraps `Size::to_non_zero_rect` on the size it
-/// reads and panics inside `Tree::from_data`. The fix belongs in the SVG codec (a data-image
-/// resolver that refuses images that do not decode, or the parse under `catch_unwind` → 400).
-#[test]
-#[ignore = "open: usvg panics on an SVG embedding a broken PNG (docs/fuzzing.md)"]
-fn svg_embedding_a_broken_png_is_a_400() {
-    let err = open_input("svg/embedded-png-bad-ihdr-panics.svg").unwrap_err();
-    assert_eq!((err.status, err.code.as_ref()), (400, "CorruptImage"), "{err}");
-}

@@ -60,6 +60,26 @@ fn decompression_bombs_are_refused_from_the_header() {
 }
 
 #[test]
+fn bombs_embedded_in_an_svg_are_refused_from_their_header() {
+    use base64::Engine;
+    let uri = base64::engine::general_purpose::STANDARD.encode(png_bomb(50_000, 50_000));
+    let svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10"><image width="10" height="10" xlink:href="data:image/png;base64,{uri}"/></svg>"#
+    );
+    let req = request(json!({"resize": {"width": 5}}));
+    let err = process(
+        &req,
+        &svg.into_bytes().into(),
+        None,
+        &Resources::default(),
+        &Default::default(),
+    )
+    .unwrap_err();
+    assert_eq!((err.status, err.code.as_ref()), (400, "ImageTooLarge"), "{err}");
+    assert!(err.message.contains("50000x50000"), "{}", err.message);
+}
+
+#[test]
 fn max_input_pixels_is_configurable() {
     let config = {
         let mut c = Config::default();

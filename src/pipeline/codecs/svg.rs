@@ -1,22 +1,47 @@
 //! SVG: decode only (rendered by resvg at its own size). There is no binary header to read:
 //! the size limit is checked once the document is parsed, before any pixel is drawn.
 
-use super::common::{corrupt, Decoded};
+use super::common::{corrupt, Decoded, HeaderInfo};
+use super::{gif, jpeg, png, webp};
 use crate::error::Error;
 use crate::pipeline::limits;
 use crate::pipeline::picture::Picture;
 use crate::pipeline::settings::PipelineSettings;
+use crate::pipeline::sniff::{sniff, InputFormat};
 use image::RgbaImage;
+use std::sync::{Arc, Mutex};
 
 pub(super) fn decode(bytes: &[u8], config: &PipelineSettings) -> Result<Decoded, Error> {
     use resvg::{tiny_skia, usvg};
+    let refused: Arc<Mutex<Option<Error>>> = Arc::default();
     let mut options = usvg::Options::default();
-    // Never read files or follow links named inside a user's SVG: only inline data: images.
+    // Never read files or follow links named inside a user's SVG: only inline data: images, and
+    // only those whose header passes the checks an original passes (a broken one made usvg
+    // panic, a huge one would be a decompression bomb drawn at render time).
+    let (seen, limits) = (refused.clone(), config.clone());
+    let default_data = usvg::ImageHrefResolver::default_data_resolver();
     options.image_href_resolver = usvg::ImageHrefResolver {
-        resolve_data: usvg::ImageHrefResolver::default_data_resolver(),
+        resolve_data: Box::new(move |mime, data, opts| match embedded_check(&data, &limits) {
+            Ok(()) => default_data(mime, data, opts),
+            Err(e) => {
+                if let Ok(mut first) = seen.lock() {
+                    first.get_or_insert(e);
+                }
+                None
+            }
+        }),
         resolve_string: Box::new(|_, _| None),
     };
-    let tree = usvg::Tree::from_data(bytes, &options).map_err(|e| corrupt(&format!("SVG: {e}")))?;
+    // usvg may still panic on input its own checks miss; that is a bad original, not a crash.
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        usvg::Tree::from_data(bytes, &options)
+    }));
+    if let Some(e) = refused.lock().ok().and_then(|mut r| r.take()) {
+        return Err(e);
+    }
+    let tree = parsed
+        .map_err(|_| corrupt("SVG"))?
+        .map_err(|e| corrupt(&format!("SVG: {e}")))?;
     let size = tree.size().to_int_size();
     let (w, h) = (size.width(), size.height());
     limits::check_input(w, h, config)?;
@@ -36,4 +61,21 @@ pub(super) fn decode(bytes: &[u8], config: &PipelineSettings) -> Result<Decoded,
         orientation: 1,
         original_size: (w, h),
     })
+}
+
+/// An image embedded in an SVG as `data:`: a nested SVG (checked by the same resolver when it is
+/// parsed), or a raster whose header reads and whose size is within `MAX_INPUT_PIXELS`.
+fn embedded_check(data: &[u8], config: &PipelineSettings) -> Result<(), Error> {
+    let header: Option<HeaderInfo> = match sniff(data) {
+        Some(InputFormat::Svg) => return Ok(()),
+        Some(InputFormat::Jpeg) => jpeg::read_header(data),
+        Some(InputFormat::Png) => png::read_header(data),
+        Some(InputFormat::Gif) => gif::read_header(data),
+        Some(InputFormat::Webp) => webp::read_header(data),
+        _ => None,
+    };
+    let info = header
+        .filter(|i| i.width > 0 && i.height > 0)
+        .ok_or_else(|| corrupt("SVG embeds an image that cannot be read"))?;
+    limits::check_input(info.width, info.height, config)
 }
