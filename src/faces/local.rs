@@ -3,9 +3,9 @@
 //! suppression.
 //!
 //! The model finds faces from about 10 to 230 px in its input (measured, docs/faces.md). One
-//! pass over the whole proxy (longest side `proxy_size`, 640 by default) finds the small ones —
-//! down to 10/640 ≈ 1.6 % of the picture's longer side — and one over a 256 px copy the large
-//! ones, up to the whole frame. The network is fully convolutional, so each pass is a single
+//! pass over the whole proxy (longest side `proxy_size`, at least [`MIN_PROXY`] = 800) finds the
+//! small ones — down to about 1.5 % of the picture's longer side — and one over a 256 px copy
+//! the large ones, up to the whole frame. The network is fully convolutional, so each pass is a single
 //! run over the whole image: no tiles, no faces cut at tile borders.
 
 use super::{unavailable, Face, FaceDetector};
@@ -23,9 +23,13 @@ const COARSE: u32 = 256;
 /// The fine pass runs only when the proxy is this much larger than the coarse one (otherwise
 /// the coarse pass already sees faces of 10 proxy pixels).
 const FINE_MIN_RATIO: f32 = 1.5;
-/// Lowest BlazeFace score kept (0–1). MediaPipe uses 0.5 for this model; chosen on the face
-/// test set for recall with at most 0.1 false positives per image (docs/faces.md).
-const MIN_SCORE: f32 = 0.5;
+/// Lowest BlazeFace score kept (0–1). Chosen on the face test set (docs/faces.md): at 0.6,
+/// recall 0.96 with 0.06 false positives per image; 0.5 (MediaPipe's) gives 0.97 and 0.12.
+const MIN_SCORE: f32 = 0.6;
+/// Smallest proxy: the model needs faces of about 10 px (measured), so an 800 px proxy is what
+/// finds faces of 1.5 % of the longer side (12 px); at 640, a third of the faces of 1.5–2 %
+/// were missed on the test set. A smaller `FACE_PROXY_SIZE` is raised to this.
+pub const MIN_PROXY: u32 = 800;
 /// MediaPipe's suppression overlap for BlazeFace.
 const NMS_IOU: f32 = 0.3;
 /// A detection lying this much (of its own area) inside a stronger one is a part of that face
@@ -40,7 +44,7 @@ fn model() -> Result<&'static BlazeFace, Error> {
         .map_err(|e| unavailable(&format!("the face model does not load: {e}")))
 }
 
-/// BlazeFace on a proxy whose longest side is `proxy_size`.
+/// BlazeFace on a proxy whose longest side is `proxy_size` (at least [`MIN_PROXY`]).
 #[derive(Debug, Clone)]
 pub struct LocalDetector {
     proxy_size: u32,
@@ -49,7 +53,7 @@ pub struct LocalDetector {
 impl LocalDetector {
     pub fn new(proxy_size: u32) -> LocalDetector {
         LocalDetector {
-            proxy_size: proxy_size.max(COARSE),
+            proxy_size: proxy_size.max(MIN_PROXY),
         }
     }
 }

@@ -21,10 +21,11 @@ const DEFAULT_PADDING: f32 = 0.35;
 const HEAD_STRETCH: f32 = 1.2;
 const HEAD_RAISE: f32 = 0.2;
 /// Default Gaussian sigma as a fraction of the face's larger side. Scaling with the face makes
-/// the blur as strong on a 2000 px face as on a 40 px one, and keeps it at any output size; at a
-/// quarter of the face, eyes, nose and mouth (each about a tenth of it) merge into one smooth
-/// blob, which no detector tested (BlazeFace, SeetaFace) takes for a face (docs/faces.md).
-const DEFAULT_SIGMA: f32 = 0.25;
+/// the blur as strong on a 2000 px face as on a 40 px one, and keeps it at any output size. At
+/// half the face, eyes, nose, mouth and the head's outline melt into one smooth patch; at a
+/// quarter, BlazeFace still took some blurred heads (with the shoulders below) for faces at
+/// thumbnail size (docs/faces.md).
+const DEFAULT_SIGMA: f32 = 0.5;
 /// Default pixel block, as a fraction of the face's larger side (4 blocks across the face: with
 /// 5, a 5×5 mosaic of a face is still a face to a detector at thumbnail size).
 const DEFAULT_BLOCK: f32 = 0.25;
