@@ -1,120 +1,277 @@
-//! The local face detector on the test photos: faces found, false positives, milliseconds per
-//! detection, and whether `blurFaces` output is detected again. Prints the table in
-//! docs/faces.md. Run: `cargo bench --bench faces` (testdata from `PIXFRONT_TESTDATA` or
-//! `../shared/testdata`).
+//! The offline face detectors on the face test set (tests/data/faces, built by
+//! scripts/build-face-testset.py): recall on faces ≥ 1.5 % of the picture's longer side, false
+//! positives per image, milliseconds per detection; whether any detector finds a face again
+//! after `blurFaces` (output 200 px wide, 800 px wide, original size); and the cost of one
+//! detection on a 12 MP photo (proxy scaling and network separately). Prints the tables of
+//! docs/faces.md. Run: `cargo bench --bench faces`.
+//!
+//! Times are wall-clock medians and, beside them, the CPU time of the thread (getrusage), which
+//! other processes on a shared machine do not inflate.
 
-use pixfront::edits::Edits;
-use pixfront::faces::{local::LocalDetector, Face, FaceJob, FaceService};
-use pixfront::pipeline::PipelineSettings;
-use pixfront::pipeline::{process, Resources};
-use pixfront::request::ImageRequest;
-use serde_json::{json, Value};
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+#[path = "../tests/faces_support/mod.rs"]
+mod faces_support;
+
+use faces_support::{load_set, matches, overlaps, read, render, score, to_px, Box4, Labeled};
+use pixfront::faces::{local::LocalDetector, proxy, seeta::SeetaDetector, FaceDetector, FaceService};
+use serde_json::json;
+use std::sync::Arc;
 use std::time::Instant;
 
-/// (file, faces in it).
-const FIXTURES: &[(&str, usize)] = &[
-    ("faces/astronaut.png", 1),
-    ("faces/biden_fullbody.jpg", 1),
-    ("faces/camera_gray.png", 1),
-    ("faces/hopper_128.jpg", 1),
-    ("faces/hopper_exif_orientation6.jpg", 1),
-    ("faces/obama.jpg", 1),
-    ("faces/obama2.jpg", 1),
-    ("faces/obama2_rgba.png", 1),
-    ("formats/rocket.jpg", 0),
-    ("large/kleiber_6028x3391.jpg", 0),
-    ("large/infinite_sea_4096x4096_progressive.jpg", 0),
-    ("large/painting_colors_6000x4000_icc.jpg", 0),
-    ("large/adwaita_d_4096x4096.webp", 0),
-];
-
+/// The local detector's smallest (and, with the default `FACE_PROXY_SIZE`, actual) proxy;
+/// SeetaFace gets the same.
+const PROXY: u32 = pixfront::faces::local::MIN_PROXY;
 const RUNS: usize = 5;
 
-fn testdata() -> PathBuf {
-    match std::env::var_os("PIXFRONT_TESTDATA") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata"),
-    }
+fn thread_cpu_ms() -> f64 {
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `u` is a valid rusage for the call to fill.
+    unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut u) };
+    let tv = |t: libc::timeval| t.tv_sec as f64 * 1000.0 + t.tv_usec as f64 / 1000.0;
+    tv(u.ru_utime) + tv(u.ru_stime)
 }
 
-fn render(service: &Arc<FaceService>, original: &bytes::Bytes, edits: Value) -> image::RgbaImage {
-    let (edits, _) = Edits::from_json(edits.as_object().unwrap()).unwrap();
-    let req = ImageRequest::new("b", "k", edits);
-    let resources = Resources {
-        faces: Some(FaceJob::new(service.clone(), None)),
-        ..Resources::default()
-    };
-    let out = process(&req, original, None, &resources, &PipelineSettings::default()).unwrap();
-    image::load_from_memory(&out.bytes).unwrap().into_rgba8()
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
-fn overlaps(a: &Face, b: &Face) -> bool {
-    a.left < b.left + b.width
-        && b.left < a.left + a.width
-        && a.top < b.top + b.height
-        && b.top < a.top + a.height
+/// (wall ms, cpu ms) of `f`.
+fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
+    let (t, c) = (Instant::now(), thread_cpu_ms());
+    let out = f();
+    (out, t.elapsed().as_secs_f64() * 1000.0, thread_cpu_ms() - c)
+}
+
+struct Tally {
+    counted: usize,
+    hit: usize,
+    fp: usize,
+    images: usize,
+    wall: Vec<f64>,
+    cpu: Vec<f64>,
+    misses: Vec<String>,
+    fps: Vec<String>,
 }
 
 fn main() {
-    let proxy = pixfront::faces::FaceSettings::default().proxy_size;
-    let service = Arc::new(FaceService::new(Ok(Arc::new(LocalDetector::new(proxy))), None, 1));
-    println!("local detector (SeetaFace frontal via rustface), proxy {proxy} px, median of {RUNS} runs");
-    println!();
-    println!("| file | size | faces expected | found | false positives | ms per detection | found again after blurFaces (w=200 / 800 / original) |");
-    println!("|---|---|---|---|---|---|---|");
-    let (mut expected_total, mut hit_total, mut fp_total) = (0, 0, 0);
-    for &(rel, expected) in FIXTURES {
-        let original: bytes::Bytes = std::fs::read(testdata().join(rel)).unwrap().into();
-        // Upright (EXIF applied), at most 2048 px: the detector sees a 640 px proxy anyway.
-        let upright = render(
-            &service,
-            &original,
-            json!({"resize": {"width": 2048, "height": 2048, "fit": "inside", "withoutEnlargement": true},
-                   "toFormat": "png"}),
-        );
-        let mut times = Vec::new();
-        let mut faces = Vec::new();
-        for _ in 0..RUNS {
-            let t = Instant::now();
-            faces = service.faces_uncached(&upright, &Mutex::default()).unwrap();
-            times.push(t.elapsed().as_secs_f64() * 1000.0);
-        }
-        times.sort_by(f64::total_cmp);
-        let found = faces.len().min(expected);
-        let fp = faces.len().saturating_sub(expected);
-        expected_total += expected;
-        hit_total += found;
-        fp_total += fp;
-        let again = if expected > 0 && !faces.is_empty() {
-            let face = faces[0];
-            [Some(200), Some(800), None]
-                .iter()
-                .map(|w| {
-                    let mut e = json!({"blurFaces": true, "toFormat": "png"});
-                    if let Some(w) = w {
-                        e["resize"] = json!({"width": w});
-                    }
-                    let out = render(&service, &original, e);
-                    let again = service.faces_uncached(&out, &Mutex::default()).unwrap();
-                    again.iter().filter(|f| overlaps(f, &face)).count().to_string()
-                })
-                .collect::<Vec<_>>()
-                .join(" / ")
-        } else {
-            "—".to_string()
+    let blaze: Arc<dyn FaceDetector> = Arc::new(LocalDetector::new(PROXY));
+    let seeta: Arc<dyn FaceDetector> = Arc::new(SeetaDetector::new(PROXY));
+    let detectors: [(&str, &Arc<dyn FaceDetector>); 2] =
+        [("BlazeFace (local)", &blaze), ("SeetaFace", &seeta)];
+    let service = Arc::new(FaceService::new(Ok(blaze.clone()), None, 1));
+    let set = load_set();
+    let uprights: Vec<(&Labeled, image::RgbaImage)> = set
+        .iter()
+        .map(|l| (l, render(&service, &read(&l.file), json!({"toFormat": "png"}))))
+        .collect();
+
+    // Each detector on the proxy of each upright picture, as FaceService does it.
+    let detect = |d: &Arc<dyn FaceDetector>, img: &image::RgbaImage| -> Vec<Box4> {
+        let p = proxy(img, d.proxy_size()).unwrap();
+        let found = d.detect(&p).unwrap();
+        found
+            .iter()
+            .map(|f| to_px(f, img.width(), img.height()))
+            .collect()
+    };
+    let mut tallies = Vec::new();
+    let mut combined = (0, 0, 0);
+    for (name, d) in detectors {
+        let mut t = Tally {
+            counted: 0,
+            hit: 0,
+            fp: 0,
+            images: 0,
+            wall: Vec::new(),
+            cpu: Vec::new(),
+            misses: Vec::new(),
+            fps: Vec::new(),
         };
-        let size = image::ImageReader::new(std::io::Cursor::new(&original))
-            .with_guessed_format()
-            .ok()
-            .and_then(|r| r.into_dimensions().ok())
-            .map_or("?".to_string(), |(w, h)| format!("{w}×{h}"));
+        for (l, img) in &uprights {
+            assert_eq!(img.dimensions(), l.size, "{}", l.file);
+            let (found, wall, cpu) = timed(|| detect(d, img));
+            let (c, h, fp) = score(&l.faces, &found, l.size.0.max(l.size.1) as f32);
+            t.counted += c;
+            t.hit += h;
+            t.fp += fp;
+            t.images += 1;
+            t.wall.push(wall);
+            t.cpu.push(cpu);
+            if h < c {
+                t.misses.push(format!("{} ({}/{})", l.file, h, c));
+            }
+            if fp > 0 {
+                t.fps.push(format!("{} ({fp})", l.file));
+            }
+        }
+        tallies.push((name, t));
+    }
+    // Both together: a face counts when either finds it; a false positive of either counts.
+    for (l, img) in &uprights {
+        let mut found = detect(&blaze, img);
+        let extra: Vec<Box4> = detect(&seeta, img)
+            .into_iter()
+            .filter(|s| !found.iter().any(|b| overlaps(b, s)))
+            .collect();
+        found.extend(extra);
+        let (c, h, fp) = score(&l.faces, &found, l.size.0.max(l.size.1) as f32);
+        combined = (combined.0 + c, combined.1 + h, combined.2 + fp);
+    }
+
+    let faces: usize = set.iter().map(|l| l.faces.len()).sum();
+    println!(
+        "Face test set: {} images, {faces} labelled faces; proxy {PROXY} px; recall on faces ≥ 1.5 % of the longer side",
+        set.len()
+    );
+    println!();
+    println!("| detector | recall | false positives per image | median ms per detection (wall / CPU) | slowest (wall) |");
+    println!("|---|---|---|---|---|");
+    for (name, t) in &tallies {
         println!(
-            "| {rel} | {size} | {expected} | {found} | {fp} | {:.0} | {again} |",
-            times[RUNS / 2]
+            "| {name} | {:.3} ({}/{}) | {:.3} ({} in {} images) | {:.1} / {:.1} | {:.0} |",
+            t.hit as f64 / t.counted as f64,
+            t.hit,
+            t.counted,
+            t.fp as f64 / t.images as f64,
+            t.fp,
+            t.images,
+            median(t.wall.clone()),
+            median(t.cpu.clone()),
+            t.wall.iter().cloned().fold(0.0, f64::max)
+        );
+    }
+    println!(
+        "| both (BlazeFace ∪ SeetaFace) | {:.3} ({}/{}) | {:.3} ({}) | sum of the two | |",
+        combined.1 as f64 / combined.0 as f64,
+        combined.1,
+        combined.0,
+        combined.2 as f64 / set.len() as f64,
+        combined.2
+    );
+    println!();
+    for (name, t) in &tallies {
+        println!("{name}: missed in {:?}", t.misses);
+        println!("{name}: false positives in {:?}", t.fps);
+    }
+
+    // After blurFaces (the local detector's boxes), each detector on each rendition: detections
+    // of a labelled face (`matches`, as for recall), and detections merely overlapping one.
+    println!();
+    println!("| detector | renditions checked | faces found before blurFaces | faces found after blurFaces (w=200 / 800 / original) | detections overlapping a face after (200 / 800 / original) |");
+    println!("|---|---|---|---|---|");
+    let mut blur_ms = Vec::new();
+    let mut after = vec![[0usize; 3]; detectors.len()];
+    let mut touching = vec![[0usize; 3]; detectors.len()];
+    let mut before = vec![0usize; detectors.len()];
+    let mut renditions = 0;
+    let mut leaks = Vec::new();
+    for (l, _) in uprights.iter().filter(|(l, _)| !l.faces.is_empty()) {
+        let original = read(&l.file);
+        for (k, w) in [Some(200u32), Some(800), None].into_iter().enumerate() {
+            let (mut plain, mut blurred) = (
+                json!({"toFormat": "png"}),
+                json!({"blurFaces": true, "toFormat": "png"}),
+            );
+            if let Some(w) = w {
+                plain["resize"] = json!({"width": w});
+                blurred["resize"] = json!({"width": w});
+            }
+            let plain = render(&service, &original, plain);
+            let (out, ms, _) = timed(|| render(&service, &original, blurred));
+            if w.is_none() {
+                blur_ms.push(ms);
+            }
+            renditions += 1;
+            let f = out.width() as f32 / l.size.0 as f32;
+            let faces: Vec<Box4> = l.faces.iter().map(|b| b.map(|v| v * f)).collect();
+            for (i, (name, d)) in detectors.iter().enumerate() {
+                before[i] += detect(d, &plain)
+                    .iter()
+                    .filter(|d| faces.iter().any(|f| matches(f, d)))
+                    .count();
+                let found = detect(d, &out);
+                let again = found
+                    .iter()
+                    .filter(|d| faces.iter().any(|f| matches(f, d)))
+                    .count();
+                after[i][k] += again;
+                touching[i][k] += found
+                    .iter()
+                    .filter(|d| faces.iter().any(|f| overlaps(f, d)))
+                    .count();
+                if again > 0 {
+                    leaks.push(format!("{name}: {} at {w:?}", l.file));
+                }
+            }
+        }
+    }
+    for (i, (name, _)) in detectors.iter().enumerate() {
+        println!(
+            "| {name} | {renditions} | {} | {} / {} / {} | {} / {} / {} |",
+            before[i], after[i][0], after[i][1], after[i][2], touching[i][0], touching[i][1], touching[i][2]
         );
     }
     println!();
-    println!("recall {hit_total}/{expected_total}, false positives {fp_total}");
+    println!("found again: {leaks:?}");
+    println!(
+        "blurFaces render at the original size (decode, detection with an empty cache, blur, PNG encode): median {:.0} ms",
+        median(blur_ms)
+    );
+
+    // One detection for a 12 MP photo: the proxy (scaled from the decoded picture) and the
+    // network, separately; then the pipeline's own shrink-on-load decode of a 12 MP JPEG.
+    let scene = &uprights
+        .iter()
+        .find(|(l, _)| l.file.starts_with("scene_"))
+        .unwrap()
+        .1;
+    let big = image::imageops::resize(scene, 4000, 3000, image::imageops::FilterType::Triangle);
+    let mut proxy_t = (Vec::new(), Vec::new());
+    let mut net_t = (Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        let (p, w, c) = timed(|| proxy(&big, PROXY).unwrap());
+        proxy_t.0.push(w);
+        proxy_t.1.push(c);
+        let (_, w, c) = timed(|| blaze.detect(&p).unwrap());
+        net_t.0.push(w);
+        net_t.1.push(c);
+    }
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
+        .encode_image(&image::DynamicImage::ImageRgba8(big.clone()).to_rgb8())
+        .unwrap();
+    let jpeg: bytes::Bytes = jpeg.into();
+    let mut plain_t = Vec::new();
+    let mut blur_t = Vec::new();
+    for _ in 0..RUNS {
+        let fresh = Arc::new(FaceService::new(Ok(blaze.clone()), None, 1));
+        plain_t.push(timed(|| render(&fresh, &jpeg, json!({"resize": {"width": 800}}))).1);
+        blur_t.push(
+            timed(|| {
+                render(
+                    &fresh,
+                    &jpeg,
+                    json!({"resize": {"width": 800}, "blurFaces": true}),
+                )
+            })
+            .1,
+        );
+    }
+    println!();
+    println!("12 MP (4000×3000), median of {RUNS} (wall / CPU ms):");
+    println!(
+        "- proxy: scaling the decoded picture to {PROXY} px: {:.1} / {:.1}",
+        median(proxy_t.0),
+        median(proxy_t.1)
+    );
+    println!(
+        "- detection on the proxy (both passes): {:.1} / {:.1}",
+        median(net_t.0),
+        median(net_t.1)
+    );
+    println!(
+        "- pipeline, JPEG → 800 px wide: {:.0} ms without faces, {:.0} ms with blurFaces (empty cache)",
+        median(plain_t),
+        median(blur_t)
+    );
 }

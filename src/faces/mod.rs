@@ -1,7 +1,8 @@
 //! Face detection and content moderation behind small traits, with a per-original cache.
 //!
-//! - [`FaceDetector`]: faces in an upright proxy image ([`local`]: SeetaFace through `rustface`,
-//!   offline; [`rekognition`]: AWS Rekognition `DetectFaces`), chosen by `FACE_DETECTOR`.
+//! - [`FaceDetector`]: faces in an upright proxy image ([`local`]: MediaPipe BlazeFace on the
+//!   `pixfront-facenet` engine (`crates/facenet`), offline; [`rekognition`]: AWS Rekognition `DetectFaces`), chosen
+//!   by `FACE_DETECTOR`. [`seeta`] (SeetaFace through `rustface`) is a second offline opinion.
 //! - [`Moderator`]: moderation labels (Rekognition `DetectModerationLabels` only).
 //! - [`FaceService`]: the detector, the moderator and a bounded LRU of results per original
 //!   (bucket, key, ETag), so every rendition of one photo costs one detection.
@@ -18,6 +19,7 @@
 pub mod local;
 pub mod policy;
 pub mod rekognition;
+pub mod seeta;
 pub mod service;
 pub mod settings;
 

@@ -14,11 +14,21 @@ use image::{Rgba, RgbaImage};
 /// Default margin around a face box, as a fraction of the face's larger side: detector boxes
 /// stop at the brows and the chin; hair, ears and jaw identify people too.
 const DEFAULT_PADDING: f32 = 0.35;
+/// The blurred ellipse is this much taller than wide, and with the default padding its centre
+/// is this far (fraction of the face) above the box centre (less with a smaller padding): a
+/// head is taller than a face, mostly above it (hair), and its outline over the background is
+/// what a detector still recognises once the features are gone.
+const HEAD_STRETCH: f32 = 1.2;
+const HEAD_RAISE: f32 = 0.2;
 /// Default Gaussian sigma as a fraction of the face's larger side. Scaling with the face makes
-/// the blur as strong on a 2000 px face as on a 40 px one, and keeps it at any output size.
-const DEFAULT_SIGMA: f32 = 0.2;
-/// Default pixel block, as a fraction of the face's larger side (about 5 blocks across).
-const DEFAULT_BLOCK: f32 = 0.2;
+/// the blur as strong on a 2000 px face as on a 40 px one, and keeps it at any output size. At
+/// half the face, eyes, nose, mouth and the head's outline melt into one smooth patch; at a
+/// quarter, BlazeFace still took some blurred heads (with the shoulders below) for faces at
+/// thumbnail size (docs/faces.md).
+const DEFAULT_SIGMA: f32 = 0.5;
+/// Default pixel block, as a fraction of the face's larger side (4 blocks across the face: with
+/// 5, a 5×5 mosaic of a face is still a face to a detector at thumbnail size).
+const DEFAULT_BLOCK: f32 = 0.25;
 
 fn job<'a>(ctx: &OpContext<'a>) -> Result<&'a FaceJob, Error> {
     ctx.resources
@@ -76,8 +86,9 @@ pub fn blur_with_job(
     })
 }
 
-/// Blurs (or pixelates) one face: an ellipse around the padded box at full strength, feathered
-/// over a further 15 % so there is no hard edge.
+/// Blurs (or pixelates) one face's whole head: an ellipse around the padded box, stretched
+/// and raised to take in hair and outline, at full strength, feathered over a further 15 % so
+/// there is no hard edge.
 fn blur_face(px: &mut RgbaImage, face: &Face, opts: &BlurFacesOptions, scale: f32) {
     let (w, h) = (px.width() as f32, px.height() as f32);
     let (fw, fh) = (face.width * w, face.height * h);
@@ -88,16 +99,16 @@ fn blur_face(px: &mut RgbaImage, face: &Face, opts: &BlurFacesOptions, scale: f3
     };
     let (cx, cy) = (
         (face.left + face.width / 2.0) * w,
-        (face.top + face.height / 2.0) * h,
+        (face.top + face.height / 2.0) * h - pad * (HEAD_RAISE / DEFAULT_PADDING),
     );
-    // Semi-axes of the full-strength ellipse: it contains the padded box's inscribed ellipse
-    // and the face box's corners.
-    let (ax, ay) = ((fw / 2.0 + pad) * 1.15, (fh / 2.0 + pad) * 1.15);
+    // Semi-axes of the full-strength ellipse: it contains the padded box's inscribed ellipse,
+    // the hair above and (with the default padding, despite the raise) the face box's corners.
+    let (ax, ay) = ((fw / 2.0 + pad) * 1.15, (fh / 2.0 + pad) * 1.15 * HEAD_STRETCH);
     let feather = 1.15f32;
     let x0 = (cx - ax * feather).floor().max(0.0) as u32;
     let y0 = (cy - ay * feather).floor().max(0.0) as u32;
-    let x1 = ((cx + ax * feather).ceil() as u32).min(px.width());
-    let y1 = ((cy + ay * feather).ceil() as u32).min(px.height());
+    let x1 = ((cx + ax * feather).ceil().max(0.0) as u32).min(px.width());
+    let y1 = ((cy + ay * feather).ceil().max(0.0) as u32).min(px.height());
     if x1 <= x0 || y1 <= y0 {
         return;
     }

@@ -1,0 +1,187 @@
+//! MediaPipe BlazeFace ("back" model, trained on 256×256 inputs for faces that are small in
+//! the frame) on [`super::net`]: input scaling, anchor decoding and weighted non-maximum
+//! suppression, as MediaPipe's `TensorsToDetectionsCalculator` and
+//! `NonMaxSuppressionCalculator` (WEIGHTED) do for `face_detection_back.tflite`.
+//!
+//! pixfront ships the model as `models/face_detection_back_256x256_barracuda.onnx` (Apache-2.0,
+//! see models/README.md) and compiles it into the binary.
+
+use crate::net::{Net, Tensor};
+
+/// The network's total stride: input sides must be multiples of it.
+pub const STRIDE: u32 = 32;
+
+/// A face box in pixels of the image given to [`BlazeFace::detect`], with the model's score
+/// (0–1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Detection {
+    pub x0: f32,
+    pub y0: f32,
+    pub x1: f32,
+    pub y1: f32,
+    pub score: f32,
+}
+
+impl Detection {
+    fn area(&self) -> f32 {
+        (self.x1 - self.x0).max(0.0) * (self.y1 - self.y0).max(0.0)
+    }
+
+    pub fn iou(&self, o: &Detection) -> f32 {
+        let w = (self.x1.min(o.x1) - self.x0.max(o.x0)).max(0.0);
+        let h = (self.y1.min(o.y1) - self.y0.max(o.y0)).max(0.0);
+        let inter = w * h;
+        let union = self.area() + o.area() - inter;
+        if union > 0.0 {
+            inter / union
+        } else {
+            0.0
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct BlazeFace {
+    net: Net,
+}
+
+impl BlazeFace {
+    pub fn load(model: &[u8]) -> Result<BlazeFace, String> {
+        let graph = crate::onnx::parse(model)?;
+        if graph.outputs.len() != 4 {
+            return Err("expected BlazeFace's four outputs".into());
+        }
+        Ok(BlazeFace {
+            net: Net::from_graph(&graph)?,
+        })
+    }
+
+    /// Every anchor whose score is at least `min_score`, before suppression, in pixels of the
+    /// network input (made by [`network_input`]; its sides need not be 256, only multiples of
+    /// [`STRIDE`]).
+    pub fn detect(&self, input: Tensor, min_score: f32) -> Result<Vec<Detection>, String> {
+        let (ih, iw) = (input.h as f32, input.w as f32);
+        let out = self.net.run(input)?;
+        // Outputs: scores of the stride-16 grid, of the stride-32 grid, then their regressors
+        // (16 values per anchor: box centre offset x, y, width, height, then 6 key points).
+        let mut found = Vec::new();
+        for (scores, boxes) in [(&out[0], &out[2]), (&out[1], &out[3])] {
+            let anchors = scores.c;
+            if (boxes.h, boxes.w, boxes.c) != (scores.h, scores.w, anchors * 16)
+                || scores.h == 0
+                || scores.w == 0
+            {
+                return Err("unexpected BlazeFace head shapes".into());
+            }
+            // Anchors sit at cell centres; with MediaPipe's `fixed_anchor_size` they are 1×1 in
+            // normalised units, so the regressors are plain offsets and sizes in input pixels
+            // (MediaPipe divides by x_scale = 256 and multiplies by the 256 px input back).
+            let (sx, sy) = (iw / scores.w as f32, ih / scores.h as f32);
+            // Compare logits, not sigmoids: only anchors above the threshold pay for exp().
+            let min_logit = (min_score / (1.0 - min_score)).ln();
+            for (i, &logit) in scores.data.iter().enumerate() {
+                if logit < min_logit {
+                    continue;
+                }
+                let cell = i / anchors;
+                let (cx, cy) = (
+                    ((cell % scores.w) as f32 + 0.5) * sx,
+                    ((cell / scores.w) as f32 + 0.5) * sy,
+                );
+                let r = &boxes.data[i * 16..][..4];
+                let (x, y, w, h) = (cx + r[0], cy + r[1], r[2], r[3]);
+                // MediaPipe clips the logit at ±100 (score_clipping_thresh) before the sigmoid.
+                let score = 1.0 / (1.0 + (-logit.clamp(-100.0, 100.0)).exp());
+                if w > 0.0 && h > 0.0 {
+                    found.push(Detection {
+                        x0: x - w / 2.0,
+                        y0: y - h / 2.0,
+                        x1: x + w / 2.0,
+                        y1: y + h / 2.0,
+                        score,
+                    });
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// The network input for a `w`×`h` RGBA picture (`rgba`, row-major): RGB scaled to −1…1
+/// (BlazeFace's training range), transparent pixels over white (as a viewer shows them),
+/// padded at the right and bottom to multiples of [`STRIDE`] with mid-grey (0), which reads as
+/// a flat area.
+pub fn network_input(rgba: &[u8], w: usize, h: usize) -> Tensor {
+    let s = STRIDE as usize;
+    let (pw, ph) = (w.div_ceil(s).max(1) * s, h.div_ceil(s).max(1) * s);
+    let mut data = vec![0.0f32; pw * ph * 3];
+    for (i, p) in rgba.chunks_exact(4).take(w * h).enumerate() {
+        let (x, y) = (i % w, i / w);
+        let a = p[3] as f32 / 255.0;
+        let o = (y * pw + x) * 3;
+        for c in 0..3 {
+            let v = p[c] as f32 * a + 255.0 * (1.0 - a);
+            data[o + c] = v / 127.5 - 1.0;
+        }
+    }
+    Tensor::new(ph, pw, 3, data)
+}
+
+/// MediaPipe's weighted non-maximum suppression: the best remaining box absorbs every box that
+/// overlaps it by more than `min_iou`, and the result is their score-weighted mean (the best
+/// score is kept). Averaging the many anchors that fire on one face gives a steadier box than
+/// keeping one of them.
+pub fn weighted_nms(mut dets: Vec<Detection>, min_iou: f32) -> Vec<Detection> {
+    dets.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut out = Vec::new();
+    while let Some(best) = dets.first().copied() {
+        let (cluster, rest): (Vec<Detection>, Vec<Detection>) = dets
+            .into_iter()
+            .partition(|d| d.iou(&best) > min_iou || *d == best);
+        dets = rest;
+        let total: f32 = cluster.iter().map(|d| d.score).sum();
+        let mean = |f: fn(&Detection) -> f32| cluster.iter().map(|d| f(d) * d.score).sum::<f32>() / total;
+        out.push(Detection {
+            x0: mean(|d| d.x0),
+            y0: mean(|d| d.y0),
+            x1: mean(|d| d.x1),
+            y1: mean(|d| d.y1),
+            score: best.score,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn det(x0: f32, score: f32) -> Detection {
+        Detection {
+            x0,
+            y0: 0.0,
+            x1: x0 + 10.0,
+            y1: 10.0,
+            score,
+        }
+    }
+
+    #[test]
+    fn nms_merges_overlaps_and_keeps_separate_faces() {
+        let out = weighted_nms(vec![det(0.0, 0.9), det(2.0, 0.6), det(50.0, 0.7)], 0.3);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].score, 0.9);
+        // Score-weighted mean of 0 and 2.
+        assert!((out[0].x0 - 0.8).abs() < 1e-5, "{:?}", out[0]);
+        assert_eq!(out[1].x0, 50.0);
+    }
+
+    #[test]
+    fn input_is_padded_to_the_stride() {
+        let red: Vec<u8> = [255, 0, 0, 255].repeat(40 * 33);
+        let t = network_input(&red, 40, 33);
+        assert_eq!((t.h, t.w, t.c), (64, 64, 3));
+        assert_eq!(&t.data[..3], &[1.0, -1.0, -1.0]);
+        assert_eq!(t.data[(64 * 3 + 50) * 3], 0.0);
+    }
+}

@@ -1,0 +1,6 @@
+//! The face detection network behind pixfront's `local` detector: [`onnx`] reads the model
+//! file, [`net`] runs it on the CPU, [`blazeface`] turns its outputs into face boxes.
+
+pub mod blazeface;
+pub mod net;
+pub mod onnx;
