@@ -1,12 +1,12 @@
-//! The offline detector (`FACE_DETECTOR=local`): MediaPipe BlazeFace's "back" model (run by the
-//! `pixfront-facenet` crate, `crates/facenet`) on two scales of the proxy, merged by weighted non-maximum
-//! suppression.
+//! The offline detector (`FACE_DETECTOR=local`): MediaPipe BlazeFace's "back" model (run by
+//! the `pixfront-facenet` crate, `crates/facenet`) on two scales of the proxy, merged by
+//! weighted non-maximum suppression.
 //!
 //! The model finds faces from about 10 to 230 px in its input (measured, docs/faces.md). One
 //! pass over the whole proxy (longest side `proxy_size`, at least [`MIN_PROXY`] = 800) finds the
 //! small ones — down to about 1.5 % of the picture's longer side — and one over a 256 px copy
-//! the large ones, up to the whole frame. The network is fully convolutional, so each pass is a single
-//! run over the whole image: no tiles, no faces cut at tile borders.
+//! the large ones, up to the whole frame. The network is fully convolutional, so each pass is a
+//! single run over the whole image: no tiles, no faces cut at tile borders.
 
 use super::{unavailable, Face, FaceDetector};
 use crate::error::Error;

@@ -1,8 +1,9 @@
 //! Face detection and content moderation behind small traits, with a per-original cache.
 //!
 //! - [`FaceDetector`]: faces in an upright proxy image ([`local`]: MediaPipe BlazeFace on the
-//!   `pixfront-facenet` engine (`crates/facenet`), offline; [`rekognition`]: AWS Rekognition `DetectFaces`), chosen
-//!   by `FACE_DETECTOR`. [`seeta`] (SeetaFace through `rustface`) is a second offline opinion.
+//!   `pixfront-facenet` engine (`crates/facenet`), offline; [`rekognition`]: AWS Rekognition
+//!   `DetectFaces`), chosen by `FACE_DETECTOR`. [`seeta`] (SeetaFace through `rustface`) is a
+//!   second offline opinion.
 //! - [`Moderator`]: moderation labels (Rekognition `DetectModerationLabels` only).
 //! - [`FaceService`]: the detector, the moderator and a bounded LRU of results per original
 //!   (bucket, key, ETag), so every rendition of one photo costs one detection.
