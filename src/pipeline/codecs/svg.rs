@@ -8,15 +8,26 @@ use crate::pipeline::picture::Picture;
 use crate::pipeline::settings::PipelineSettings;
 use image::RgbaImage;
 
-pub(super) fn decode(bytes: &[u8], config: &PipelineSettings) -> Result<Decoded, Error> {
-    use resvg::{tiny_skia, usvg};
+fn parse(bytes: &[u8]) -> Result<resvg::usvg::Tree, Error> {
+    use resvg::usvg;
     let mut options = usvg::Options::default();
     // Never read files or follow links named inside a user's SVG: only inline data: images.
     options.image_href_resolver = usvg::ImageHrefResolver {
         resolve_data: usvg::ImageHrefResolver::default_data_resolver(),
         resolve_string: Box::new(|_, _| None),
     };
-    let tree = usvg::Tree::from_data(bytes, &options).map_err(|e| corrupt(&format!("SVG: {e}")))?;
+    usvg::Tree::from_data(bytes, &options).map_err(|e| corrupt(&format!("SVG: {e}")))
+}
+
+/// The size the document renders at (for the memory estimate, before rendering).
+pub fn size(bytes: &[u8]) -> Option<(u32, u32)> {
+    let size = parse(bytes).ok()?.size().to_int_size();
+    Some((size.width(), size.height()))
+}
+
+pub(super) fn decode(bytes: &[u8], config: &PipelineSettings) -> Result<Decoded, Error> {
+    use resvg::tiny_skia;
+    let tree = parse(bytes)?;
     let size = tree.size().to_int_size();
     let (w, h) = (size.width(), size.height());
     limits::check_input(w, h, config)?;
@@ -35,5 +46,6 @@ pub(super) fn decode(bytes: &[u8], config: &PipelineSettings) -> Result<Decoded,
         exif: None,
         orientation: 1,
         original_size: (w, h),
+        damaged: false,
     })
 }
