@@ -14,8 +14,8 @@
 //!   streamed hold every frame of the original;
 //! - the original's bytes, overlays decoded twice, and [`OVERHEAD`] for tables and stacks.
 //!
-//! Requests that fail before decoding (bad header, limits, unsupported formats) get
-//! [`OVERHEAD`] alone: `process` refuses them in microseconds with their own error.
+//! Passthrough requests and those that fail before decoding (bad header, limits, unsupported
+//! formats) count their original alone: `process` answers them in microseconds.
 
 use super::animation;
 use super::codecs;
@@ -36,7 +36,8 @@ pub fn estimate(
     resources: &Resources,
     config: &PipelineSettings,
 ) -> u64 {
-    let base = OVERHEAD + original.len() as u64;
+    // What a request that renders nothing holds: the original it was handed.
+    let base = original.len() as u64;
     let Some(input) = sniff::sniff(original) else {
         return base;
     };
@@ -89,7 +90,7 @@ pub fn estimate(
     } else {
         frames as u64 * (frame_in + work / 2) + encode
     };
-    base + pixels + overlays
+    base + OVERHEAD + pixels + overlays
 }
 
 /// The largest step of the edit plan (input + output bytes, filters doubled) and the output
