@@ -2,9 +2,10 @@
 
 mod pipeline_support;
 
+use image::AnimationDecoder;
 use pipeline_support::*;
 use pixfront::config::Config;
-use pixfront::pipeline::{process, Resources};
+use pixfront::pipeline::{process, FailOn, Output, PipelineSettings, Resources};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -193,4 +194,92 @@ fn truncated_and_corrupt_files_never_panic_or_500() {
     )
     .unwrap_err();
     assert_eq!((err.status, err.code.as_ref()), (400, "UnsupportedInputFormat"));
+}
+
+fn cut(file: &str, fraction: f64) -> bytes::Bytes {
+    let whole = read(file);
+    bytes::Bytes::copy_from_slice(&whole[..(whole.len() as f64 * fraction) as usize])
+}
+
+fn render(
+    bytes: &bytes::Bytes,
+    edits: serde_json::Value,
+    fail_on: FailOn,
+) -> Result<Output, pixfront::Error> {
+    let config = PipelineSettings {
+        fail_on,
+        ..PipelineSettings::default()
+    };
+    process(&request(edits), bytes, None, &Resources::default(), &config)
+}
+
+#[test]
+fn truncated_originals_are_400_by_default_in_every_format() {
+    let files = [
+        "formats/rocket.jpg",
+        "formats/infinite_sea_4096x4096_progressive.jpg",
+        "formats/skimage_logo_rgba.png",
+        "formats/hopper.webp",
+        "formats/iss634_animated.gif",
+        "formats/iss634_animated.webp",
+        "formats/hopper.tif",
+    ];
+    for file in files {
+        let file = file.replace("formats/infinite", "large/infinite");
+        // TIFF is read by offsets: a cut past the last strip it points at loses no pixel.
+        let fractions: &[f64] = if file.ends_with(".tif") {
+            &[0.5, 0.9]
+        } else {
+            &[0.5, 0.9, 0.999]
+        };
+        for &fraction in fractions {
+            let bytes = cut(&file, fraction);
+            let err = render(&bytes, json!({"resize": {"width": 50}}), FailOn::Warning)
+                .map(|o| o.content_type)
+                .expect_err(&format!("{file} cut at {fraction}: rendered"));
+            assert_eq!(err.status, 400, "{file} at {fraction}: {err}");
+            assert!(
+                ["TruncatedImage", "CorruptImage"].contains(&err.code.as_ref()),
+                "{file} at {fraction}: {err}"
+            );
+        }
+    }
+    // A JPEG cut in half says why.
+    let err = render(
+        &cut("formats/rocket.jpg", 0.5),
+        json!({"flip": true}),
+        FailOn::Warning,
+    )
+    .unwrap_err();
+    assert_eq!(err.code, "TruncatedImage", "{err}");
+}
+
+#[test]
+fn lenient_decoding_renders_what_is_there_and_says_it_is_damaged() {
+    let jpeg = cut("formats/rocket.jpg", 0.5);
+    let out = render(&jpeg, json!({"resize": {"width": 50}}), FailOn::Error).unwrap();
+    assert!(out.damaged);
+    assert_eq!(decode(&out.bytes).width(), 50);
+    let whole = render(
+        &read("formats/rocket.jpg"),
+        json!({"resize": {"width": 50}}),
+        FailOn::Error,
+    )
+    .unwrap();
+    assert!(!whole.damaged, "an intact original is not marked");
+
+    // An animation cut short: `none` keeps the frames before the damage, `error` refuses.
+    let gif = cut("formats/iss634_animated.gif", 0.6);
+    let out = render(&gif, json!({"resize": {"width": 40}}), FailOn::None).unwrap();
+    assert!(out.damaged);
+    let frames = image::codecs::gif::GifDecoder::new(std::io::Cursor::new(&out.bytes[..]))
+        .unwrap()
+        .into_frames()
+        .count();
+    let all =
+        image::codecs::gif::GifDecoder::new(std::io::Cursor::new(&read("formats/iss634_animated.gif")[..]))
+            .unwrap()
+            .into_frames()
+            .count();
+    assert!(frames >= 1 && frames < all, "{frames} of {all} frames");
 }

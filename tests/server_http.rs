@@ -357,3 +357,64 @@ async fn svg_originals_are_sandboxed() {
         "{csp}"
     );
 }
+
+#[tokio::test]
+async fn damaged_originals_are_400_or_short_lived() {
+    let fx = Fixture::new();
+    let whole = std::fs::read(fx.root().join(BUCKET).join("rocket.jpg")).unwrap();
+    std::fs::write(fx.root().join(BUCKET).join("cut.jpg"), &whole[..whole.len() / 2]).unwrap();
+    // Default FAIL_ON=warning: refused with the 4xx error's short Cache-Control.
+    let srv = fx.start(fx.config()).await;
+    let resp = client()
+        .get(srv.url("/fit-in/100x100/cut.jpg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_eq!(header(&resp, "cache-control").as_deref(), Some("max-age=10"));
+    assert!(resp.text().await.unwrap().contains("TruncatedImage"));
+    // FAIL_ON=error renders what is there, never with the year-long Cache-Control.
+    let mut config = fx.config();
+    config.pipeline.fail_on = pixfront::pipeline::FailOn::Error;
+    let srv = fx.start(config).await;
+    let resp = client()
+        .get(srv.url("/fit-in/100x100/cut.jpg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(header(&resp, "cache-control").as_deref(), Some("max-age=10"));
+    assert_eq!(dimensions(&resp.bytes().await.unwrap()).0, 100);
+    let resp = client()
+        .get(srv.url("/fit-in/100x100/rocket.jpg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&resp, "cache-control").as_deref(),
+        Some("max-age=31536000,public")
+    );
+}
+
+#[tokio::test]
+async fn a_render_over_the_memory_budget_is_400_naming_it() {
+    let fx = Fixture::new();
+    let mut config = fx.config();
+    // rocket.jpg is 640×427: about 1 MB per RGBA copy, more than 1 MB in all.
+    config.http.memory_budget_mb = Some(1);
+    let srv = fx.start(config).await;
+    let resp = client()
+        .get(srv.url("/fit-in/100x100/rocket.jpg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let body = resp.text().await.unwrap();
+    assert!(
+        body.contains("MemoryBudgetExceeded") && body.contains("MEMORY_BUDGET_MB"),
+        "{body}"
+    );
+    // Passthrough needs no pixels: served.
+    let resp = client().get(srv.url("/rocket.jpg")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+}

@@ -38,7 +38,11 @@ pub struct Handler {
 impl Handler {
     pub fn new(storage: Arc<dyn Storage>, settings: impl Into<HandlerSettings>) -> Handler {
         let config: HandlerSettings = settings.into();
-        let limiter = Limiter::new(config.http.in_flight_limit(), config.http.queue_limit());
+        let limiter = Limiter::new(
+            config.http.in_flight_limit(),
+            config.http.queue_limit(),
+            config.http.memory_budget(),
+        );
         let secrets = Arc::new(StaticSecret(config.signature_secret.clone()));
         let faces = Arc::new(FaceService::from_config(&config.faces));
         Handler {
@@ -216,10 +220,12 @@ impl Handler {
         let config = self.config.clone();
         let job_req = image.clone();
         let body = object.body.clone();
+        // From the header and the plan, before any pixel is decoded.
+        let need = pipeline::memory::estimate(image, &object.body, &resources, &self.config.pipeline);
         let queued = Instant::now();
         let output = self
             .limiter
-            .run(slot, move || {
+            .run(slot, need, move || {
                 let waited = queued.elapsed();
                 let out = pipeline::process(
                     &job_req,
@@ -248,6 +254,13 @@ impl Handler {
         headers::content_type(&mut h, &output.content_type);
         if let Some(etag) = &etag {
             h.set("ETag", etag);
+        }
+        // A picture rendered from a damaged original (FAIL_ON=error|none) is short-lived like a
+        // 4xx answer: the original may be re-uploaded whole, and a CDN must not keep the cut
+        // version for a year.
+        if output.damaged {
+            h.set("Cache-Control", &self.config.http.error_cache_control_4xx);
+            log.error = Some("DamagedOriginal".into());
         }
         h.set("Server-Timing", &Timing::from(&log).to_string());
         Ok(HttpResponse {

@@ -1,5 +1,5 @@
 //! Settings of the HTTP contract: CORS, the Cache-Control of errors, SIH's fallback image and
-//! admission (renders at once, requests waiting).
+//! admission (renders at once, requests waiting, memory budget).
 
 use crate::settings::Lookup;
 
@@ -24,6 +24,9 @@ pub struct HttpSettings {
     /// `MAX_QUEUE` (default: 8 × in-flight): requests waiting for a render slot; beyond it
     /// pixfront answers 503 with `Retry-After`. 0 = no waiting at all.
     pub max_queue: Option<usize>,
+    /// `MEMORY_BUDGET_MB` (default: 60 % of the cgroup limit, Lambda memory or RAM, see
+    /// `limit::default_budget_mb`): the estimated peak memory of all renders at once.
+    pub memory_budget_mb: Option<u32>,
 }
 
 impl Default for HttpSettings {
@@ -38,6 +41,7 @@ impl Default for HttpSettings {
             fallback_image_key: None,
             max_in_flight: 0,
             max_queue: None,
+            memory_budget_mb: None,
         }
     }
 }
@@ -62,6 +66,10 @@ impl HttpSettings {
                 None => None,
                 Some(_) => Some(get.number("MAX_QUEUE", 0)? as usize),
             },
+            memory_budget_mb: match get.non_empty("MEMORY_BUDGET_MB") {
+                None => None,
+                Some(_) => Some(get.number("MEMORY_BUDGET_MB", 0)?.clamp(1, u32::MAX as u64) as u32),
+            },
         })
     }
 
@@ -71,6 +79,15 @@ impl HttpSettings {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         }
+    }
+
+    /// The memory budget in MiB: `MEMORY_BUDGET_MB`, else derived from the environment
+    /// (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE` is Lambda's own variable, not a setting).
+    pub fn memory_budget(&self) -> u32 {
+        self.memory_budget_mb.unwrap_or_else(|| {
+            let lambda = std::env::var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").ok();
+            super::limit::default_budget_mb(lambda.and_then(|v| v.trim().parse().ok()))
+        })
     }
 
     /// Requests allowed to wait for a render slot: `max_queue`, else 8 × in-flight.

@@ -6,7 +6,8 @@
 //! 2. Passthrough: no edits and no format change → the original bytes, untouched.
 //! 3. [`limits`]: dimensions and frame count from the header ([`codecs::read_header`]), before
 //!    decoding.
-//! 4. [`animation`]: keep every frame or only the first.
+//! 4. [`animation`]: keep every frame or only the first; an animation kept animated is then
+//!    rendered frame by frame by [`animation::render`] (steps 5–9 for each frame).
 //! 5. [`codecs::decode`], shrinking on load when the first edit is a downscale.
 //! 6. [`color_profile`]: embedded ICC → sRGB.
 //! 7. [`orient`]: EXIF orientation applied to the pixels; then `blurFaces`, on the upright
@@ -22,6 +23,7 @@ pub mod animation;
 pub mod codecs;
 pub mod color_profile;
 pub mod limits;
+pub mod memory;
 pub mod ops;
 pub mod orient;
 pub mod picture;
@@ -33,7 +35,7 @@ use crate::edits::{Edit, Edits, Fit, Format, FormatOptions, Resize};
 use crate::error::Error;
 use crate::request::ImageRequest;
 pub use resources::Resources;
-pub use settings::PipelineSettings;
+pub use settings::{FailOn, PipelineSettings};
 use sniff::InputFormat;
 use std::time::{Duration, Instant};
 
@@ -52,6 +54,9 @@ pub struct Output {
     pub content_type: String,
     /// True when the original bytes were returned untouched (no edits, no format change).
     pub passthrough: bool,
+    /// Rendered from a damaged original (`FAIL_ON` error or none let it through): front ends
+    /// must not let it be cached for long.
+    pub damaged: bool,
     pub timings: Timings,
 }
 
@@ -92,6 +97,7 @@ pub fn process(
             bytes: original.clone(),
             content_type: input.mime().to_string(),
             passthrough: true,
+            damaged: false,
             timings: Timings::default(),
         });
     }
@@ -114,6 +120,26 @@ pub fn process(
     let animated = header.is_some_and(|h| h.frames > 1) && animation::keep_frames(&req.edits, input, format);
     if let (true, Some(info)) = (animated, &header) {
         limits::check_animation(info.width, info.height, info.frames, config)?;
+    }
+
+    if animated && animation::streams(&req.edits) {
+        let settings = codecs::EncodeOptions {
+            options: format_options(&req.edits, format),
+            effort: if format == Format::Webp { req.effort } else { None },
+            exif: None,
+        };
+        let r = animation::render(&req.edits, original, input, format, settings, resources, config)?;
+        return Ok(Output {
+            bytes: r.bytes.into(),
+            content_type: format.mime().to_string(),
+            passthrough: false,
+            damaged: r.damaged,
+            timings: Timings {
+                decode: r.decode,
+                transform: r.transform,
+                encode: r.encode,
+            },
+        });
     }
 
     let blur_faces = ops::faces::requested_blur(&req.edits);
@@ -140,7 +166,11 @@ pub fn process(
     let mut decoded = codecs::decode(
         original,
         input,
-        codecs::DecodeOptions { animated, target },
+        codecs::DecodeOptions {
+            animated,
+            target,
+            fail_on: config.fail_on,
+        },
         config,
     )?;
     // Headers and decoders can disagree (a GIF's logical screen 5×0 around a 5×4 frame): no
@@ -148,6 +178,7 @@ pub fn process(
     if decoded.picture.frames.is_empty() || decoded.picture.width() == 0 || decoded.picture.height() == 0 {
         return Err(codecs::corrupt("no pixels"));
     }
+    let damaged = decoded.damaged;
     let (ow, oh) = decoded.original_size;
     let upright = if orient::swaps_axes(decoded.orientation) {
         (oh, ow)
@@ -219,6 +250,7 @@ pub fn process(
         bytes: bytes.into(),
         content_type: format.mime().to_string(),
         passthrough: false,
+        damaged,
         timings: Timings {
             decode: decode_time,
             transform: transform_time,

@@ -1,5 +1,5 @@
-//! The engine's own settings: size limits checked before decoding and after the edits, and
-//! whether metadata survives.
+//! The engine's own settings: size limits checked before decoding and after the edits, how
+//! strictly damaged originals are refused, and whether metadata survives.
 
 use crate::settings::Lookup;
 
@@ -13,6 +13,20 @@ pub struct PipelineSettings {
     pub max_animation_pixels: u64,
     /// `KEEP_METADATA=Yes`: keep EXIF in outputs (default: stripped, EXIF orientation applied).
     pub keep_metadata: bool,
+    /// `FAIL_ON` (default `warning`): which decoder complaints refuse an original.
+    pub fail_on: FailOn,
+}
+
+/// sharp's `failOn` levels, from strictest: `warning` refuses any damage a decoder reports
+/// (truncation, corrupt data it skipped), `error` renders what a decoder could recover from
+/// warnings, `none` also keeps the frames of an animation decoded before a fatal error. An
+/// answer rendered from a damaged original is marked so it is not cached for long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailOn {
+    #[default]
+    Warning,
+    Error,
+    None,
 }
 
 impl Default for PipelineSettings {
@@ -22,6 +36,7 @@ impl Default for PipelineSettings {
             max_output_dimension: 16_384,
             max_animation_pixels: 500_000_000,
             keep_metadata: false,
+            fail_on: FailOn::Warning,
         }
     }
 }
@@ -36,6 +51,11 @@ impl PipelineSettings {
                 .min(u32::MAX as u64) as u32,
             max_animation_pixels: get.number("MAX_ANIMATION_PIXELS", d.max_animation_pixels)?,
             keep_metadata: get.yes("KEEP_METADATA"),
+            fail_on: match get.choice("FAIL_ON", &["warning", "error", "none"])?.as_deref() {
+                Some("error") => FailOn::Error,
+                Some("none") => FailOn::None,
+                _ => FailOn::Warning,
+            },
         })
     }
 }

@@ -200,6 +200,20 @@ pub const SETTINGS: &[Setting] = &[
         "Largest frames x width x height of an animation",
     ),
     s(
+        "MEMORY_BUDGET_MB",
+        "memory-budget-mb",
+        "60% of the cgroup limit, else of AWS_LAMBDA_FUNCTION_MEMORY_SIZE, else of RAM",
+        "",
+        "Estimated peak memory of all renders at once: a render waits (in the queue) until its estimate fits; one that can never fit gets 400 MemoryBudgetExceeded",
+    ),
+    s(
+        "FAIL_ON",
+        "fail-on",
+        "warning",
+        "",
+        "Damaged originals: warning refuses any (400 TruncatedImage/CorruptImage, as sharp's failOn default); error renders what survives decoder warnings; none also keeps an animation's frames decoded before an error. Images rendered from damaged originals get ERROR_CACHE_CONTROL_4XX",
+    ),
+    s(
         "KEEP_METADATA",
         "keep-metadata",
         "No",

@@ -4,7 +4,8 @@
 
 use crate::edits::{Format, FormatOptions};
 use crate::error::Error;
-use crate::pipeline::picture::Picture;
+use crate::pipeline::picture::{Frame, Picture};
+use crate::pipeline::settings::FailOn;
 use image::{DynamicImage, ImageDecoder};
 
 /// What the header says about the original.
@@ -28,6 +29,8 @@ pub struct DecodeOptions {
     /// can shrink while decoding keep at least twice this size, so the final Lanczos step still
     /// has enough pixels to give full quality.
     pub target: Option<(u32, u32)>,
+    /// How much damage the decoder may tolerate (`FAIL_ON`).
+    pub fail_on: FailOn,
 }
 
 /// A decoded original.
@@ -42,6 +45,94 @@ pub struct Decoded {
     pub orientation: u8,
     /// Size of the original before any shrink-on-load (stored orientation).
     pub original_size: (u32, u32),
+    /// The decoder reported damage it got past (only when `FAIL_ON` allows it): the answer
+    /// must not be cached for long.
+    pub damaged: bool,
+}
+
+/// An animated original read one composed frame (full canvas, 8-bit RGBA) at a time, so a
+/// render holds a frame or two of the original, never the whole animation.
+pub struct Animation<'a> {
+    /// Canvas size (stored orientation).
+    pub size: (u32, u32),
+    /// Number of plays (0 = forever, as WebP counts).
+    pub loop_count: u16,
+    pub icc: Option<Vec<u8>>,
+    pub exif: Option<Vec<u8>>,
+    pub orientation: u8,
+    /// The container walk already saw damage (e.g. a GIF without its trailer).
+    pub damaged: bool,
+    pub frames: Box<dyn Iterator<Item = Result<Frame, Error>> + 'a>,
+}
+
+/// Frames of `animation` until its end, or until a damaged frame: that is an error, unless
+/// `FAIL_ON=none` and a frame came before it, and then the end (`damaged` is set).
+pub struct Frames<'a> {
+    inner: Box<dyn Iterator<Item = Result<Frame, Error>> + 'a>,
+    fail_on: FailOn,
+    seen: bool,
+    pub damaged: bool,
+}
+
+impl<'a> Frames<'a> {
+    pub fn new(inner: Box<dyn Iterator<Item = Result<Frame, Error>> + 'a>, fail_on: FailOn) -> Frames<'a> {
+        Frames {
+            inner,
+            fail_on,
+            seen: false,
+            damaged: false,
+        }
+    }
+}
+
+impl Iterator for Frames<'_> {
+    type Item = Result<Frame, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.damaged {
+            return None;
+        }
+        match self.inner.next()? {
+            Ok(frame) => {
+                self.seen = true;
+                Some(Ok(frame))
+            }
+            Err(_) if self.seen && self.fail_on == FailOn::None => {
+                self.damaged = true;
+                None
+            }
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+impl Animation<'_> {
+    /// Every frame (or only the first) in memory, for the paths that need them all at once.
+    pub fn collect(self, all: bool, fail_on: FailOn) -> Result<Decoded, Error> {
+        let mut frames = Frames::new(self.frames, fail_on);
+        let mut kept = Vec::new();
+        for frame in frames.by_ref() {
+            kept.push(frame?);
+            if !all {
+                break;
+            }
+        }
+        if kept.is_empty() {
+            return Err(corrupt("animation without frames"));
+        }
+        Ok(Decoded {
+            picture: Picture {
+                frames: kept,
+                loop_count: self.loop_count,
+                has_alpha: true,
+            },
+            icc: self.icc,
+            exif: self.exif,
+            orientation: self.orientation,
+            original_size: self.size,
+            damaged: self.damaged || frames.damaged,
+        })
+    }
 }
 
 /// Encoder settings gathered from the request and the config.
@@ -58,6 +149,14 @@ pub struct EncodeOptions {
 
 pub fn corrupt(what: &str) -> Error {
     Error::bad_request("CorruptImage", format!("The image could not be decoded: {what}."))
+}
+
+/// The original ends early (a decoder warning under `FAIL_ON=warning`).
+pub fn truncated(what: &str) -> Error {
+    Error::bad_request(
+        "TruncatedImage",
+        format!("The image is truncated: {what}. FAIL_ON=error or none renders what is there."),
+    )
 }
 
 pub fn unsupported(format: &str) -> Error {
@@ -89,6 +188,9 @@ pub(super) fn image_err(e: image::ImageError) -> Error {
             Error::bad_request("UnsupportedInputFormat", format!("Unsupported image: {u}."))
         }
         image::ImageError::Limits(l) => Error::bad_request("ImageTooLarge", l.to_string()),
+        image::ImageError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            truncated("the data ends early")
+        }
         other => corrupt(&other.to_string()),
     }
 }
@@ -113,6 +215,7 @@ pub(super) fn with_image<D: ImageDecoder>(decoder: image::ImageResult<D>) -> Res
         exif,
         orientation,
         original_size,
+        damaged: false,
     })
 }
 

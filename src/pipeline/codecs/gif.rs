@@ -2,16 +2,24 @@
 //! last frame), encode through the `gif` crate with one palette for all frames and, for opaque
 //! animations, only the box that changed in later frames.
 
-use super::common::{encode_failed, image_err, le16, DecodeOptions, Decoded, HeaderInfo};
+use super::common::{
+    encode_failed, image_err, le16, truncated, Animation, DecodeOptions, Decoded, HeaderInfo,
+};
 use crate::edits::Format;
 use crate::error::Error;
 use crate::pipeline::picture::{Frame, Picture};
+use crate::pipeline::settings::FailOn;
 use image::ImageDecoder;
 use std::io::Cursor;
 
 /// Reads the logical screen and counts image descriptors, skipping LZW data sub-block by
 /// sub-block. Frames larger than the screen count with their own size.
 pub(super) fn read_header(b: &[u8]) -> Option<HeaderInfo> {
+    walk(b).map(|(info, _)| info)
+}
+
+/// The header walk; the flag is true when the walk reached the trailer byte (the file is whole).
+fn walk(b: &[u8]) -> Option<(HeaderInfo, bool)> {
     let (mut width, mut height) = (le16(b, 6)?, le16(b, 8)?);
     let flags = *b.get(10)?;
     let mut i = 13;
@@ -28,6 +36,7 @@ pub(super) fn read_header(b: &[u8]) -> Option<HeaderInfo> {
         }
     };
     let mut frames = 0;
+    let mut whole = false;
     loop {
         match b.get(i) {
             Some(0x21) => i = skip_sub_blocks(i + 2)?,
@@ -48,53 +57,60 @@ pub(super) fn read_header(b: &[u8]) -> Option<HeaderInfo> {
                     None => break,
                 }
             }
-            // Trailer, end of data, or garbage after the last frame.
+            Some(0x3B) => {
+                whole = true;
+                break;
+            }
+            // End of data, or garbage after the last frame.
             _ => break,
         }
     }
-    (frames > 0).then_some(HeaderInfo {
+    let info = HeaderInfo {
         width,
         height,
         frames,
         orientation: 1,
-    })
+    };
+    (frames > 0).then_some((info, whole))
 }
 
 pub(super) fn decode(bytes: &[u8], opts: DecodeOptions) -> Result<Decoded, Error> {
+    animation(bytes, opts.fail_on)?.collect(opts.animated, opts.fail_on)
+}
+
+/// The frames composed on the logical screen by `image` (disposal applied), one at a time. A
+/// file without its trailer is truncated: refused under `FAIL_ON=warning`, else marked damaged
+/// (the `gif` crate may return a cut frame without an error).
+pub(super) fn animation(bytes: &[u8], fail_on: FailOn) -> Result<Animation<'_>, Error> {
+    let whole = walk(bytes).is_some_and(|(_, whole)| whole);
+    if !whole && fail_on == FailOn::Warning {
+        return Err(truncated("GIF data ends before its trailer"));
+    }
     use image::AnimationDecoder;
     let mut decoder = image::codecs::gif::GifDecoder::new(Cursor::new(bytes)).map_err(image_err)?;
     decoder
         .set_limits(image::Limits::no_limits())
         .map_err(image_err)?;
-    let original_size = decoder.dimensions();
-    let mut frames = Vec::new();
-    for frame in decoder.into_frames() {
-        let frame = match frame {
-            Ok(f) => f,
-            // Lenient like sharp's failOnError:false: keep the frames decoded before the damage.
-            Err(_) if !frames.is_empty() => break,
-            Err(e) => return Err(image_err(e)),
-        };
+    let size = decoder.dimensions();
+    let frames = decoder.into_frames().map(move |frame| {
+        let frame = frame.map_err(|e| match whole {
+            true => image_err(e),
+            false => truncated("GIF data ends inside a frame"),
+        })?;
         let (num, den) = frame.delay().numer_denom_ms();
-        let delay_ms = if den == 0 { 0 } else { num / den };
-        frames.push(Frame {
+        Ok(Frame {
+            delay_ms: if den == 0 { 0 } else { num / den },
             pixels: frame.into_buffer(),
-            delay_ms,
-        });
-        if !opts.animated {
-            break;
-        }
-    }
-    Ok(Decoded {
-        picture: Picture {
-            frames,
-            loop_count: loop_count(bytes),
-            has_alpha: true,
-        },
+        })
+    });
+    Ok(Animation {
+        size,
+        loop_count: loop_count(bytes),
         icc: None,
         exif: None,
         orientation: 1,
-        original_size,
+        damaged: !whole,
+        frames: Box::new(frames),
     })
 }
 

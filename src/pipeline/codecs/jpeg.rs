@@ -2,11 +2,13 @@
 //! and ICC handling, and encode through mozjpeg with libjpeg-turbo's fast settings.
 
 use super::common::{be16, corrupt, encode_failed, exif_orientation, flatten_rgb, is_opaque, quality};
-use super::common::{DecodeOptions, Decoded, HeaderInfo};
+use super::common::{truncated, DecodeOptions, Decoded, HeaderInfo};
 use crate::edits::{Format, FormatOptions};
 use crate::error::Error;
 use crate::pipeline::picture::Picture;
+use crate::pipeline::settings::FailOn;
 use image::RgbaImage;
+use std::cell::Cell;
 
 /// Walks JPEG marker segments up to the first SOFn.
 pub(super) fn read_header(b: &[u8]) -> Option<HeaderInfo> {
@@ -63,11 +65,93 @@ fn scale(size: (u32, u32), target: Option<(u32, u32)>) -> u8 {
         .unwrap_or(8)
 }
 
+thread_local! {
+    /// The decode running on this thread: whether libjpeg warnings are fatal, and the first
+    /// warning seen. libjpeg's callbacks get no user pointer the `mozjpeg` crate lets us set.
+    static STRICT: Cell<bool> = const { Cell::new(true) };
+    static WARNING: Cell<Option<i32>> = const { Cell::new(None) };
+}
+
+/// libjpeg's message hook: level -1 is a warning about the data (libjpeg then goes on,
+/// filling what is missing with grey). mozjpeg silences them; sharp's default refuses them.
+extern "C-unwind" fn on_message(cinfo: &mut mozjpeg_sys::jpeg_common_struct, level: std::os::raw::c_int) {
+    use mozjpeg_sys::{JWRN_ADOBE_XFORM, JWRN_JFIF_MAJOR};
+    if level >= 0 {
+        return;
+    }
+    // SAFETY: libjpeg calls this with `err` pointing at the manager it was given.
+    let code = unsafe { cinfo.err.as_ref() }.map_or(0, |e| e.msg_code);
+    // Metadata oddities, not damage to the pixels.
+    if code == JWRN_JFIF_MAJOR as i32 || code == JWRN_ADOBE_XFORM as i32 {
+        return;
+    }
+    if WARNING.get().is_none() {
+        WARNING.set(Some(code));
+    }
+    if STRICT.get() {
+        // Unwinds like mozjpeg's own error exit; `decode` turns it into a 400.
+        std::panic::resume_unwind(Box::new(Warning(code, message_text(cinfo, code))));
+    }
+}
+
+/// libjpeg's fatal errors unwind (as in mozjpeg's own manager) with the message's text.
+extern "C-unwind" fn on_error(cinfo: &mut mozjpeg_sys::jpeg_common_struct) {
+    // SAFETY: as in `on_message`.
+    let code = unsafe { cinfo.err.as_ref() }.map_or(0, |e| e.msg_code);
+    std::panic::resume_unwind(Box::new(message_text(cinfo, code)));
+}
+
+/// The message's template from libjpeg's own table ("Premature end of JPEG file", …).
+fn message_text(cinfo: &mozjpeg_sys::jpeg_common_struct, code: i32) -> String {
+    // SAFETY: jpeg_std_error set the table to libjpeg's static array of `last_jpeg_message + 1`
+    // NUL-terminated strings; the index is checked against it.
+    unsafe {
+        let Some(err) = cinfo.err.as_ref() else {
+            return format!("libjpeg message {code}");
+        };
+        if code < 0 || code > err.last_jpeg_message || err.jpeg_message_table.is_null() {
+            return format!("libjpeg message {code}");
+        }
+        let text = *err.jpeg_message_table.add(code as usize);
+        if text.is_null() {
+            return format!("libjpeg message {code}");
+        }
+        std::ffi::CStr::from_ptr(text).to_string_lossy().into_owned()
+    }
+}
+
+/// A libjpeg warning turned into an unwind under `FAIL_ON=warning`.
+struct Warning(i32, String);
+
+fn warning_error(w: &Warning) -> Error {
+    if w.0 == mozjpeg_sys::JWRN_JPEG_EOF as i32 {
+        truncated("JPEG data ends before the last scanline")
+    } else {
+        corrupt(&format!("JPEG: {}", w.1))
+    }
+}
+
+fn error_manager() -> mozjpeg_sys::jpeg_error_mgr {
+    // SAFETY: jpeg_std_error fills every field of the zeroed struct; mozjpeg's builder then
+    // installs its unwinding error_exit, and only the message hook is replaced here.
+    unsafe {
+        let mut err: mozjpeg_sys::jpeg_error_mgr = std::mem::zeroed();
+        mozjpeg_sys::jpeg_std_error(&mut err);
+        err.error_exit = Some(on_error);
+        err.emit_message = Some(on_message);
+        err
+    }
+}
+
 pub(super) fn decode(bytes: &[u8], opts: DecodeOptions) -> Result<Decoded, Error> {
     use mozjpeg::{ColorSpace, Decompress, Marker};
+    STRICT.set(opts.fail_on == FailOn::Warning);
+    WARNING.set(None);
     // mozjpeg reports libjpeg errors by unwinding: contain them and answer 400.
     let run = || -> std::io::Result<Decoded> {
-        let mut d = Decompress::with_markers(&[Marker::APP(1), Marker::APP(2)]).from_mem(bytes)?;
+        let mut d = Decompress::with_markers(&[Marker::APP(1), Marker::APP(2)])
+            .with_err(error_manager())
+            .from_mem(bytes)?;
         let original_size = (d.width() as u32, d.height() as u32);
         let mut exif = None;
         let mut icc_chunks: Vec<(u8, &[u8])> = Vec::new();
@@ -116,11 +200,19 @@ pub(super) fn decode(bytes: &[u8], opts: DecodeOptions) -> Result<Decoded, Error
             exif,
             orientation,
             original_size,
+            damaged: false,
         })
     };
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
-        Ok(Ok(d)) => Ok(d),
+        Ok(Ok(d)) => Ok(Decoded {
+            damaged: WARNING.get().is_some(),
+            ..d
+        }),
         Ok(Err(e)) => Err(corrupt(&format!("JPEG: {e}"))),
+        Err(panic) if panic.is::<Warning>() => match panic.downcast_ref::<Warning>() {
+            Some(w) => Err(warning_error(w)),
+            None => Err(corrupt("JPEG")),
+        },
         Err(panic) => {
             let msg = panic
                 .downcast_ref::<String>()

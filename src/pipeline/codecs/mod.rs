@@ -23,14 +23,15 @@ pub mod tiff;
 pub mod webp;
 
 pub use common::{
-    corrupt, unsupported, unsupported_output, DecodeOptions, Decoded, EncodeOptions, HeaderInfo,
+    corrupt, truncated, unsupported, unsupported_output, Animation, DecodeOptions, Decoded, EncodeOptions,
+    Frames, HeaderInfo,
 };
 
-use super::picture::Picture;
+use super::picture::{Frame, Picture};
 use super::sniff::InputFormat;
 use crate::edits::Format;
 use crate::error::Error;
-use crate::pipeline::settings::PipelineSettings;
+use crate::pipeline::settings::{FailOn, PipelineSettings};
 
 /// Reads the header of a raster original. SVG has no binary header: its size is checked after
 /// parsing (see `svg::decode`), AVIF is refused before this is called.
@@ -59,13 +60,80 @@ pub fn decode(
     match format {
         InputFormat::Jpeg => jpeg::decode(bytes, opts),
         InputFormat::Webp => webp::decode(bytes, opts),
-        InputFormat::Png => png::decode(bytes),
+        InputFormat::Png => png::decode(bytes, opts.fail_on),
         InputFormat::Tiff => tiff::decode(bytes),
         InputFormat::Gif => gif::decode(bytes, opts),
         InputFormat::Svg => svg::decode(bytes, config),
         InputFormat::Avif => Err(unsupported("AVIF")),
     }
 }
+/// Opens an animated original (GIF, WebP) to be read frame by frame.
+pub fn animation(bytes: &[u8], format: InputFormat, fail_on: FailOn) -> Result<Animation<'_>, Error> {
+    match format {
+        InputFormat::Gif => gif::animation(bytes, fail_on),
+        InputFormat::Webp => webp::animation(bytes),
+        _ => Err(corrupt("not an animation format")),
+    }
+}
+
+/// Takes an animation's edited frames one at a time. WebP encodes each as it comes (libwebp's
+/// animation encoder keeps a few candidates); GIF keeps the edited (output-sized) frames
+/// because its one palette is learned from all of them, then encodes them at the end.
+pub struct AnimationWriter {
+    format: Format,
+    settings: EncodeOptions,
+    loop_count: u16,
+    webp: Option<webp::AnimEncoder>,
+    held: Vec<Frame>,
+    has_alpha: bool,
+}
+
+impl AnimationWriter {
+    pub fn new(format: Format, loop_count: u16, settings: EncodeOptions) -> AnimationWriter {
+        AnimationWriter {
+            format,
+            settings,
+            loop_count,
+            webp: None,
+            held: Vec::new(),
+            has_alpha: true,
+        }
+    }
+
+    pub fn add(&mut self, frame: Frame, has_alpha: bool) -> Result<(), Error> {
+        self.has_alpha = has_alpha;
+        if self.format != Format::Webp {
+            self.held.push(frame);
+            return Ok(());
+        }
+        let enc = match &mut self.webp {
+            Some(enc) => enc,
+            None => self.webp.insert(webp::AnimEncoder::new(
+                frame.pixels.dimensions(),
+                self.loop_count,
+                &self.settings.options,
+                self.settings.effort,
+            )?),
+        };
+        enc.add(&frame)
+    }
+
+    pub fn finish(self) -> Result<Vec<u8>, Error> {
+        if let Some(enc) = self.webp {
+            return enc.finish(self.settings.exif.as_deref());
+        }
+        if self.held.is_empty() {
+            return Err(corrupt("animation without frames"));
+        }
+        let picture = Picture {
+            frames: self.held,
+            loop_count: self.loop_count,
+            has_alpha: self.has_alpha,
+        };
+        encode(&picture, self.format, &self.settings)
+    }
+}
+
 /// Encodes `picture` as `format`. Animated pictures keep their frames in GIF and WebP; other
 /// formats get the first frame.
 pub fn encode(picture: &Picture, format: Format, settings: &EncodeOptions) -> Result<Vec<u8>, Error> {

@@ -1,10 +1,11 @@
 //! PNG: IHDR read by hand, decode through `image` (any bit depth), encode through the `png`
 //! crate (RGB when opaque, a NeuQuant palette when `palette`/`quality` is asked).
 
-use super::common::{be32, encode_failed, is_opaque, with_image, Decoded, HeaderInfo};
+use super::common::{be32, encode_failed, is_opaque, truncated, with_image, Decoded, HeaderInfo};
 use crate::edits::{Format, FormatOptions};
 use crate::error::Error;
 use crate::pipeline::picture::Picture;
+use crate::pipeline::settings::FailOn;
 use std::io::Cursor;
 
 pub(super) fn read_header(b: &[u8]) -> Option<HeaderInfo> {
@@ -19,8 +20,19 @@ pub(super) fn read_header(b: &[u8]) -> Option<HeaderInfo> {
     })
 }
 
-pub(super) fn decode(bytes: &[u8]) -> Result<Decoded, Error> {
-    with_image(image::codecs::png::PngDecoder::new(Cursor::new(bytes)))
+/// A file cut after its pixel data still decodes; without its IEND chunk it is truncated all
+/// the same (refused under `FAIL_ON=warning`, else marked damaged). A cut inside the pixel data
+/// is an error in every mode: the `png` crate returns no partial image.
+pub(super) fn decode(bytes: &[u8], fail_on: FailOn) -> Result<Decoded, Error> {
+    let whole = bytes.windows(4).rev().any(|w| w == b"IEND");
+    if !whole && fail_on == FailOn::Warning {
+        return Err(truncated("PNG data ends before its IEND chunk"));
+    }
+    let decoded = with_image(image::codecs::png::PngDecoder::new(Cursor::new(bytes)))?;
+    Ok(Decoded {
+        damaged: !whole,
+        ..decoded
+    })
 }
 
 pub(super) fn encode(picture: &Picture, opts: &FormatOptions, exif: Option<&[u8]>) -> Result<Vec<u8>, Error> {

@@ -11,8 +11,8 @@ use crate::pipeline::sniff::{sniff, InputFormat};
 use image::RgbaImage;
 use std::sync::{Arc, Mutex};
 
-pub(super) fn decode(bytes: &[u8], config: &PipelineSettings) -> Result<Decoded, Error> {
-    use resvg::{tiny_skia, usvg};
+fn parse(bytes: &[u8], config: &PipelineSettings) -> Result<resvg::usvg::Tree, Error> {
+    use resvg::usvg;
     let refused: Arc<Mutex<Option<Error>>> = Arc::default();
     let mut options = usvg::Options::default();
     // Never read files or follow links named inside a user's SVG: only inline data: images, and
@@ -39,9 +39,20 @@ pub(super) fn decode(bytes: &[u8], config: &PipelineSettings) -> Result<Decoded,
     if let Some(e) = refused.lock().ok().and_then(|mut r| r.take()) {
         return Err(e);
     }
-    let tree = parsed
+    parsed
         .map_err(|_| corrupt("SVG"))?
-        .map_err(|e| corrupt(&format!("SVG: {e}")))?;
+        .map_err(|e| corrupt(&format!("SVG: {e}")))
+}
+
+/// The size the document renders at (for the memory estimate, before rendering).
+pub fn size(bytes: &[u8], config: &PipelineSettings) -> Option<(u32, u32)> {
+    let size = parse(bytes, config).ok()?.size().to_int_size();
+    Some((size.width(), size.height()))
+}
+
+pub(super) fn decode(bytes: &[u8], config: &PipelineSettings) -> Result<Decoded, Error> {
+    use resvg::tiny_skia;
+    let tree = parse(bytes, config)?;
     let size = tree.size().to_int_size();
     let (w, h) = (size.width(), size.height());
     limits::check_input(w, h, config)?;
@@ -60,6 +71,7 @@ pub(super) fn decode(bytes: &[u8], config: &PipelineSettings) -> Result<Decoded,
         exif: None,
         orientation: 1,
         original_size: (w, h),
+        damaged: false,
     })
 }
 

@@ -2,12 +2,12 @@
 //! stills, WebPAnimDecoder for animations), encode through libwebp (WebPAnimEncoder for
 //! animations) and its muxer for EXIF.
 
-use super::common::{corrupt, encode_failed, exif_orientation, flatten_rgb, is_opaque, quality};
-use super::common::{le16, le24, le32, DecodeOptions, Decoded, HeaderInfo};
+use super::common::{corrupt, encode_failed, exif_orientation, flatten_rgb, is_opaque, quality, truncated};
+use super::common::{le16, le24, le32, Animation, DecodeOptions, Decoded, HeaderInfo};
 use crate::edits::{Format, FormatOptions};
 use crate::error::Error;
 use crate::pipeline::picture::{Frame, Picture};
-use image::{DynamicImage, RgbaImage};
+use image::RgbaImage;
 
 /// Walks RIFF chunks: VP8X gives the canvas, VP8/VP8L a still's size; ANMF chunks are frames.
 pub(super) fn read_header(b: &[u8]) -> Option<HeaderInfo> {
@@ -74,8 +74,20 @@ pub fn chunk<'a>(b: &'a [u8], fourcc: &[u8; 4]) -> Option<&'a [u8]> {
     None
 }
 
+/// libwebp decodes whole files only: one shorter than its RIFF size is refused in every
+/// `FAIL_ON` mode, with the code that says why.
+fn check_whole(bytes: &[u8]) -> Result<(), Error> {
+    match le32(bytes, 4) {
+        Some(size) if (size as usize).saturating_add(8) > bytes.len() => {
+            Err(truncated("WebP data ends before its RIFF size"))
+        }
+        _ => Ok(()),
+    }
+}
+
 pub(super) fn decode(bytes: &[u8], opts: DecodeOptions) -> Result<Decoded, Error> {
     use libwebp_sys as sys;
+    check_whole(bytes)?;
     let icc = chunk(bytes, b"ICCP").map(<[u8]>::to_vec);
     let exif = chunk(bytes, b"EXIF").map(|e| e.strip_prefix(b"Exif\0\0").unwrap_or(e).to_vec());
     let orientation = exif.as_deref().map_or(1, exif_orientation);
@@ -83,50 +95,7 @@ pub(super) fn decode(bytes: &[u8], opts: DecodeOptions) -> Result<Decoded, Error
     let original_size = (features.width(), features.height());
     let has_alpha = features.has_alpha();
     if features.has_animation() {
-        let anim = webp::AnimDecoder::new(bytes)
-            .decode()
-            .map_err(|e| corrupt(&format!("WebP: {e}")))?;
-        let mut frames = Vec::new();
-        let mut previous_end = 0;
-        for i in 0..anim.len() {
-            let Some(f) = anim.get_frame(i) else { break };
-            let rgba = match f.get_layout() {
-                webp::PixelLayout::Rgba => f.get_image().to_vec(),
-                webp::PixelLayout::Rgb => DynamicImage::ImageRgb8(
-                    image::RgbImage::from_raw(f.width(), f.height(), f.get_image().to_vec())
-                        .ok_or_else(|| corrupt("WebP frame"))?,
-                )
-                .into_rgba8()
-                .into_raw(),
-            };
-            let pixels =
-                RgbaImage::from_raw(f.width(), f.height(), rgba).ok_or_else(|| corrupt("WebP frame"))?;
-            // libwebp gives each frame's end time; the delay is the difference.
-            let end = f.get_time_ms();
-            frames.push(Frame {
-                pixels,
-                delay_ms: (end - previous_end).max(0) as u32,
-            });
-            previous_end = end;
-            if !opts.animated {
-                break;
-            }
-        }
-        if frames.is_empty() {
-            return Err(corrupt("WebP animation without frames"));
-        }
-        let loop_count = u16::try_from(anim.loop_count).unwrap_or(0);
-        return Ok(Decoded {
-            picture: Picture {
-                frames,
-                loop_count,
-                has_alpha: true,
-            },
-            icc,
-            exif,
-            orientation,
-            original_size,
-        });
+        return animation(bytes)?.collect(opts.animated, opts.fail_on);
     }
 
     let (w, h) = original_size;
@@ -170,7 +139,100 @@ pub(super) fn decode(bytes: &[u8], opts: DecodeOptions) -> Result<Decoded, Error
         exif,
         orientation,
         original_size,
+        damaged: false,
     })
+}
+
+/// An animated WebP through libwebp's WebPAnimDecoder, one composed canvas at a time (it keeps
+/// two canvases of its own, never the whole animation).
+pub(super) fn animation(bytes: &[u8]) -> Result<Animation<'_>, Error> {
+    use libwebp_sys as sys;
+    check_whole(bytes)?;
+    let icc = chunk(bytes, b"ICCP").map(<[u8]>::to_vec);
+    let exif = chunk(bytes, b"EXIF").map(|e| e.strip_prefix(b"Exif\0\0").unwrap_or(e).to_vec());
+    let orientation = exif.as_deref().map_or(1, exif_orientation);
+    let decoder = AnimDecoder::new(bytes)?;
+    let mut info = sys::WebPAnimInfo::default();
+    // SAFETY: `decoder.0` is a live decoder; `info` is written by the call.
+    if unsafe { sys::WebPAnimDecoderGetInfo(decoder.0, &mut info) } == 0 {
+        return Err(corrupt("WebP animation info"));
+    }
+    let (w, h) = (info.canvas_width, info.canvas_height);
+    let mut previous_end = 0;
+    let frames = std::iter::from_fn(move || {
+        // The whole decoder is moved in (a closure naming only `decoder.0` would copy the
+        // pointer and let the decoder be deleted when this function returns).
+        let decoder = &decoder;
+        // SAFETY: the decoder lives as long as this closure; the canvas it returns holds
+        // w × h RGBA pixels and stays valid until the next call, and is copied before that.
+        unsafe {
+            if sys::WebPAnimDecoderHasMoreFrames(decoder.0) == 0 {
+                return None;
+            }
+            let mut buf: *mut u8 = std::ptr::null_mut();
+            let mut end = 0;
+            if sys::WebPAnimDecoderGetNext(decoder.0, &mut buf, &mut end) == 0 || buf.is_null() {
+                return Some(Err(corrupt("WebP frame")));
+            }
+            let rgba = std::slice::from_raw_parts(buf, w as usize * h as usize * 4).to_vec();
+            // libwebp gives each frame's end time; the delay is the difference.
+            let delay_ms = (end - previous_end).max(0) as u32;
+            previous_end = end;
+            Some(
+                RgbaImage::from_raw(w, h, rgba)
+                    .map(|pixels| Frame { pixels, delay_ms })
+                    .ok_or_else(|| corrupt("WebP frame")),
+            )
+        }
+    });
+    Ok(Animation {
+        size: (w, h),
+        loop_count: u16::try_from(info.loop_count).unwrap_or(0),
+        icc,
+        exif,
+        orientation,
+        damaged: false,
+        frames: Box::new(frames),
+    })
+}
+
+/// Owns a WebPAnimDecoder (and the input it reads, borrowed for its lifetime).
+struct AnimDecoder<'a>(
+    *mut libwebp_sys::WebPAnimDecoder,
+    std::marker::PhantomData<&'a [u8]>,
+);
+
+impl<'a> AnimDecoder<'a> {
+    fn new(bytes: &'a [u8]) -> Result<AnimDecoder<'a>, Error> {
+        use libwebp_sys as sys;
+        // SAFETY: options are initialised by libwebp; the decoder reads `bytes` (borrowed by the
+        // returned value) and is deleted in Drop.
+        unsafe {
+            let mut opts = std::mem::MaybeUninit::<sys::WebPAnimDecoderOptions>::uninit();
+            if sys::WebPAnimDecoderOptionsInit(opts.as_mut_ptr()) == 0 {
+                return Err(Error::internal());
+            }
+            let mut opts = opts.assume_init();
+            opts.color_mode = sys::WEBP_CSP_MODE::MODE_RGBA;
+            opts.use_threads = 0;
+            let data = sys::WebPData {
+                bytes: bytes.as_ptr(),
+                size: bytes.len(),
+            };
+            let dec = sys::WebPAnimDecoderNew(&data, &opts);
+            if dec.is_null() {
+                return Err(corrupt("WebP animation"));
+            }
+            Ok(AnimDecoder(dec, std::marker::PhantomData))
+        }
+    }
+}
+
+impl Drop for AnimDecoder<'_> {
+    fn drop(&mut self) {
+        // SAFETY: created by WebPAnimDecoderNew, deleted once.
+        unsafe { libwebp_sys::WebPAnimDecoderDelete(self.0) }
+    }
 }
 
 /// Encodes a still or an animation, then adds `exif` when there is one.
@@ -225,36 +287,75 @@ fn encode_pixels(picture: &Picture, opts: &FormatOptions, effort: Option<u8>) ->
 /// Animated WebP through libwebp's WebPAnimEncoder directly: the `webp` crate's wrapper ends the
 /// animation at timestamp 0, which loses the last frame's delay.
 fn encode_animation(picture: &Picture, config: &webp::WebPConfig) -> Result<Vec<u8>, Error> {
-    use libwebp_sys as sys;
-    let failed = |what: &str| encode_failed(Format::Webp, what);
-    let (w, h) = (picture.width() as i32, picture.height() as i32);
-    struct Encoder(*mut sys::WebPAnimEncoder);
-    impl Drop for Encoder {
-        fn drop(&mut self) {
-            // SAFETY: created by WebPAnimEncoderNewInternal, deleted once.
-            unsafe { sys::WebPAnimEncoderDelete(self.0) }
+    let mut enc = AnimEncoder::with_config(picture.width(), picture.height(), picture.loop_count, *config)?;
+    for frame in &picture.frames {
+        enc.add(frame)?;
+    }
+    enc.assemble()
+}
+
+/// libwebp's WebPAnimEncoder fed one frame at a time: it keeps only the few candidate frames
+/// it compares, so an animation can be encoded while it is being decoded.
+pub struct AnimEncoder {
+    enc: *mut libwebp_sys::WebPAnimEncoder,
+    config: webp::WebPConfig,
+    size: (u32, u32),
+    timestamp: i32,
+}
+
+impl Drop for AnimEncoder {
+    fn drop(&mut self) {
+        // SAFETY: created by WebPAnimEncoderNewInternal, deleted once.
+        unsafe { libwebp_sys::WebPAnimEncoderDelete(self.enc) }
+    }
+}
+
+impl AnimEncoder {
+    pub fn new(
+        size: (u32, u32),
+        loop_count: u16,
+        opts: &FormatOptions,
+        effort: Option<u8>,
+    ) -> Result<AnimEncoder, Error> {
+        AnimEncoder::with_config(size.0, size.1, loop_count, encoder_config(opts, effort)?)
+    }
+
+    fn with_config(w: u32, h: u32, loop_count: u16, config: webp::WebPConfig) -> Result<AnimEncoder, Error> {
+        use libwebp_sys as sys;
+        let failed = |what: &str| encode_failed(Format::Webp, what);
+        // SAFETY: the options are initialised by libwebp before use; the encoder is deleted by
+        // Drop.
+        unsafe {
+            let mut opts = std::mem::MaybeUninit::<sys::WebPAnimEncoderOptions>::uninit();
+            if sys::WebPAnimEncoderOptionsInitInternal(opts.as_mut_ptr(), sys::WebPGetMuxABIVersion()) == 0 {
+                return Err(failed("options"));
+            }
+            let mut opts = opts.assume_init();
+            opts.anim_params.loop_count = loop_count as i32;
+            let enc = sys::WebPAnimEncoderNewInternal(w as i32, h as i32, &opts, sys::WebPGetMuxABIVersion());
+            if enc.is_null() {
+                return Err(failed("encoder"));
+            }
+            Ok(AnimEncoder {
+                enc,
+                config,
+                size: (w, h),
+                timestamp: 0,
+            })
         }
     }
-    // SAFETY: every libwebp object below is initialised by its own init function before use,
-    // frame buffers outlive the calls that read them, and the encoder is deleted by `Encoder`.
-    unsafe {
-        let mut opts = std::mem::MaybeUninit::<sys::WebPAnimEncoderOptions>::uninit();
-        if sys::WebPAnimEncoderOptionsInitInternal(opts.as_mut_ptr(), sys::WebPGetMuxABIVersion()) == 0 {
-            return Err(failed("options"));
+
+    /// Adds a frame (of the encoder's size), shown for its delay.
+    pub fn add(&mut self, frame: &Frame) -> Result<(), Error> {
+        use libwebp_sys as sys;
+        let failed = |what: &str| encode_failed(Format::Webp, what);
+        if frame.pixels.dimensions() != self.size {
+            return Err(failed("frames of different sizes"));
         }
-        let mut opts = opts.assume_init();
-        opts.anim_params.loop_count = picture.loop_count as i32;
-        let enc = Encoder(sys::WebPAnimEncoderNewInternal(
-            w,
-            h,
-            &opts,
-            sys::WebPGetMuxABIVersion(),
-        ));
-        if enc.0.is_null() {
-            return Err(failed("encoder"));
-        }
-        let mut timestamp = 0i32;
-        for frame in &picture.frames {
+        let (w, h) = (self.size.0 as i32, self.size.1 as i32);
+        // SAFETY: the picture is initialised by WebPPicture::new, imports from a buffer of
+        // w × h RGBA pixels that outlives the call, and is freed on every path.
+        unsafe {
             let mut pic = sys::WebPPicture::new().map_err(|_| failed("picture"))?;
             pic.use_argb = 1;
             pic.width = w;
@@ -263,22 +364,41 @@ fn encode_animation(picture: &Picture, config: &webp::WebPConfig) -> Result<Vec<
                 sys::WebPPictureFree(&mut pic);
                 return Err(failed("frame import"));
             }
-            let ok = sys::WebPAnimEncoderAdd(enc.0, &mut pic, timestamp, config);
+            let ok = sys::WebPAnimEncoderAdd(self.enc, &mut pic, self.timestamp, &self.config);
             sys::WebPPictureFree(&mut pic);
             if ok == 0 {
                 return Err(failed("frame"));
             }
-            timestamp = timestamp.saturating_add(frame.delay_ms.min(i32::MAX as u32) as i32);
         }
-        // The end of the last frame: this is what gives it its delay.
-        sys::WebPAnimEncoderAdd(enc.0, std::ptr::null_mut(), timestamp, std::ptr::null());
-        let mut data = sys::WebPData::default();
-        if sys::WebPAnimEncoderAssemble(enc.0, &mut data) == 0 {
-            return Err(failed("assemble"));
+        self.timestamp = self
+            .timestamp
+            .saturating_add(frame.delay_ms.min(i32::MAX as u32) as i32);
+        Ok(())
+    }
+
+    /// The file, with `exif` added when there is one.
+    pub fn finish(self, exif: Option<&[u8]>) -> Result<Vec<u8>, Error> {
+        let bytes = self.assemble()?;
+        match exif {
+            Some(exif) => with_exif(&bytes, exif),
+            None => Ok(bytes),
         }
-        let out = std::slice::from_raw_parts(data.bytes, data.size).to_vec();
-        sys::WebPDataClear(&mut data);
-        Ok(out)
+    }
+
+    fn assemble(self) -> Result<Vec<u8>, Error> {
+        use libwebp_sys as sys;
+        // SAFETY: the encoder is live; the assembled data is copied out and freed.
+        unsafe {
+            // The end of the last frame: this is what gives it its delay.
+            sys::WebPAnimEncoderAdd(self.enc, std::ptr::null_mut(), self.timestamp, std::ptr::null());
+            let mut data = sys::WebPData::default();
+            if sys::WebPAnimEncoderAssemble(self.enc, &mut data) == 0 {
+                return Err(encode_failed(Format::Webp, "assemble"));
+            }
+            let out = std::slice::from_raw_parts(data.bytes, data.size).to_vec();
+            sys::WebPDataClear(&mut data);
+            Ok(out)
+        }
     }
 }
 
