@@ -9,7 +9,10 @@ pub struct PipelineSettings {
     pub max_input_pixels: u64,
     /// `MAX_OUTPUT_DIMENSION` (default 16 384): largest width or height pixfront will produce.
     pub max_output_dimension: u32,
-    /// `MAX_ANIMATION_PIXELS` (default 500 000 000): frames × width × height of an animation.
+    /// `MAX_ANIMATION_PIXELS` (default 200 000 000): frames × width × height of an animation
+    /// kept animated. Frames are rendered one at a time, so memory no longer grows with it (the
+    /// memory budget covers the rest); it bounds the decoding work instead, about 2 s of one
+    /// core for a GIF at the default.
     pub max_animation_pixels: u64,
     /// `KEEP_METADATA=Yes`: keep EXIF in outputs (default: stripped, EXIF orientation applied).
     pub keep_metadata: bool,
@@ -34,7 +37,7 @@ impl Default for PipelineSettings {
         PipelineSettings {
             max_input_pixels: 100_000_000,
             max_output_dimension: 16_384,
-            max_animation_pixels: 500_000_000,
+            max_animation_pixels: 200_000_000,
             keep_metadata: false,
             fail_on: FailOn::Warning,
         }

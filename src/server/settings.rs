@@ -195,9 +195,9 @@ pub const SETTINGS: &[Setting] = &[
     s(
         "MAX_ANIMATION_PIXELS",
         "max-animation-pixels",
-        "500000000",
+        "200000000",
         "",
-        "Largest frames x width x height of an animation",
+        "Largest frames x width x height of an animation kept animated (it bounds decoding time; memory follows the output, see MEMORY_BUDGET_MB)",
     ),
     s(
         "MEMORY_BUDGET_MB",
