@@ -146,8 +146,6 @@ fn random_mutations_of_the_seeds_pass() {
         let config = Config {
             cases,
             failure_persistence: None,
-            // Skipped animated WebPs (below) count as rejects.
-            max_global_rejects: cases.max(1024),
             // Each shrinking step of a hang costs 10 s.
             max_shrink_iters: 64,
             ..Config::default()
@@ -161,10 +159,6 @@ fn random_mutations_of_the_seeds_pass() {
         let result = runner.run(&strategy, |(pick, mutations)| {
             let (path, seed) = &inputs[pick];
             let data = mutate(seed.clone(), &mutations);
-            prop_assume!(
-                !animated_webp(&data),
-                "open: see animated_webp_with_a_corrupt_frame_is_a_400"
-            );
             let result = run(body, &data);
             prop_assert!(
                 result.is_ok(),
@@ -178,48 +172,4 @@ fn random_mutations_of_the_seeds_pass() {
             panic!("fuzz target `{target}`: {e}");
         }
     }
-}
-
-/// Animated WebPs (VP8X with the animation flag; the pipeline target's recipe byte first) are
-/// left out of the mutation pass while the hang below is open: one bad byte in a frame hangs
-/// the decoder, so most mutations of an animation would only find it again. Their seeds still
-/// run unmutated in `every_seed_and_past_crash_passes`.
-fn animated_webp(data: &[u8]) -> bool {
-    [0, 1].iter().any(|&at| {
-        let b = data.get(at..).unwrap_or_default();
-        b.len() > 20 && &b[0..4] == b"RIFF" && &b[8..16] == b"WEBPVP8X" && b[20] & 0x02 != 0
-    })
-}
-
-/// Runs an input of fuzz/open/ through the pipeline (shrink to 4 px wide) with a hang bound.
-fn open_input(file: &str) -> Result<pixfront::pipeline::Output, pixfront::Error> {
-    let data = std::fs::read(fuzz_dir().join("open").join(file)).unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let (edits, _) = pixfront::edits::Edits::from_json(
-            serde_json::json!({"resize": {"width": 4}}).as_object().unwrap(),
-        )
-        .unwrap();
-        let req = pixfront::request::ImageRequest::new("b", "k", edits);
-        let _ = tx.send(pixfront::pipeline::process(
-            &req,
-            &data.into(),
-            None,
-            &Default::default(),
-            &harness::settings(),
-        ));
-    });
-    rx.recv_timeout(HANG).expect("the decoder must not hang or panic")
-}
-
-/// Found by fuzzing, open: an animated WebP whose second frame libwebp cannot decode. The
-/// `webp` crate's `AnimDecoder::decode` (0.3.1) retries the failed frame forever, so the render
-/// never ends and holds a core. The fix belongs in the WebP codec (decode animations through
-/// libwebp-sys and stop at the first frame that fails); then this input moves to
-/// fuzz/regressions/webp/ and the `ignore` goes.
-#[test]
-#[ignore = "open: animated WebP with a corrupt frame hangs the WebP decoder (docs/fuzzing.md)"]
-fn animated_webp_with_a_corrupt_frame_is_a_400() {
-    let err = open_input("webp/anim-corrupt-frame-hangs.webp").unwrap_err();
-    assert_eq!((err.status, err.code.as_ref()), (400, "CorruptImage"), "{err}");
 }
