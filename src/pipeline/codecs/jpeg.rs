@@ -116,7 +116,9 @@ fn message_text(cinfo: &mozjpeg_sys::jpeg_common_struct, code: i32) -> String {
         if text.is_null() {
             return format!("libjpeg message {code}");
         }
-        std::ffi::CStr::from_ptr(text.cast()).to_string_lossy().into_owned()
+        std::ffi::CStr::from_ptr(text.cast())
+            .to_string_lossy()
+            .into_owned()
     }
 }
 
