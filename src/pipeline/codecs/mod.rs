@@ -23,7 +23,8 @@ pub mod tiff;
 pub mod webp;
 
 pub use common::{
-    corrupt, unsupported, unsupported_output, DecodeOptions, Decoded, EncodeOptions, HeaderInfo,
+    corrupt, unsupported, unsupported_output, DecodeOptions, Decoded, EncodeOptions, HeaderInfo, Keep,
+    ShrinkRule,
 };
 
 use super::picture::Picture;
@@ -62,10 +63,21 @@ pub fn decode(
         InputFormat::Png => png::decode(bytes),
         InputFormat::Tiff => tiff::decode(bytes),
         InputFormat::Gif => gif::decode(bytes, opts),
-        InputFormat::Svg => svg::decode(bytes, config),
+        InputFormat::Svg => svg::decode(bytes, opts, config),
         InputFormat::Avif => Err(unsupported("AVIF")),
     }
 }
+/// The size sharp's loader gives a `size` original of `format` (stored orientation) for the
+/// first resize `rule`: JPEG's DCT factor, WebP's and SVG's scale; other formats load whole.
+pub fn sharp_loaded_size(format: InputFormat, size: (u32, u32), rule: &ShrinkRule) -> (u32, u32) {
+    match format {
+        InputFormat::Jpeg => jpeg::loaded_size(size, jpeg::sharp_factor(size, rule)),
+        InputFormat::Webp => webp::loaded_size(size, webp::sharp_scale(size, rule)),
+        InputFormat::Svg => svg::loaded_size(size, svg::sharp_scale(size, rule)),
+        _ => size,
+    }
+}
+
 /// Encodes `picture` as `format`. Animated pictures keep their frames in GIF and WebP; other
 /// formats get the first frame.
 pub fn encode(picture: &Picture, format: Format, settings: &EncodeOptions) -> Result<Vec<u8>, Error> {
