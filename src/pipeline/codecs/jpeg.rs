@@ -68,9 +68,21 @@ pub(super) fn sharp_factor(size: (u32, u32), rule: &ShrinkRule) -> u32 {
     }
 }
 
-/// The size libjpeg decodes a `w`×`h` JPEG at for a 1/`factor` scale (rounded up).
+/// The size libvips loads a `w`×`h` JPEG at for a 1/`factor` scale: rounded down (libjpeg
+/// rounds up; libvips drops the partial last column and row).
 pub(super) fn loaded_size((w, h): (u32, u32), factor: u32) -> (u32, u32) {
-    (w.div_ceil(factor), h.div_ceil(factor))
+    ((w / factor).max(1), (h / factor).max(1))
+}
+
+/// Keeps the top-left `w`×`h` of a `stride_px`-wide RGBA buffer, in place.
+fn crop_top_left(mut px: Vec<u8>, stride_px: usize, (w, h): (usize, usize)) -> Vec<u8> {
+    if stride_px != w {
+        for y in 1..h {
+            px.copy_within(y * stride_px * 4..(y * stride_px + w) * 4, y * w * 4);
+        }
+    }
+    px.truncate(w * h * 4);
+    px
 }
 
 /// The factor pixfront decodes at: sharp's, unless the plan needs more pixels.
@@ -114,7 +126,8 @@ pub(super) fn decode(bytes: &[u8], opts: DecodeOptions) -> Result<Decoded, Error
         }
         icc_chunks.sort_by_key(|c| c.0);
         let icc = (!icc_chunks.is_empty()).then(|| icc_chunks.iter().flat_map(|c| c.1).copied().collect());
-        d.scale((8 / decode_factor(original_size, opts.shrink.as_ref())) as u8);
+        let factor = decode_factor(original_size, opts.shrink.as_ref());
+        d.scale((8 / factor) as u8);
         let cmyk = matches!(d.color_space(), ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK);
         let (w, h, rgba) = if cmyk {
             let mut s = d.to_colorspace(ColorSpace::JCS_CMYK)?;
@@ -136,6 +149,11 @@ pub(super) fn decode(bytes: &[u8], opts: DecodeOptions) -> Result<Decoded, Error
             s.finish()?;
             (w, h, px)
         };
+        // libvips' size at this scale, so pixfront resamples exactly the pixels sharp does.
+        let (lw, lh) = loaded_size(original_size, factor);
+        let (lw, lh) = ((lw as usize).min(w), (lh as usize).min(h));
+        let rgba = crop_top_left(rgba, w, (lw, lh));
+        let (w, h) = (lw, lh);
         let pixels = RgbaImage::from_raw(w as u32, h as u32, rgba)
             .ok_or_else(|| std::io::Error::other("short pixel buffer"))?;
         let orientation = exif.as_deref().map_or(1, exif_orientation);
@@ -245,7 +263,8 @@ mod tests {
         assert_eq!(sharp_factor(big, &rule(Some(1400), None, true)), 2);
         assert_eq!(sharp_factor(big, &rule(Some(1200), None, true)), 4); // 5.02
         assert_eq!(sharp_factor(big, &rule(Some(4000), None, true)), 1);
-        assert_eq!(loaded_size(big, 8), (754, 424));
+        assert_eq!(loaded_size(big, 8), (753, 423));
+        assert_eq!(crop_top_left(vec![1; 3 * 2 * 4], 3, (2, 1)), vec![1; 8]);
         let mut faces = rule(Some(100), None, true);
         faces.keep = Keep::LongSide(1000);
         assert_eq!(decode_factor(big, Some(&faces)), 4);
