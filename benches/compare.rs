@@ -51,6 +51,17 @@ fn workloads() -> Vec<Workload> {
             ext: "jpg",
             target: 2.0,
         },
+        // sharp's other mode: a factor of two left for the resize (1/2 here instead of 1/4).
+        Workload {
+            name: "same, fastShrinkOnLoad false",
+            input: kleiber,
+            edits: json!({"resize": {"width": 800, "fastShrinkOnLoad": false}, "jpeg": {"quality": 80}}),
+            sharp: json!({"resize": {"width": 800, "fastShrinkOnLoad": false}, "format": "jpeg", "options": {"quality": 80}}),
+            size: (800, 450),
+            frames: 1,
+            ext: "jpg",
+            target: 1.0,
+        },
         Workload {
             name: "20MP JPEG → 800w WebP q80",
             input: kleiber,

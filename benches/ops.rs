@@ -32,6 +32,7 @@ fn bench(c: &mut Criterion) {
         resources: &resources,
         config: &config,
         original_size: (1200, 675),
+        first_resize_from: None,
     };
     let cases = [
         (

@@ -44,6 +44,7 @@ fn run_with(v: Value, pic: Picture, resources: &Resources) -> Result<Picture, pi
         resources,
         config: &config.pipeline,
         original_size: (pic.width(), pic.height()),
+        first_resize_from: None,
     };
     apply(&edit(v), pic, &ctx)
 }
@@ -430,6 +431,7 @@ fn gamma_makes_resize_mix_in_gamma_space() {
         resources: &resources,
         config: &config.pipeline,
         original_size: (64, 64),
+        first_resize_from: None,
     };
     let edits = |v: Value| Edits::from_json(v.as_object().unwrap()).unwrap().0;
     let plain = apply_all(

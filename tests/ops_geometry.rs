@@ -77,6 +77,7 @@ fn real_resize_output_equals_sharp_for_small_inputs() {
             resources: &resources,
             config: &config.pipeline,
             original_size: (w, h),
+            first_resize_from: None,
         };
         let pic = apply(&Edit::Resize(row.resize.clone()), Picture::still(px, false), &ctx)
             .unwrap_or_else(|e| panic!("{}: {e}", row.text));

@@ -40,6 +40,7 @@ fn edits_match_sharp_pixels() {
         resources: &resources,
         config: &config.pipeline,
         original_size: orig.dimensions(),
+        first_resize_from: None,
     };
     let mut report = Vec::new();
     for (name, edits) in &cases {

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # pixfront against sharp on the performance issue's workloads (docs/performance.md).
 #   scripts/bench-compare/run.sh [--runs N] [--workers 1,2] [--only NAME]
-# Installs npm sharp (SHARP_VERSION, default 0.34) into a cache folder the first time
+# Installs npm sharp (SHARP_VERSION, default 0.35.5) into a cache folder the first time
 # (PIXFRONT_BENCH_CACHE, default ~/.cache/pixfront-bench), so the repository carries no
 # node_modules; then builds and runs benches/compare.rs in release mode, which prints the tables.
 # Every input comes from the shared test images (PIXFRONT_TESTDATA overrides their folder).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
-version="${SHARP_VERSION:-0.34}"
+version="${SHARP_VERSION:-0.35.5}"
 cache="${PIXFRONT_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pixfront-bench}/sharp-$version"
 if ! NODE_PATH="$cache/node_modules" node -e 'require("sharp")' >/dev/null 2>&1; then
   echo "installing sharp@$version into $cache" >&2

@@ -106,6 +106,8 @@ pub fn render(
         resources,
         config,
         original_size: upright,
+        // Frames are decoded whole: the first resize is planned on their own size.
+        first_resize_from: None,
     };
     let (icc, orientation, loop_count, damaged_container) = (
         animation.icc.clone(),

@@ -8,7 +8,7 @@
 //!    decoding.
 //! 4. [`animation`]: keep every frame or only the first; an animation kept animated is then
 //!    rendered frame by frame by [`animation::render`] (steps 5–9 for each frame).
-//! 5. [`codecs::decode`], shrinking on load when the first edit is a downscale.
+//! 5. [`codecs::decode`], shrinking on load as sharp does for the first resize ([`shrink_rule`]).
 //! 6. [`color_profile`]: embedded ICC → sRGB.
 //! 7. [`orient`]: EXIF orientation applied to the pixels; then `blurFaces`, on the upright
 //!    original before any other edit ([`ops::faces`]).
@@ -31,7 +31,7 @@ pub mod resources;
 pub mod settings;
 pub mod sniff;
 
-use crate::edits::{Edit, Edits, Fit, Format, FormatOptions, Resize};
+use crate::edits::{Edit, Edits, Format, FormatOptions};
 use crate::error::Error;
 use crate::request::ImageRequest;
 pub use resources::Resources;
@@ -143,32 +143,20 @@ pub fn process(
     }
 
     let blur_faces = ops::faces::requested_blur(&req.edits);
-    let mut target = None;
-    if let (Some(resize), Some(info)) = (first_resize_for_shrink(&req.edits), &header) {
-        // Planned on the upright size; the decoder works in stored orientation.
-        target = Some(if orient::swaps_axes(info.orientation) {
-            let (w, h) = ops::planned_size(resize, info.height, info.width)?;
-            (h, w)
-        } else {
-            ops::planned_size(resize, info.width, info.height)?
-        });
-    }
     // Face detection needs at least its proxy size: faces found on a thumbnail-sized decode
-    // would be cached and reused for large renditions. Decoders keep ≥ 2 × target.
-    if let (Some(_), Some((tw, th)), Some(job)) = (&blur_faces, target, &resources.faces) {
-        let half = job.service.proxy_size().div_ceil(2);
-        let long = tw.max(th).max(1);
-        if long < half {
-            let f = half as f64 / long as f64;
-            target = Some(((tw as f64 * f).ceil() as u32, (th as f64 * f).ceil() as u32));
-        }
-    }
+    // would be cached and reused for large renditions.
+    let faces_proxy = match (&blur_faces, &resources.faces) {
+        (Some(_), Some(job)) => Some(job.service.proxy_size()),
+        _ => None,
+    };
+    let stored = header.map(|h| (h.width, h.height, h.orientation));
+    let shrink = shrink_rule(&req.edits, stored, faces_proxy)?;
     let mut decoded = codecs::decode(
         original,
         input,
         codecs::DecodeOptions {
             animated,
-            target,
+            shrink,
             fail_on: config.fail_on,
         },
         config,
@@ -198,8 +186,16 @@ pub fn process(
         }
         _ => None,
     };
+    // sharp plans its resize on the image its loader gave, whatever pixfront decoded.
+    let first_resize_from = shrink.map(|rule| {
+        let (w, h) = codecs::sharp_loaded_size(input, decoded.original_size, &rule);
+        if orient::swaps_axes(decoded.orientation) {
+            (h, w)
+        } else {
+            (w, h)
+        }
+    });
     let mut picture = orient::apply(decoded.picture, decoded.orientation);
-    let shrunk = (picture.width(), picture.height()) != upright;
     let decode_time = start.elapsed();
 
     let transform_start = Instant::now();
@@ -207,6 +203,7 @@ pub fn process(
         resources,
         config,
         original_size: upright,
+        first_resize_from,
     };
     // `blurFaces` acts on the original whatever its place in the edits: every later step then
     // works on blurred pixels, so no edit order can bring a face back. smartCrop and
@@ -216,23 +213,11 @@ pub fn process(
         picture = ops::faces::blur_original(opts, picture, scale, &ctx)?;
     }
     let mut plan = Edits::default();
-    let mut first_resize_seen = false;
     for (name, edit) in &req.edits.entries {
         if picture.is_animated() && animation::skipped_for_animation(edit) {
             continue;
         }
-        let edit = match edit {
-            Edit::Resize(r) if shrunk && !first_resize_seen => {
-                first_resize_seen = true;
-                exact_resize(r, upright)?
-            }
-            Edit::Resize(_) => {
-                first_resize_seen = true;
-                edit.clone()
-            }
-            other => other.clone(),
-        };
-        plan.entries.push((name.clone(), edit));
+        plan.entries.push((name.clone(), edit.clone()));
     }
     // `apply_all` keeps sharp's fixed-order rules (flip/flop before rotate, gamma around resize).
     picture = ops::apply_all(&plan, picture, &ctx)?;
@@ -286,19 +271,38 @@ fn format_options(edits: &Edits, format: Format) -> FormatOptions {
         .unwrap_or_default()
 }
 
-/// The first resize, when decoding smaller cannot change what happens before it: only edits
-/// that act on each pixel alone (or on nothing) may precede it.
-fn first_resize_for_shrink(edits: &Edits) -> Option<&Resize> {
+/// sharp's shrink-on-load for the first resize, as a rule for the decoders; `None` when sharp
+/// would load the whole image. `stored` is the header's width, height and EXIF orientation
+/// (`None` for SVG, whose size is known once parsed). sharp does not shrink on load with a
+/// `gamma` or `trim` anywhere, an extract or a rotation before the resize, or an extract of an
+/// EXIF-oriented image (oriented before the extract, so before the resize); `ratio` on an SVG
+/// needs its size, so SVGs with a `ratio` render whole.
+fn shrink_rule(
+    edits: &Edits,
+    stored: Option<(u32, u32, u8)>,
+    faces_proxy: Option<u32>,
+) -> Result<Option<codecs::ShrinkRule>, Error> {
+    let orientation = stored.map_or(1, |s| s.2);
+    let mut keep = codecs::Keep::SharpSize;
+    let mut first = None;
     for edit in edits.iter() {
         match edit {
-            Edit::Resize(r) if r.fast_shrink_on_load != Some(false) => return Some(r),
+            Edit::Gamma(_) | Edit::Trim(_) => return Ok(None),
+            Edit::Crop(_) | Edit::Extract(_) if orientation != 1 => return Ok(None),
+            _ => {}
+        }
+        if first.is_some() {
+            continue;
+        }
+        match edit {
+            Edit::Resize(r) => first = Some(r),
+            // Per-pixel edits: the same on a smaller decode.
             Edit::ToFormat(_)
             | Edit::FormatOptions(..)
             | Edit::Animated(_)
             | Edit::Grayscale(_)
             | Edit::Tint(_)
             | Edit::Negate(_)
-            | Edit::Gamma(_)
             | Edit::Modulate(_)
             | Edit::Threshold(_)
             | Edit::RemoveAlpha(_)
@@ -307,32 +311,47 @@ fn first_resize_for_shrink(edits: &Edits) -> Option<&Resize> {
             | Edit::Flip(_)
             | Edit::Flop(_)
             | Edit::BlurFaces(_)
-            | Edit::Rotate(None) => continue,
-            _ => return None,
+            | Edit::Rotate(None) => {}
+            Edit::Rotate(Some(a)) if a % 360.0 == 0.0 => {}
+            // sharp runs these after its resize, so it still shrinks on load; pixfront runs them
+            // in key order, on the full picture.
+            Edit::Blur(_)
+            | Edit::Sharpen(_)
+            | Edit::Normalize(_)
+            | Edit::Median(_)
+            | Edit::Convolve(_)
+            | Edit::OverlayWith(_)
+            | Edit::ContentModeration(_) => keep = codecs::Keep::Full,
+            _ => return Ok(None),
         }
     }
-    None
-}
-
-/// After a shrink-on-load, the first resize must still give exactly the size sharp computes
-/// from the full original. When the resize keeps the aspect ratio (no crop, no padding), its
-/// planned size is made explicit with `fit: fill`, so rounding on the smaller decoded image
-/// cannot move it by a pixel; crops and pads already have an exact canvas.
-fn exact_resize(r: &Resize, upright: (u32, u32)) -> Result<Edit, Error> {
-    let (w, h) = ops::planned_size(r, upright.0, upright.1)?;
-    let one_dimension = !matches!((r.width, r.height), (Some(Some(_)), Some(Some(_))));
-    // SIH's `ratio` defaults the fit to `inside`.
-    let keeps_aspect = one_dimension
-        || matches!(r.fit, Some(Fit::Inside | Fit::Outside | Fit::Fill))
-        || (r.ratio.is_some() && r.fit.is_none());
-    if !keeps_aspect {
-        return Ok(Edit::Resize(r.clone()));
+    let Some(resize) = first else { return Ok(None) };
+    let (tw, th, fit) = match stored {
+        Some((w, h, o)) => {
+            let upright = if orient::swaps_axes(o) { (h, w) } else { (w, h) };
+            ops::geometry::targets(resize, upright)?
+        }
+        None if resize.ratio.is_some() => return Ok(None),
+        None => ops::geometry::targets(resize, (1, 1))?,
+    };
+    if tw.is_none() && th.is_none() {
+        return Ok(None);
     }
-    Ok(Edit::Resize(Resize {
-        width: Some(Some(w)),
-        height: Some(Some(h)),
-        fit: Some(Fit::Fill),
-        kernel: r.kernel.clone(),
-        ..Resize::default()
+    // sharp swaps the targets rather than the image when EXIF turns it by 90°.
+    let (width, height) = if orient::swaps_axes(orientation) {
+        (th, tw)
+    } else {
+        (tw, th)
+    };
+    if let (codecs::Keep::SharpSize, Some(proxy)) = (keep, faces_proxy) {
+        keep = codecs::Keep::LongSide(proxy);
+    }
+    Ok(Some(codecs::ShrinkRule {
+        width,
+        height,
+        fit,
+        limits: ops::geometry::flags(resize),
+        fast: resize.fast_shrink_on_load != Some(false),
+        keep,
     }))
 }

@@ -2,8 +2,9 @@
 //! constructors, the `image`-crate decoder path (PNG, TIFF), alpha helpers and byte readers for
 //! the header walks.
 
-use crate::edits::{Format, FormatOptions};
+use crate::edits::{Fit, Format, FormatOptions};
 use crate::error::Error;
+use crate::pipeline::ops::geometry;
 use crate::pipeline::picture::{Frame, Picture};
 use crate::pipeline::settings::FailOn;
 use image::{DynamicImage, ImageDecoder};
@@ -25,12 +26,45 @@ pub struct HeaderInfo {
 pub struct DecodeOptions {
     /// Decode every frame of an animation (otherwise only the first).
     pub animated: bool,
-    /// The size (in the file's stored orientation) the first resize will produce. Decoders that
-    /// can shrink while decoding keep at least twice this size, so the final Lanczos step still
-    /// has enough pixels to give full quality.
-    pub target: Option<(u32, u32)>,
+    /// The first resize, when sharp would shrink on load for it: decoders that can shrink
+    /// (JPEG, WebP, SVG) pick sharp's factor from it and report the size sharp loads.
+    pub shrink: Option<ShrinkRule>,
     /// How much damage the decoder may tolerate (`FAIL_ON`).
     pub fail_on: FailOn,
+}
+
+/// The first resize as sharp's loaders see it, in the file's stored orientation (targets
+/// already swapped for an EXIF orientation that turns the picture by 90°).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ShrinkRule {
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub fit: Fit,
+    pub limits: geometry::Limits,
+    /// sharp's `fastShrinkOnLoad` (default true).
+    pub fast: bool,
+    /// What pixfront itself may decode at.
+    pub keep: Keep,
+}
+
+/// How far pixfront's decode may follow sharp's shrink-on-load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Decode at sharp's size.
+    SharpSize,
+    /// Shrink no further than a longest side of this many pixels (face detection's proxy).
+    LongSide(u32),
+    /// Decode at full size: an edit before the resize needs every pixel (a blur, an overlay),
+    /// though sharp, which runs those after its resize, still shrinks on load.
+    Full,
+}
+
+impl ShrinkRule {
+    /// sharp's common shrink of a `w`×`h` original: the part both axes must be reduced by.
+    pub fn shrink(&self, (w, h): (u32, u32)) -> f64 {
+        let (hs, vs) = geometry::resolve_shrink(w, h, self.width, self.height, self.fit, self.limits);
+        hs.min(vs)
+    }
 }
 
 /// A decoded original.

@@ -2,7 +2,7 @@
 //! and ICC handling, and encode through mozjpeg with libjpeg-turbo's fast settings.
 
 use super::common::{be16, corrupt, encode_failed, exif_orientation, flatten_rgb, is_opaque, quality};
-use super::common::{truncated, DecodeOptions, Decoded, HeaderInfo};
+use super::common::{truncated, DecodeOptions, Decoded, HeaderInfo, Keep, ShrinkRule};
 use crate::edits::{Format, FormatOptions};
 use crate::error::Error;
 use crate::pipeline::picture::Picture;
@@ -51,18 +51,59 @@ pub(super) fn read_header(b: &[u8]) -> Option<HeaderInfo> {
     }
 }
 
-/// The smallest libjpeg scale (n/8) that still keeps `2 × target` pixels in both directions.
-fn scale(size: (u32, u32), target: Option<(u32, u32)>) -> u8 {
-    let Some((tw, th)) = target else { return 8 };
-    let (w, h) = (size.0 as u64, size.1 as u64);
-    [1u8, 2, 4]
+/// sharp's JPEG shrink-on-load factor (libjpeg decodes at 1/factor): the largest of 8, 4, 2
+/// not above the shrink (with `fastShrinkOnLoad: false`, not above half of it), one step
+/// lower when the shrink's integer part equals the factor, as sharp does for libjpeg's
+/// rounding.
+pub(super) fn sharp_factor(size: (u32, u32), rule: &ShrinkRule) -> u32 {
+    let shrink = rule.shrink(size);
+    let headroom = if rule.fast { 1.0 } else { 2.0 };
+    let factor = [8u32, 4, 2]
         .into_iter()
-        .find(|&n| {
-            let sw = (w * n as u64).div_ceil(8);
-            let sh = (h * n as u64).div_ceil(8);
-            sw >= 2 * tw as u64 && sh >= 2 * th as u64
-        })
-        .unwrap_or(8)
+        .find(|&f| shrink >= f as f64 * headroom)
+        .unwrap_or(1);
+    // sharp compares the shrink truncated to an integer.
+    if factor > 1 && shrink.trunc() == factor as f64 {
+        factor / 2
+    } else {
+        factor
+    }
+}
+
+/// The size libvips loads a `w`×`h` JPEG at for a 1/`factor` scale: rounded down (libjpeg
+/// rounds up; libvips drops the partial last column and row).
+pub(super) fn loaded_size((w, h): (u32, u32), factor: u32) -> (u32, u32) {
+    ((w / factor).max(1), (h / factor).max(1))
+}
+
+/// Keeps the top-left `w`×`h` of a `stride_px`-wide RGBA buffer, in place.
+fn crop_top_left(mut px: Vec<u8>, stride_px: usize, (w, h): (usize, usize)) -> Vec<u8> {
+    if stride_px != w {
+        for y in 1..h {
+            px.copy_within(y * stride_px * 4..(y * stride_px + w) * 4, y * w * 4);
+        }
+    }
+    px.truncate(w * h * 4);
+    px
+}
+
+/// The factor pixfront decodes at: sharp's, unless the plan needs more pixels.
+fn decode_factor(size: (u32, u32), rule: Option<&ShrinkRule>) -> u32 {
+    let Some(rule) = rule else { return 1 };
+    let mut factor = sharp_factor(size, rule);
+    match rule.keep {
+        Keep::SharpSize => {}
+        Keep::Full => factor = 1,
+        Keep::LongSide(min) => {
+            while factor > 1 && {
+                let (w, h) = loaded_size(size, factor);
+                w.max(h) < min
+            } {
+                factor /= 2;
+            }
+        }
+    }
+    factor
 }
 
 thread_local! {
@@ -171,7 +212,8 @@ pub(super) fn decode(bytes: &[u8], opts: DecodeOptions) -> Result<Decoded, Error
         }
         icc_chunks.sort_by_key(|c| c.0);
         let icc = (!icc_chunks.is_empty()).then(|| icc_chunks.iter().flat_map(|c| c.1).copied().collect());
-        d.scale(scale(original_size, opts.target));
+        let factor = decode_factor(original_size, opts.shrink.as_ref());
+        d.scale((8 / factor) as u8);
         let cmyk = matches!(d.color_space(), ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK);
         let (w, h, rgba) = if cmyk {
             let mut s = d.to_colorspace(ColorSpace::JCS_CMYK)?;
@@ -193,6 +235,11 @@ pub(super) fn decode(bytes: &[u8], opts: DecodeOptions) -> Result<Decoded, Error
             s.finish()?;
             (w, h, px)
         };
+        // libvips' size at this scale, so pixfront resamples exactly the pixels sharp does.
+        let (lw, lh) = loaded_size(original_size, factor);
+        let (lw, lh) = ((lw as usize).min(w), (lh as usize).min(h));
+        let rgba = crop_top_left(rgba, w, (lw, lh));
+        let (w, h) = (lw, lh);
         let pixels = RgbaImage::from_raw(w as u32, h as u32, rgba)
             .ok_or_else(|| std::io::Error::other("short pixel buffer"))?;
         let orientation = exif.as_deref().map_or(1, exif_orientation);
@@ -285,11 +332,37 @@ mod tests {
         assert_eq!(read_header(&b[..12]), None);
     }
 
+    fn rule(width: Option<u32>, height: Option<u32>, fast: bool) -> ShrinkRule {
+        ShrinkRule {
+            width,
+            height,
+            fit: crate::edits::Fit::Cover,
+            limits: Default::default(),
+            fast,
+            keep: Keep::SharpSize,
+        }
+    }
+
     #[test]
-    fn jpeg_scale_keeps_twice_the_target() {
-        assert_eq!(scale((6028, 3391), Some((800, 450))), 4); // 1/4 would give 1507×848 < 1600×900
-        assert_eq!(scale((6028, 3391), Some((300, 169))), 1);
-        assert_eq!(scale((6028, 3391), Some((3000, 1700))), 8);
-        assert_eq!(scale((6028, 3391), None), 8);
+    fn jpeg_factor_is_sharps() {
+        let big = (6028, 3391);
+        // 6028 / 800 = 7.5: 4 (fast), 2 with a factor of two kept.
+        assert_eq!(sharp_factor(big, &rule(Some(800), None, true)), 4);
+        assert_eq!(sharp_factor(big, &rule(Some(800), None, false)), 2);
+        // 6028 / 200 = 30.1: 8; 16 or more keeps 8 in both modes.
+        assert_eq!(sharp_factor(big, &rule(Some(200), None, true)), 8);
+        assert_eq!(sharp_factor(big, &rule(Some(200), None, false)), 8);
+        // floor(shrink) == factor steps down: 6028 / 1507 = 4.0 → 2, 6028 / 1400 = 4.3 → 2.
+        assert_eq!(sharp_factor(big, &rule(Some(1507), None, true)), 2);
+        assert_eq!(sharp_factor(big, &rule(Some(1400), None, true)), 2);
+        assert_eq!(sharp_factor(big, &rule(Some(1200), None, true)), 4); // 5.02
+        assert_eq!(sharp_factor(big, &rule(Some(4000), None, true)), 1);
+        assert_eq!(loaded_size(big, 8), (753, 423));
+        assert_eq!(crop_top_left(vec![1; 3 * 2 * 4], 3, (2, 1)), vec![1; 8]);
+        let mut faces = rule(Some(100), None, true);
+        faces.keep = Keep::LongSide(1000);
+        assert_eq!(decode_factor(big, Some(&faces)), 4);
+        faces.keep = Keep::Full;
+        assert_eq!(decode_factor(big, Some(&faces)), 1);
     }
 }

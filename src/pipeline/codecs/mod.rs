@@ -24,7 +24,7 @@ pub mod webp;
 
 pub use common::{
     corrupt, truncated, unsupported, unsupported_output, Animation, DecodeOptions, Decoded, EncodeOptions,
-    Frames, HeaderInfo,
+    Frames, HeaderInfo, Keep, ShrinkRule,
 };
 
 use super::picture::{Frame, Picture};
@@ -63,7 +63,7 @@ pub fn decode(
         InputFormat::Png => png::decode(bytes, opts.fail_on),
         InputFormat::Tiff => tiff::decode(bytes),
         InputFormat::Gif => gif::decode(bytes, opts),
-        InputFormat::Svg => svg::decode(bytes, config),
+        InputFormat::Svg => svg::decode(bytes, opts, config),
         InputFormat::Avif => Err(unsupported("AVIF")),
     }
 }
@@ -131,6 +131,17 @@ impl AnimationWriter {
             has_alpha: self.has_alpha,
         };
         encode(&picture, self.format, &self.settings)
+    }
+}
+
+/// The size sharp's loader gives a `size` original of `format` (stored orientation) for the
+/// first resize `rule`: JPEG's DCT factor, WebP's and SVG's scale; other formats load whole.
+pub fn sharp_loaded_size(format: InputFormat, size: (u32, u32), rule: &ShrinkRule) -> (u32, u32) {
+    match format {
+        InputFormat::Jpeg => jpeg::loaded_size(size, jpeg::sharp_factor(size, rule)),
+        InputFormat::Webp => webp::loaded_size(size, webp::sharp_scale(size, rule)),
+        InputFormat::Svg => svg::loaded_size(size, svg::sharp_scale(size, rule)),
+        _ => size,
     }
 }
 

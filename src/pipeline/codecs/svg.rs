@@ -1,7 +1,8 @@
-//! SVG: decode only (rendered by resvg at its own size). There is no binary header to read:
-//! the size limit is checked once the document is parsed, before any pixel is drawn.
+//! SVG: decode only, rendered by resvg at the scale sharp asks librsvg for (1/shrink of the
+//! first resize, enlarging too), else at its own size. There is no binary header to read: the
+//! size limit is checked once the document is parsed, before any pixel is drawn.
 
-use super::common::{corrupt, Decoded, HeaderInfo};
+use super::common::{corrupt, DecodeOptions, Decoded, HeaderInfo, Keep, ShrinkRule};
 use super::{gif, jpeg, png, webp};
 use crate::error::Error;
 use crate::pipeline::limits;
@@ -10,6 +11,20 @@ use crate::pipeline::settings::PipelineSettings;
 use crate::pipeline::sniff::{sniff, InputFormat};
 use image::RgbaImage;
 use std::sync::{Arc, Mutex};
+
+/// sharp renders an SVG straight at the first resize's scale, whatever `fastShrinkOnLoad`.
+pub(super) fn sharp_scale(size: (u32, u32), rule: &ShrinkRule) -> f64 {
+    1.0 / rule.shrink(size)
+}
+
+/// libvips' size for an SVG rendered at `scale`: each side rounded to nearest.
+pub(super) fn loaded_size((w, h): (u32, u32), scale: f64) -> (u32, u32) {
+    if scale == 1.0 {
+        return (w, h);
+    }
+    let side = |v: u32| ((v as f64 * scale).round() as u32).max(1);
+    (side(w), side(h))
+}
 
 fn parse(bytes: &[u8], config: &PipelineSettings) -> Result<resvg::usvg::Tree, Error> {
     use resvg::usvg;
@@ -50,14 +65,24 @@ pub fn size(bytes: &[u8], config: &PipelineSettings) -> Option<(u32, u32)> {
     Some((size.width(), size.height()))
 }
 
-pub(super) fn decode(bytes: &[u8], config: &PipelineSettings) -> Result<Decoded, Error> {
+pub(super) fn decode(bytes: &[u8], opts: DecodeOptions, config: &PipelineSettings) -> Result<Decoded, Error> {
     use resvg::tiny_skia;
     let tree = parse(bytes, config)?;
     let size = tree.size().to_int_size();
-    let (w, h) = (size.width(), size.height());
+    let original_size = (size.width(), size.height());
+    limits::check_input(original_size.0, original_size.1, config)?;
+    let scale = match opts.shrink {
+        Some(rule) if rule.keep != Keep::Full => sharp_scale(original_size, &rule),
+        _ => 1.0,
+    };
+    let (w, h) = loaded_size(original_size, scale);
     limits::check_input(w, h, config)?;
     let mut pixmap = tiny_skia::Pixmap::new(w, h).ok_or_else(|| corrupt("SVG size"))?;
-    resvg::render(&tree, tiny_skia::Transform::identity(), &mut pixmap.as_mut());
+    let transform = tiny_skia::Transform::from_scale(
+        w as f32 / original_size.0 as f32,
+        h as f32 / original_size.1 as f32,
+    );
+    resvg::render(&tree, transform, &mut pixmap.as_mut());
     // tiny-skia stores premultiplied alpha; the pipeline works on straight alpha.
     let mut rgba = Vec::with_capacity(w as usize * h as usize * 4);
     for p in pixmap.pixels() {
@@ -70,7 +95,7 @@ pub(super) fn decode(bytes: &[u8], config: &PipelineSettings) -> Result<Decoded,
         icc: None,
         exif: None,
         orientation: 1,
-        original_size: (w, h),
+        original_size,
         damaged: false,
     })
 }

@@ -3,7 +3,7 @@
 //! animations) and its muxer for EXIF.
 
 use super::common::{corrupt, encode_failed, exif_orientation, flatten_rgb, is_opaque, quality, truncated};
-use super::common::{le16, le24, le32, Animation, DecodeOptions, Decoded, HeaderInfo};
+use super::common::{le16, le24, le32, Animation, DecodeOptions, Decoded, HeaderInfo, Keep, ShrinkRule};
 use crate::edits::{Format, FormatOptions};
 use crate::error::Error;
 use crate::pipeline::picture::{Frame, Picture};
@@ -85,6 +85,37 @@ fn check_whole(bytes: &[u8]) -> Result<(), Error> {
     }
 }
 
+/// sharp's WebP shrink-on-load: libwebp's scaler takes the image straight to 1/shrink, only
+/// with `fastShrinkOnLoad` (the default) and never to enlarge.
+pub(super) fn sharp_scale(size: (u32, u32), rule: &ShrinkRule) -> f64 {
+    let shrink = rule.shrink(size);
+    if rule.fast && shrink > 1.0 {
+        1.0 / shrink
+    } else {
+        1.0
+    }
+}
+
+/// libvips' size for a WebP loaded at `scale`: each side rounded to nearest.
+pub(super) fn loaded_size((w, h): (u32, u32), scale: f64) -> (u32, u32) {
+    if scale == 1.0 {
+        return (w, h);
+    }
+    let side = |v: u32| ((v as f64 * scale).round() as u32).max(1);
+    (side(w), side(h))
+}
+
+/// The scale pixfront decodes at: sharp's, unless the plan needs more pixels.
+fn decode_scale(size: (u32, u32), rule: Option<&ShrinkRule>) -> f64 {
+    let Some(rule) = rule else { return 1.0 };
+    let scale = sharp_scale(size, rule);
+    match rule.keep {
+        Keep::SharpSize => scale,
+        Keep::Full => 1.0,
+        Keep::LongSide(min) => scale.max(min as f64 / size.0.max(size.1) as f64).min(1.0),
+    }
+}
+
 pub(super) fn decode(bytes: &[u8], opts: DecodeOptions) -> Result<Decoded, Error> {
     use libwebp_sys as sys;
     check_whole(bytes)?;
@@ -99,15 +130,7 @@ pub(super) fn decode(bytes: &[u8], opts: DecodeOptions) -> Result<Decoded, Error
     }
 
     let (w, h) = original_size;
-    // libwebp's own downscaler: the WebP analogue of JPEG's DCT scaling. Only whole factors of
-    // two (like libvips) so the final resize sees an evenly reduced image.
-    let (mut sw, mut sh) = (w, h);
-    if let Some((tw, th)) = opts.target {
-        while sw / 2 >= 2 * tw.max(1) && sh / 2 >= 2 * th.max(1) {
-            sw /= 2;
-            sh /= 2;
-        }
-    }
+    let (sw, sh) = loaded_size(original_size, decode_scale(original_size, opts.shrink.as_ref()));
     let mut config = sys::WebPDecoderConfig::new().map_err(|_| Error::internal())?;
     let stride = sw as usize * 4;
     let mut out = vec![0u8; stride * sh as usize];

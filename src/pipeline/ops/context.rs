@@ -5,12 +5,16 @@ use crate::pipeline::resources::Resources;
 use crate::pipeline::settings::PipelineSettings;
 
 /// What an operation may need besides the picture.
+#[derive(Clone, Copy)]
 pub struct OpContext<'a> {
     /// Prefetched overlay images.
     pub resources: &'a Resources,
     pub config: &'a PipelineSettings,
     /// Size of the decoded original (after EXIF orientation): SIH's `ratio` scales it.
     pub original_size: (u32, u32),
+    /// The size sharp's image has at the first resize when sharp shrank it on load (upright):
+    /// that resize is planned on it, so every fit gives sharp's size whatever pixfront decoded.
+    pub first_resize_from: Option<(u32, u32)>,
 }
 
 /// Refuses outputs larger than `MAX_OUTPUT_DIMENSION` before allocating them.

@@ -43,7 +43,7 @@ pub fn targets(resize: &Resize, original: (u32, u32)) -> Result<(Option<u32>, Op
 /// sharp's geometry for resizing an `in_w`×`in_h` image.
 pub fn plan(resize: &Resize, in_w: u32, in_h: u32, original: (u32, u32)) -> Result<Plan, Error> {
     let (tw, th, fit) = targets(resize, original)?;
-    let (hshrink, vshrink) = resolve_shrink(in_w, in_h, tw, th, fit, resize);
+    let (hshrink, vshrink) = resolve_shrink(in_w, in_h, tw, th, fit, flags(resize));
     let scaled = if hshrink != 1.0 || vshrink != 1.0 {
         (scaled_len(in_w, hshrink), scaled_len(in_h, vshrink))
     } else {
@@ -64,7 +64,30 @@ fn scaled_len(len: u32, shrink: f64) -> u32 {
     ((len as f64 / shrink).round() as u32).max(1)
 }
 
-fn resolve_shrink(w: u32, h: u32, tw: Option<u32>, th: Option<u32>, fit: Fit, r: &Resize) -> (f64, f64) {
+/// `withoutEnlargement` and `withoutReduction` as sharp reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Limits {
+    pub without_enlargement: bool,
+    pub without_reduction: bool,
+}
+
+pub fn flags(r: &Resize) -> Limits {
+    Limits {
+        without_enlargement: r.without_enlargement == Some(true),
+        without_reduction: r.without_reduction == Some(true),
+    }
+}
+
+/// sharp's `ResolveShrink`: the horizontal and vertical shrink factors (input / output) that
+/// take a `w`×`h` image to the targets under `fit`.
+pub fn resolve_shrink(
+    w: u32,
+    h: u32,
+    tw: Option<u32>,
+    th: Option<u32>,
+    fit: Fit,
+    limits: Limits,
+) -> (f64, f64) {
     let (w, h) = (w as f64, h as f64);
     let (mut hs, mut vs) = (1.0, 1.0);
     match (tw, th) {
@@ -97,10 +120,10 @@ fn resolve_shrink(w: u32, h: u32, tw: Option<u32>, th: Option<u32>, fit: Fit, r:
         }
         (None, None) => {}
     }
-    if r.without_reduction == Some(true) {
+    if limits.without_reduction {
         hs = hs.min(1.0);
         vs = vs.min(1.0);
-    } else if r.without_enlargement == Some(true) {
+    } else if limits.without_enlargement {
         hs = hs.max(1.0);
         vs = vs.max(1.0);
     }

@@ -77,6 +77,9 @@ pub fn apply(edit: &Edit, pic: Picture, ctx: &OpContext) -> Result<Picture, Erro
 /// (sharp darkens by 1/γ before resizing and brightens after).
 pub fn apply_all(edits: &Edits, mut pic: Picture, ctx: &OpContext) -> Result<Picture, Error> {
     let mut gamma: Option<f64> = None;
+    // Only the first resize sees sharp's shrink-on-load size.
+    let mut ctx = *ctx;
+    let ctx = &mut ctx;
     // Still the original's geometry, so cached face boxes of the original apply.
     let mut pristine = true;
     for edit in sharp_order(edits) {
@@ -101,6 +104,9 @@ pub fn apply_all(edits: &Edits, mut pic: Picture, ctx: &OpContext) -> Result<Pic
             }
             _ => apply(edit, pic, ctx)?,
         };
+        if matches!(edit, Edit::Resize(_)) {
+            ctx.first_resize_from = None;
+        }
     }
     Ok(pic)
 }

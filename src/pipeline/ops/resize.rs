@@ -61,7 +61,8 @@ fn algorithm(kernel: Option<&str>) -> Result<ResizeAlg, Error> {
 }
 
 pub fn apply(resize: &Resize, pic: Picture, ctx: &OpContext) -> Result<Picture, Error> {
-    let plan = geometry::plan(resize, pic.width(), pic.height(), ctx.original_size)?;
+    let (plan_w, plan_h) = ctx.first_resize_from.unwrap_or((pic.width(), pic.height()));
+    let plan = geometry::plan(resize, plan_w, plan_h, ctx.original_size)?;
     check_output_size("resize", plan.canvas, ctx)?;
     let gravity = match &resize.position {
         Some(p) => Gravity::parse(p)?,
