@@ -95,7 +95,11 @@ async fn error(server: &Server, path: &str) -> (u16, String, Option<String>) {
     let status = resp.status().as_u16();
     let cache = header(&resp, "cache-control");
     let body = json(resp).await;
-    (status, body["code"].as_str().unwrap_or_default().to_string(), cache)
+    (
+        status,
+        body["code"].as_str().unwrap_or_default().to_string(),
+        cache,
+    )
 }
 
 #[tokio::test]
@@ -105,7 +109,10 @@ async fn every_dialect_renders_from_an_http_origin_as_from_a_folder() {
     let resize = json!({"resize": {"width": 120, "height": 90, "fit": "cover"}, "grayscale": true});
     let pairs = [
         // Thumbor, the origin chosen by an `s3:` segment.
-        ("/s3:web/fit-in/200x150/rocket.jpg".to_string(), "/fit-in/200x150/rocket.jpg".to_string()),
+        (
+            "/s3:web/fit-in/200x150/rocket.jpg".to_string(),
+            "/fit-in/200x150/rocket.jpg".to_string(),
+        ),
         (
             "/s3:web/fit-in/100x100/filters:format(webp)/people/obama.jpg".into(),
             "/fit-in/100x100/filters:format(webp)/people/obama.jpg".into(),
@@ -116,7 +123,10 @@ async fn every_dialect_renders_from_an_http_origin_as_from_a_folder() {
             default_request(Some(LOCAL), "rocket.jpg", resize),
         ),
         // v7 query parameters.
-        ("/s3:web/logo.png?width=100&format=webp".into(), "/logo.png?width=100&format=webp".into()),
+        (
+            "/s3:web/logo.png?width=100&format=webp".into(),
+            "/logo.png?width=100&format=webp".into(),
+        ),
         // No edits: the original's bytes, typed by sniffing (the origin says octet-stream).
         ("/s3:web/rocket.jpg".into(), "/rocket.jpg".into()),
     ];
@@ -130,11 +140,17 @@ async fn every_dialect_renders_from_an_http_origin_as_from_a_folder() {
     }
     let (_, ct, body) = get(&server, "/s3:web/rocket.jpg").await;
     assert_eq!(ct.as_deref(), Some("image/jpeg"));
-    assert_eq!(body, std::fs::read(testdata().join("formats/rocket.jpg")).unwrap());
+    assert_eq!(
+        body,
+        std::fs::read(testdata().join("formats/rocket.jpg")).unwrap()
+    );
     // Each original was fetched once, then served from the cache of originals.
     let mut paths: Vec<String> = origin.seen().into_iter().map(|s| s.path).collect();
     paths.sort();
-    assert_eq!(paths, ["/media/logo.png", "/media/people/obama.jpg", "/media/rocket.jpg"]);
+    assert_eq!(
+        paths,
+        ["/media/logo.png", "/media/people/obama.jpg", "/media/rocket.jpg"]
+    );
 }
 
 #[tokio::test]
@@ -156,12 +172,22 @@ async fn path_mappings_and_url_keys() {
     assert_eq!(mapped, get(&server, "/fit-in/100x100/rocket.jpg").await.2);
     assert_eq!(origin.seen()[0].path, "/media/rocket.jpg", "prefix removed");
 
-    let encoded = format!("http%3A%2F%2F{}%2Fmedia%2Fpeople%2Fobama.jpg", host.replace(':', "%3A"));
+    let encoded = format!(
+        "http%3A%2F%2F{}%2Fmedia%2Fpeople%2Fobama.jpg",
+        host.replace(':', "%3A")
+    );
     for (path, from) in [
-        (format!("/fit-in/100x100/http://{host}/media/logo.png"), "/media/logo.png"),
+        (
+            format!("/fit-in/100x100/http://{host}/media/logo.png"),
+            "/media/logo.png",
+        ),
         (format!("/fit-in/100x100/{encoded}"), "/media/people/obama.jpg"),
         (
-            default_request(None, &format!("http://{host}/media/rocket.jpg?v=2"), json!({"rotate": 90})),
+            default_request(
+                None,
+                &format!("http://{host}/media/rocket.jpg?v=2"),
+                json!({"rotate": 90}),
+            ),
             "/media/rocket.jpg?v=2",
         ),
     ] {
@@ -183,7 +209,9 @@ async fn revalidation_sends_if_none_match_and_a_304_skips_the_download() {
     // Every use of a cached original asks the origin first.
     c.origin_http.cache_ttl = Duration::ZERO;
     let (_dir, server) = start(c).await;
-    let size = std::fs::read(testdata().join("formats/rocket.jpg")).unwrap().len() as u64;
+    let size = std::fs::read(testdata().join("formats/rocket.jpg"))
+        .unwrap()
+        .len() as u64;
 
     let first = client()
         .get(server.url("/s3:web/fit-in/64x64/rocket.jpg"))
@@ -199,7 +227,11 @@ async fn revalidation_sends_if_none_match_and_a_304_skips_the_download() {
     assert_eq!(seen.len(), 2);
     assert_eq!(seen[0].header("if-none-match"), None);
     assert_eq!(seen[1].header("if-none-match"), Some("\"v1-18\""));
-    assert_eq!(origin.body_bytes.load(std::sync::atomic::Ordering::SeqCst), size, "the 304 sent no body");
+    assert_eq!(
+        origin.body_bytes.load(std::sync::atomic::Ordering::SeqCst),
+        size,
+        "the 304 sent no body"
+    );
 
     // The client's own revalidation: 304 from pixfront, after a 304 from the origin.
     let resp = client()
@@ -221,7 +253,11 @@ async fn last_modified_revalidates_with_if_modified_since() {
             return Reply::status(304);
         }
         let body = std::fs::read(testdata().join("formats/rocket.jpg")).unwrap();
-        Reply::body(200, &[("Last-Modified", DATE), ("Cache-Control", "max-age=600")], body)
+        Reply::body(
+            200,
+            &[("Last-Modified", DATE), ("Cache-Control", "max-age=600")],
+            body,
+        )
     })
     .await;
     let mut c = config(&origin.base());
@@ -257,7 +293,8 @@ async fn twenty_concurrent_requests_for_one_original_make_one_fetch() {
             let server = server.clone();
             tokio::spawn(async move {
                 let size = 60 + i;
-                let (status, _, body) = get(&server, &format!("/s3:web/fit-in/{size}x{size}/rocket.jpg")).await;
+                let (status, _, body) =
+                    get(&server, &format!("/s3:web/fit-in/{size}x{size}/rocket.jpg")).await;
                 assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
                 let (w, h) = dimensions(&body);
                 assert_eq!(w.max(h), size);
@@ -282,7 +319,11 @@ async fn without_a_cache_each_request_fetches_again() {
     }
     let seen = origin.seen();
     assert_eq!(seen.len(), 2);
-    assert_eq!(seen[1].header("if-none-match"), None, "nothing kept to revalidate");
+    assert_eq!(
+        seen[1].header("if-none-match"),
+        None,
+        "nothing kept to revalidate"
+    );
 }
 
 #[tokio::test]
@@ -318,7 +359,11 @@ async fn origin_errors_map_like_s3s() {
         "/media/gone.jpg" => Reply::status(410),
         "/media/broken.jpg" => Reply::status(500),
         "/media/busy.jpg" => Reply::status(429),
-        "/media/page.jpg" => Reply::body(200, &[("Content-Type", "image/jpeg")], b"<html>soft 404</html>".to_vec()),
+        "/media/page.jpg" => Reply::body(
+            200,
+            &[("Content-Type", "image/jpeg")],
+            b"<html>soft 404</html>".to_vec(),
+        ),
         "/media/moved.jpg" => Reply::redirect("/media/rocket.jpg"),
         _ => images(seen),
     })
@@ -344,7 +389,10 @@ async fn origin_errors_map_like_s3s() {
         .send()
         .await
         .unwrap();
-    assert!(json(resp).await["message"].as_str().unwrap().contains("The image missing.jpg does not exist"));
+    assert!(json(resp).await["message"]
+        .as_str()
+        .unwrap()
+        .contains("The image missing.jpg does not exist"));
 
     // Redirects allowed: followed, and checked.
     let mut c = config(&origin.base());
@@ -360,7 +408,18 @@ async fn an_unreachable_origin_is_503_no_store_never_a_404() {
     drop(closed);
     let (_dir, server) = start(config(&base)).await;
     let (status, code, cache) = error(&server, "/s3:web/rocket.jpg").await;
-    assert_eq!((status, code.as_str(), cache.as_deref()), (503, "ImageRetrieval::Unavailable", Some("no-store")));
+    assert_eq!(
+        (status, code.as_str(), cache.as_deref()),
+        (503, "ImageRetrieval::Unavailable", Some("no-store"))
+    );
     // The health check covers the object store, not the origins.
-    assert_eq!(client().get(server.url("/?health")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        client()
+            .get(server.url("/?health"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 }

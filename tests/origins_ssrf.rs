@@ -20,7 +20,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn rocket(_: &Seen) -> Reply {
-    Reply::body(200, &[], std::fs::read(testdata().join("formats/rocket.jpg")).unwrap())
+    Reply::body(
+        200,
+        &[],
+        std::fs::read(testdata().join("formats/rocket.jpg")).unwrap(),
+    )
 }
 
 fn encode(url: &str) -> String {
@@ -50,7 +54,11 @@ async fn refusal(server: &Server, path: &str) -> (u16, String, Option<String>) {
     let status = resp.status().as_u16();
     let cache = header(&resp, "cache-control");
     let body = json(resp).await;
-    (status, body["code"].as_str().unwrap_or_default().to_string(), cache)
+    (
+        status,
+        body["code"].as_str().unwrap_or_default().to_string(),
+        cache,
+    )
 }
 
 #[tokio::test]
@@ -78,7 +86,15 @@ async fn private_and_special_addresses_are_refused_before_any_connection() {
     ];
     for path in &address_refused {
         let got = refusal(&server, path).await;
-        assert_eq!(got, (403, "ImageOrigin::AddressRefused".into(), Some("max-age=10".into())), "{path}");
+        assert_eq!(
+            got,
+            (
+                403,
+                "ImageOrigin::AddressRefused".into(),
+                Some("max-age=10".into())
+            ),
+            "{path}"
+        );
     }
     let url_refused = [
         "/file:///etc/passwd".to_string(),
@@ -91,7 +107,11 @@ async fn private_and_special_addresses_are_refused_before_any_connection() {
     ];
     for path in &url_refused {
         let got = refusal(&server, path).await;
-        assert_eq!(got, (403, "ImageOrigin::UrlRefused".into(), Some("max-age=10".into())), "{path}");
+        assert_eq!(
+            got,
+            (403, "ImageOrigin::UrlRefused".into(), Some("max-age=10".into())),
+            "{path}"
+        );
     }
     assert_eq!(loopback.connection_count(), 0, "nothing reached 127.0.0.1");
     if let Some(v6) = &v6 {
@@ -115,7 +135,10 @@ async fn https_only_unless_http_is_allowed() {
     c.request.source_buckets = Some("web".into());
     c.origins.origins = vec![NamedOrigin::parse(&format!("web=http://{host}/")).unwrap()];
     c.origin_http.allow_networks = vec![Network::parse("127.0.0.1/32").unwrap()];
-    let err = c.storage_over(Arc::new(FsStorage::new("/nonexistent"))).err().unwrap();
+    let err = c
+        .storage_over(Arc::new(FsStorage::new("/nonexistent")))
+        .err()
+        .unwrap();
     assert!(err.contains("ORIGIN_ALLOW_HTTP"), "{err}");
 }
 
@@ -128,7 +151,10 @@ async fn configured_origins_are_guarded_too() {
     c.origin_http.allow_http = true;
     // An IP literal is refused at start-up.
     c.origins.origins = vec![NamedOrigin::parse(&format!("web=http://127.0.0.1:{port}/")).unwrap()];
-    let err = c.storage_over(Arc::new(FsStorage::new("/nonexistent"))).err().unwrap();
+    let err = c
+        .storage_over(Arc::new(FsStorage::new("/nonexistent")))
+        .err()
+        .unwrap();
     assert!(err.contains("ImageOrigin::AddressRefused"), "{err}");
     // A name is checked on every fetch, against what it resolves to then.
     c.origins.origins = vec![NamedOrigin::parse(&format!("web=http://localhost:{port}/")).unwrap()];
@@ -182,11 +208,17 @@ async fn redirects_to_private_addresses_are_refused() {
     let got = refusal(&server, &format!("/http://{}/to-private.jpg", redirector.addr)).await;
     assert_eq!((got.0, got.1.as_str()), (403, "ImageOrigin::UrlRefused"));
 
-    assert_eq!(private.connection_count(), 0, "nothing reached the private address");
+    assert_eq!(
+        private.connection_count(),
+        0,
+        "nothing reached the private address"
+    );
 }
 
 /// `web` on 127.0.0.1 (allowed), with a small size limit and short timeouts.
-async fn hostile(route: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> (Origin, tempfile::TempDir, Server) {
+async fn hostile(
+    route: impl Fn(&Seen) -> Reply + Send + Sync + 'static,
+) -> (Origin, tempfile::TempDir, Server) {
     let origin = Origin::start("127.0.0.1:0", route).await;
     let mut c = Config::default();
     c.request.source_buckets = Some("web".into());
@@ -219,7 +251,10 @@ async fn a_2_gb_body_is_cut_off_at_the_size_limit() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let sent = origin.body_bytes.load(Ordering::SeqCst) - after_announced;
     assert!(sent >= 8 << 20, "the limit was reached ({sent} bytes)");
-    assert!(sent < 64 << 20, "the download stopped at the limit, not at 2 GB ({sent} bytes)");
+    assert!(
+        sent < 64 << 20,
+        "the download stopped at the limit, not at 2 GB ({sent} bytes)"
+    );
     assert!(after_announced < 64 << 20, "{after_announced} bytes");
 }
 
@@ -242,7 +277,10 @@ async fn a_server_sending_one_byte_per_second_times_out() {
         (503, "ImageRetrieval::Timeout".into(), Some("no-store".into()))
     );
     let sent = origin.body_bytes.load(Ordering::SeqCst);
-    assert!(sent < 10, "cut off after a few bytes, not after the whole image ({sent})");
+    assert!(
+        sent < 10,
+        "cut off after a few bytes, not after the whole image ({sent})"
+    );
     let got = refusal(&server, "/silent.jpg").await;
     assert_eq!(got.1, "ImageRetrieval::Timeout");
     // Far less than the trickle would take (one second per byte of a ~100 KB image).

@@ -56,7 +56,10 @@ impl Reply {
     pub fn body(status: u16, headers: &[(&str, &str)], body: Vec<u8>) -> Reply {
         Reply::Full {
             status,
-            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             body,
         }
     }
@@ -80,7 +83,10 @@ pub struct Origin {
 impl Origin {
     /// Listens on `bind` (`127.0.0.1:0`, `127.0.0.2:0`, `[::1]:0`…); `None` when that address
     /// cannot be bound here.
-    pub async fn try_start(bind: &str, route: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Option<Origin> {
+    pub async fn try_start(
+        bind: &str,
+        route: impl Fn(&Seen) -> Reply + Send + Sync + 'static,
+    ) -> Option<Origin> {
         let listener = TcpListener::bind(bind).await.ok()?;
         let addr = listener.local_addr().unwrap();
         let connections = Arc::new(AtomicUsize::new(0));
@@ -107,7 +113,9 @@ impl Origin {
     }
 
     pub async fn start(bind: &str, route: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Origin {
-        Origin::try_start(bind, route).await.expect("bind the test origin")
+        Origin::try_start(bind, route)
+            .await
+            .expect("bind the test origin")
     }
 
     /// `http://addr/`
@@ -165,8 +173,15 @@ async fn serve(
         reply = *inner;
     }
     match reply {
-        Reply::Full { status, headers, body } => {
-            let mut out = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+        Reply::Full {
+            status,
+            headers,
+            body,
+        } => {
+            let mut out = format!(
+                "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+                body.len()
+            );
             for (k, v) in headers {
                 out.push_str(&format!("{k}: {v}\r\n"));
             }
