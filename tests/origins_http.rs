@@ -359,6 +359,7 @@ async fn origin_errors_map_like_s3s() {
         "/media/gone.jpg" => Reply::status(410),
         "/media/broken.jpg" => Reply::status(500),
         "/media/busy.jpg" => Reply::status(429),
+        "/media/unasked.jpg" => Reply::status(304),
         "/media/page.jpg" => Reply::body(
             200,
             &[("Content-Type", "image/jpeg")],
@@ -375,6 +376,7 @@ async fn origin_errors_map_like_s3s() {
         ("gone.jpg", 404, "NoSuchKey", "max-age=10"),
         ("broken.jpg", 503, "ImageRetrieval::Unavailable", "no-store"),
         ("busy.jpg", 503, "ImageRetrieval::Unavailable", "no-store"),
+        ("unasked.jpg", 503, "ImageRetrieval::Unavailable", "no-store"),
         ("page.jpg", 400, "ImageOrigin::NotAnImage", "max-age=10"),
         ("moved.jpg", 502, "ImageOrigin::Redirected", "no-store"),
         ("../rocket.jpg", 404, "NoSuchKey", "max-age=10"),

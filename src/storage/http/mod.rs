@@ -135,6 +135,8 @@ impl HttpStore {
             match response.status().as_u16() {
                 200 => return self.body(response).await.map(Fetched::Full),
                 304 if stale.is_some() => return Ok(Fetched::NotModified(metadata(response.headers()))),
+                // Not modified since what? Nothing was asked.
+                304 => return Err(Error::store_unavailable()),
                 301 | 302 | 303 | 307 | 308 if redirects < self.settings.max_redirects => {
                     url = response
                         .headers()
