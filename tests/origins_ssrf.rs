@@ -2,7 +2,8 @@
 //! reach 127.0.0.1, 10.0.0.1, 169.254.169.254, [::1], a name resolving to loopback, an allowed
 //! origin redirecting to a private address, `file://` and `gopher://` URLs are refused with their
 //! documented status, and the listener at the refused address records no connection; a 2 GB body
-//! and a server sending one byte per second are cut off.
+//! and a server sending one byte per second are cut off; a URL key never gets what a configured
+//! origin fetched through a redirect its host list would refuse.
 
 #[path = "origin_support/mod.rs"]
 mod origin_support;
@@ -285,4 +286,29 @@ async fn a_server_sending_one_byte_per_second_times_out() {
     assert_eq!(got.1, "ImageRetrieval::Timeout");
     // Far less than the trickle would take (one second per byte of a ~100 KB image).
     assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+#[tokio::test]
+async fn a_url_key_never_gets_what_a_configured_origin_fetched() {
+    let other = Origin::start("127.0.0.1:0", rocket).await;
+    let elsewhere = format!("{}rocket.jpg", other.base());
+    let redirector = Origin::start("127.0.0.1:0", move |_: &Seen| Reply::redirect(&elsewhere)).await;
+    let host = redirector.addr.to_string();
+    let mut c = url_keys(&[&host]);
+    c.request.source_buckets = Some("local,web".into());
+    c.origins.origins = vec![NamedOrigin::parse(&format!("web={}", redirector.base())).unwrap()];
+    c.origin_http.allow_networks = vec![Network::parse("127.0.0.1/32").unwrap()];
+    c.origin_http.max_redirects = 1;
+    let (_dir, server) = start(c).await;
+    // The configured origin may redirect to another host; its original is now cached.
+    let ok = client()
+        .get(server.url("/s3:web/moved.jpg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    // The same URL as a URL key: the redirect leaves ORIGIN_URL_HOSTS, cache or not.
+    let got = refusal(&server, &format!("/http://{host}/moved.jpg")).await;
+    assert_eq!((got.0, got.1.as_str()), (403, "ImageOrigin::UrlRefused"));
+    assert_eq!(other.connection_count(), 1);
 }

@@ -73,7 +73,13 @@ impl HttpStore {
     /// `free_form`: the URL came from the request, so `ORIGIN_URL_HOSTS` applies to it and to
     /// every redirect. `key` names the image in a 404.
     pub async fn get(&self, url: Url, free_form: bool, key: &str) -> Result<Object, Error> {
-        let cache_key = url.as_str().to_string();
+        // A URL key is checked against ORIGIN_URL_HOSTS on every redirect, a configured origin
+        // is not: the two never share what they fetched.
+        let cache_key = if free_form {
+            format!("url-key {url}")
+        } else {
+            url.to_string()
+        };
         self.cache
             .get(&cache_key, |stale| self.fetch(url, free_form, key, stale))
             .await
