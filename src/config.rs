@@ -11,7 +11,11 @@ use crate::pipeline::PipelineSettings;
 use crate::request::RequestSettings;
 use crate::secrets::SecretSettings;
 use crate::settings::Lookup;
+use crate::storage::http::HttpOriginSettings;
+use crate::storage::origins::{OriginSettings, Origins};
 use crate::storage::s3::S3Settings;
+use crate::storage::Storage;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Config {
@@ -25,6 +29,10 @@ pub struct Config {
     pub faces: FaceSettings,
     /// S3 addressing.
     pub s3: S3Settings,
+    /// Named origins and key-prefix mappings.
+    pub origins: OriginSettings,
+    /// HTTP(S) origins: SSRF guard, limits, timeouts, cache of originals.
+    pub origin_http: HttpOriginSettings,
     /// CORS, error caching, fallback image, admission.
     pub http: HttpSettings,
 }
@@ -44,15 +52,26 @@ impl Config {
             pipeline: PipelineSettings::from_lookup(&get)?,
             faces: FaceSettings::from_lookup(&get)?,
             s3: S3Settings::from_lookup(&get),
+            origins: OriginSettings::from_lookup(&get)?,
+            origin_http: HttpOriginSettings::from_lookup(&get)?,
             http: HttpSettings::from_lookup(&get)?,
         })
     }
 
-    /// The buckets the S3 health check probes: the allowed sources (none when unset or invalid).
+    /// The buckets the S3 health check probes: the store's buckets behind the allowed sources
+    /// and path mappings (none when unset or invalid; HTTP origins have none).
     pub fn health_buckets(&self) -> Vec<String> {
-        crate::request::bucket::allowed(&self.request)
-            .map(|b| b.into_iter().filter(|b| !b.is_empty()).collect())
-            .unwrap_or_default()
+        self.origins.store_buckets(&self.allowed_sources())
+    }
+
+    fn allowed_sources(&self) -> Vec<String> {
+        crate::request::bucket::allowed(&self.request).unwrap_or_default()
+    }
+
+    /// What the handler reads originals from: `store` (S3 or a folder) behind the configured
+    /// origins. Fails on origin settings that cannot work (see `Origins::over`).
+    pub fn storage_over(&self, store: Arc<dyn Storage>) -> Result<Arc<dyn Storage>, String> {
+        Origins::over(store, &self.origins, &self.origin_http, &self.allowed_sources())
     }
 }
 

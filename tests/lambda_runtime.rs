@@ -2,7 +2,7 @@
 //! server on 127.0.0.1, `lambda_common/`): API Gateway REST (v1), HTTP API (v2), ALB and Function URL
 //! events in buffered mode; Function URL events in streaming mode (metadata prelude, 8 NUL bytes,
 //! raw bytes); the 6 MB limit (1 MB for ALB); originals from an S3-protocol server (s3s, SigV4)
-//! when `PIXFRONT_ROOT` is unset; init errors.
+//! when `PIXFRONT_ROOT` is unset, or from an HTTP origin (`ORIGINS`); init errors.
 
 mod shared_data;
 use shared_data::testdata;
@@ -19,6 +19,9 @@ mod s3_common;
 
 #[path = "lambda_common/mod.rs"]
 mod lambda_common;
+
+#[path = "origin_support/mod.rs"]
+mod origin_support;
 use lambda_common::{Bootstrap, Posted, RuntimeApi};
 
 const BUCKET: &str = "test-bucket";
@@ -461,6 +464,61 @@ async fn bad_configuration_is_an_init_error() {
         .unwrap()
         .contains("PIXFRONT_LAMBDA_MODE"));
     // The process has reported and exits on its own.
+    assert!(!f.0.wait().unwrap().success());
+}
+
+/// The origin settings of `pixfront serve` work on Lambda: the bucket name is an HTTP origin
+/// (ORIGINS), which every dialect renders from as the engine does from the folder; origin settings
+/// that cannot work are an init error.
+#[tokio::test]
+async fn bootstrap_reads_originals_from_an_http_origin() {
+    let dir = fixture();
+    let bucket = dir.path().join(BUCKET);
+    let origin =
+        origin_support::Origin::start(
+            "127.0.0.1:0",
+            move |seen: &origin_support::Seen| match std::fs::read(
+                bucket.join(seen.path.trim_start_matches('/')),
+            ) {
+                Ok(body) => origin_support::Reply::body(200, &[], body),
+                Err(_) => origin_support::Reply::status(404),
+            },
+        )
+        .await;
+    let mut api = RuntimeApi::start().await;
+    let origins = format!("{BUCKET}={}", origin.base());
+    let env = [
+        ("ORIGINS", origins.as_str()),
+        ("ORIGIN_ALLOW_HTTP", "Yes"),
+        ("ORIGIN_ALLOW_NETWORKS", "127.0.0.1/32"),
+    ];
+    // An empty folder: whatever renders came from the origin.
+    let empty = tempfile::tempdir().unwrap();
+    let _fn = bootstrap(&api, empty.path(), &env);
+    for url in urls() {
+        let a = buffered(&api.invoke(event("rest_v1", &url)).await);
+        assert_eq!(a.status, 200, "{url}: {:?}", a.raw);
+        let (dims, ct) = engine(dir.path(), &url).await;
+        assert_eq!(a.header("content-type"), Some(ct.as_str()), "{url}");
+        assert_eq!(dimensions(&a.body), dims, "{url}");
+    }
+    let mut paths: Vec<String> = origin.seen().into_iter().map(|s| s.path).collect();
+    paths.sort();
+    assert_eq!(paths, ["/people/obama.jpg", "/rocket.jpg"]);
+
+    let mut api = RuntimeApi::start().await;
+    let mut f = bootstrap(
+        &api,
+        empty.path(),
+        &[("ORIGINS", "web=https://images.example.com/")],
+    );
+    let posted = api.wait().await;
+    assert_eq!(posted.kind, "init/error");
+    let body: Value = serde_json::from_slice(&posted.body).unwrap();
+    assert!(
+        body["errorMessage"].as_str().unwrap().contains("ORIGINS: web"),
+        "{body}"
+    );
     assert!(!f.0.wait().unwrap().success());
 }
 

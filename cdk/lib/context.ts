@@ -39,6 +39,9 @@ export const CONTEXT_KEYS = {
   enableLogging: '(pixfront; SIH always logs)',
   faceDetector: '(pixfront) local | rekognition',
   forceBlurFaces: '(pixfront)',
+  origins: '(pixfront) named origins: name=https://host/base/ or name=s3:bucket, comma-separated (cdk.json: an object)',
+  originPaths: '(pixfront) key-prefix=origin, comma-separated (cdk.json: an object)',
+  originUrlHosts: '(pixfront) hosts requests may name in URL keys, comma-separated',
   architecture: '(pixfront) arm64 | x86_64',
   memorySize: '(pixfront; SIH: 1024)',
   domainNames: '(pixfront) alternate domain names, comma-separated',
@@ -120,7 +123,23 @@ function readers(get: (key: ContextKey) => unknown) {
       throw new Error(`context ${key}: not valid JSON (${(e as Error).message})`);
     }
   };
-  return { str, bool, list, oneOf, int, json };
+  /** `a=b,c=d` on the command line, or (cdk.json) an object. */
+  const pairs = (key: ContextKey): Record<string, string> | undefined => {
+    const v = get(key);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, String(x)]));
+    }
+    const items = list(key);
+    if (items === undefined) return undefined;
+    return Object.fromEntries(
+      items.map((item) => {
+        const at = item.indexOf('=');
+        if (at <= 0) throw new Error(`context ${key}: expected name=value entries, got "${item}"`);
+        return [item.slice(0, at).trim(), item.slice(at + 1).trim()];
+      }),
+    );
+  };
+  return { str, bool, list, oneOf, int, json, pairs };
 }
 
 /**
@@ -128,7 +147,7 @@ function readers(get: (key: ContextKey) => unknown) {
  * on a value it cannot read.
  */
 export function propsFromContext(get: (key: ContextKey) => unknown): PixfrontProps {
-  const { str, bool, list, oneOf, int } = readers(get);
+  const { str, bool, list, oneOf, int, pairs } = readers(get);
   let signature: PixfrontProps['signature'];
   if (bool('enableSignature')) {
     const secretName = str('secretsManagerSecret');
@@ -171,6 +190,9 @@ export function propsFromContext(get: (key: ContextKey) => unknown): PixfrontPro
     enableLogging: bool('enableLogging'),
     faceDetector: oneOf<FaceDetector>('faceDetector', FACE_DETECTORS),
     forceBlurFaces: list('forceBlurFaces'),
+    origins: pairs('origins'),
+    originPaths: pairs('originPaths'),
+    originUrlHosts: list('originUrlHosts'),
     architecture: oneOf<LambdaArchitecture>('architecture', ARCHITECTURES),
     memorySize: int('memorySize'),
   };

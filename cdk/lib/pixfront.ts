@@ -10,7 +10,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acceptNormalizerCode } from './accept-function';
 import { privateBucket } from './buckets';
-import { check, cleanList, PixfrontFunctionParts, PixfrontFunctionProps } from './function';
+import { check, checkEnvironmentSize, cleanList, PixfrontFunctionParts, PixfrontFunctionProps } from './function';
+import { Origins, OriginsProps } from './origins';
 
 export { ARCHITECTURES, defaultCodePath, FACE_DETECTORS, LAMBDA_ASSET_ENV, PLACEHOLDER_CODE } from './function';
 export type { FaceDetector, LambdaArchitecture } from './function';
@@ -61,12 +62,13 @@ export interface FallbackImageProps {
  * defaults to 29 s behind API Gateway (its limit), 30 s behind a Function URL (CloudFront's read
  * timeout).
  */
-export interface PixfrontProps extends PixfrontFunctionProps {
+export interface PixfrontProps extends PixfrontFunctionProps, OriginsProps {
   /** @default 'function-url' (no 6 MB cap; `apigateway` for SIH's exact setup) */
   readonly originType?: OriginType;
   /**
    * Existing buckets the function may read (SIH's SourceBucketsParameter); the first is the
-   * default bucket. Empty or absent: one private bucket is created (and kept on stack deletion).
+   * default bucket. Names of `origins` go here too (an HTTP origin's name gets no S3 permission).
+   * Empty or absent: one private bucket is created (and kept on stack deletion).
    */
   readonly sourceBuckets?: string[];
   /** @default false */
@@ -104,7 +106,7 @@ export class Pixfront extends Construct {
   readonly logGroup: logs.LogGroup;
   readonly distribution: cloudfront.Distribution;
   readonly cachePolicy: cloudfront.CachePolicy;
-  /** Names of the buckets the function reads, default first. */
+  /** SOURCE_BUCKETS: the names requests may choose (buckets and origins), default first. */
   readonly sourceBucketNames: string[];
   /** The bucket created when no source bucket was given. */
   readonly createdSourceBucket?: s3.Bucket;
@@ -121,15 +123,18 @@ export class Pixfront extends Construct {
     const logRetention = props.logRetention ?? logs.RetentionDays.SIX_MONTHS;
     this.check(ORIGIN_TYPES.includes(originType), `originType must be one of ${ORIGIN_TYPES.join(', ')}`);
 
-    // Source buckets: existing ones by name, or a new private one.
+    // Source buckets: existing ones by name, or a new private one; behind the names, the
+    // buckets the origins lead to (none for an HTTP origin).
     const given = cleanList(props.sourceBuckets);
+    const originSettings = new Origins(this, props, given, props.environment?.ORIGIN_ALLOW_HTTP === 'Yes');
     if (given.length === 0) {
       this.createdSourceBucket = privateBucket(this, 'Originals');
     }
-    const buckets = this.createdSourceBucket
-      ? [this.createdSourceBucket as s3.IBucket]
-      : given.map((name, i) => s3.Bucket.fromBucketName(this, `Source${i}`, name));
-    this.sourceBucketNames = buckets.map((b) => b.bucketName);
+    const buckets = [
+      ...(this.createdSourceBucket ? [this.createdSourceBucket as s3.IBucket] : []),
+      ...originSettings.storeBuckets(given).map((name, i) => s3.Bucket.fromBucketName(this, `Source${i}`, name)),
+    ];
+    this.sourceBucketNames = this.createdSourceBucket ? [this.createdSourceBucket.bucketName] : given;
 
     if (props.signature) {
       this.check(
@@ -153,22 +158,25 @@ export class Pixfront extends Construct {
     parts.checkForceBlurFaces(this.createdSourceBucket ? undefined : given);
     const role = parts.role;
     this.logGroup = parts.logGroup;
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadOriginals',
-        actions: ['s3:GetObject'],
-        resources: buckets.map((b) => b.arnForObjects('*')),
-      }),
-    );
-    // ListBucket turns a missing key into S3's 404 NoSuchKey instead of 403, and lets the
-    // health check (HeadBucket) work.
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ListOriginals',
-        actions: ['s3:ListBucket'],
-        resources: buckets.map((b) => b.bucketArn),
-      }),
-    );
+    // None when every name is an HTTP origin.
+    if (buckets.length > 0) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadOriginals',
+          actions: ['s3:GetObject'],
+          resources: buckets.map((b) => b.arnForObjects('*')),
+        }),
+      );
+      // ListBucket turns a missing key into S3's 404 NoSuchKey instead of 403, and lets the
+      // health check (HeadBucket) work.
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'ListOriginals',
+          actions: ['s3:ListBucket'],
+          resources: buckets.map((b) => b.bucketArn),
+        }),
+      );
+    }
     if (props.fallbackImage) {
       const { bucket, key } = props.fallbackImage;
       role.addToPolicy(
@@ -198,6 +206,7 @@ export class Pixfront extends Construct {
       ENABLE_SIGNATURE: yesNo(props.signature !== undefined),
       ENABLE_DEFAULT_FALLBACK_IMAGE: yesNo(props.fallbackImage !== undefined),
       ...faces,
+      ...originSettings.environment(),
       PIXFRONT_LAMBDA_MODE: originType === 'apigateway' ? 'buffered' : 'streaming',
     };
     if (props.corsEnabled) environment.CORS_ORIGIN = props.corsOrigin ?? '*';
@@ -214,6 +223,7 @@ export class Pixfront extends Construct {
       // request URI stage-free too.
       environment.AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH = 'true';
     }
+    checkEnvironmentSize(this, { ...environment, ...(props.environment ?? {}) });
     this.function = parts.build({
       description: `pixfront image handler (${originType})`,
       defaultTimeout: Duration.seconds(originType === 'apigateway' ? 29 : 30),

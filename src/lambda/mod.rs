@@ -81,7 +81,13 @@ async fn run() -> Result<(), String> {
     if mode == Mode::Events {
         return events::run(config, lambda).await;
     }
-    let handler = build_handler(config, &lambda).await;
+    let handler = match build_handler(config, &lambda).await {
+        Ok(handler) => handler,
+        Err(e) => {
+            response::report_init_error(&e).await;
+            return Err(e);
+        }
+    };
     tracing::info!(?mode, "pixfront lambda ready");
     // Built once per container: storage clients and secrets are reused by every invocation.
     let handler = Arc::new(handler);
@@ -108,8 +114,9 @@ async fn run() -> Result<(), String> {
 /// The handler over this container's storage: S3 through the standard AWS chain (the function's
 /// role, region and `AWS_ENDPOINT_URL_S3`), or a local folder when `PIXFRONT_ROOT` is set (one
 /// sub-folder per bucket; for running the bootstrap without AWS). The SDK configuration is
-/// loaded once per container and shared by the S3 and Secrets Manager clients.
-async fn build_handler(config: Config, lambda: &LambdaSettings) -> Handler {
+/// loaded once per container and shared by the S3 and Secrets Manager clients. Configured origins
+/// (`ORIGINS`, …) sit in front of either, as with `pixfront serve`.
+async fn build_handler(config: Config, lambda: &LambdaSettings) -> Result<Handler, String> {
     let (storage, secrets, faces): (Arc<dyn Storage>, _, _) = match &lambda.root {
         Some(root) => (
             Arc::new(FsStorage::new(root)),
@@ -129,9 +136,10 @@ async fn build_handler(config: Config, lambda: &LambdaSettings) -> Handler {
             )
         }
     };
-    Handler::new(storage, config)
+    let storage = config.storage_over(storage)?;
+    Ok(Handler::new(storage, config)
         .with_secrets(secrets)
-        .with_faces(Arc::new(faces))
+        .with_faces(Arc::new(faces)))
 }
 
 async fn answer(

@@ -161,7 +161,8 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     };
     let secrets = crate::secrets::provider_from_env(&config.secrets).await;
     let faces = Arc::new(crate::faces::FaceService::from_env(&config.faces).await);
-    let handler = Handler::new(Arc::new(FsStorage::new(root)), config)
+    let storage = config.storage_over(Arc::new(FsStorage::new(root)))?;
+    let handler = Handler::new(storage, config)
         .with_faces(faces)
         .with_demo_images(demo)
         .with_secrets(secrets);
@@ -178,7 +179,8 @@ async fn run_s3(args: ServeArgs, config: Config, limits: ConnectionSettings) -> 
         .get("PIXFRONT_LISTEN")
         .unwrap_or_else(|| "127.0.0.1:8080".into());
     let sdk = crate::aws::load_sdk_config().await;
-    let storage = crate::storage::s3::S3Storage::from_sdk_config(&sdk, &config.s3, config.health_buckets());
+    let s3 = crate::storage::s3::S3Storage::from_sdk_config(&sdk, &config.s3, config.health_buckets());
+    let storage = config.storage_over(Arc::new(s3))?;
     let secrets = crate::secrets::provider(&config.secrets, &sdk);
     let faces = Arc::new(crate::faces::FaceService::from_sdk_config(&sdk, &config.faces));
     let listener = tokio::net::TcpListener::bind(&listen)
@@ -188,7 +190,7 @@ async fn run_s3(args: ServeArgs, config: Config, limits: ConnectionSettings) -> 
     let buckets = config.request.source_buckets.clone().unwrap_or_default();
     println!("pixfront serving S3 buckets [{buckets}] on http://{addr}");
     println!("  health:     http://{addr}/?health");
-    let handler = Handler::new(Arc::new(storage), config)
+    let handler = Handler::new(storage, config)
         .with_secrets(secrets)
         .with_faces(faces);
     serve_with(listener, Arc::new(handler), &limits, shutdown_signal())

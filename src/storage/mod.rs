@@ -1,9 +1,13 @@
 //! Where originals come from. Front ends hold a `dyn Storage`; the engine never does I/O.
 //!
 //! Backends: [`fs::FsStorage`] (a folder per bucket, for self-hosting and tests) and
-//! [`s3::S3Storage`] (Amazon S3 or any S3-compatible endpoint).
+//! [`s3::S3Storage`] (Amazon S3 or any S3-compatible endpoint). [`origins::Origins`] puts named
+//! origins in front of either: HTTP(S) servers ([`http::HttpStore`], behind an SSRF guard) and
+//! other names for buckets, chosen by bucket name, key prefix or (when allowed) a URL key.
 
 pub mod fs;
+pub mod http;
+pub mod origins;
 pub mod s3;
 
 use crate::error::Error;

@@ -89,7 +89,7 @@ impl S3Storage {
         let etag = out.e_tag().map(str::to_string);
         let body = out.body.collect().await.map_err(|e| {
             tracing::warn!(bucket, key, error = %e, "S3 body read failed");
-            unavailable()
+            Error::store_unavailable()
         })?;
         Ok(Object {
             body: body.into_bytes(),
@@ -120,7 +120,7 @@ impl Storage for S3Storage {
                 .await
                 .map_err(|e| {
                     tracing::debug!(bucket, key, error = %describe(&e), "S3 HeadObject failed");
-                    unavailable()
+                    Error::store_unavailable()
                 })?;
             Ok(Object {
                 body: Default::default(),
@@ -158,14 +158,6 @@ impl Storage for S3Storage {
             Ok(())
         })
     }
-}
-
-fn unavailable() -> Error {
-    Error::new(
-        503,
-        "ImageRetrieval::Unavailable",
-        "The image store is unavailable or slow; please retry.",
-    )
 }
 
 fn access_rejected() -> Error {
@@ -211,7 +203,7 @@ fn classify(err: &SdkError<GetObjectError, HttpResponse>, key: &str) -> Error {
             let code = ctx.err().code().unwrap_or("");
             let status = err.raw_response().map_or(0, |r| r.status().as_u16());
             if TRANSIENT_CODES.contains(&code) || status >= 500 || status == 429 {
-                unavailable()
+                Error::store_unavailable()
             } else if REJECTED_CODES.contains(&code) || (300..400).contains(&status) {
                 access_rejected()
             } else {
@@ -222,7 +214,7 @@ fn classify(err: &SdkError<GetObjectError, HttpResponse>, key: &str) -> Error {
         // No credentials in the chain, invalid endpoint URL…: the operator's to fix.
         SdkError::ConstructionFailure(_) => access_rejected(),
         // Timeouts, refused/reset connections, unparsable answers: the store is not answering.
-        _ => unavailable(),
+        _ => Error::store_unavailable(),
     };
     tracing::warn!(key, code = %error.code, error = %describe(err), "S3 GetObject failed");
     error
