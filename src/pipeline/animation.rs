@@ -19,7 +19,7 @@ use super::picture::Picture;
 use super::resources::Resources;
 use super::settings::PipelineSettings;
 use super::sniff::InputFormat;
-use super::{color_profile, limits, ops, orient};
+use super::{color_profile, limits, ops, orient, shrink};
 use crate::edits::{Edit, Edits, Format};
 use crate::error::Error;
 use std::time::{Duration, Instant};
@@ -96,6 +96,10 @@ pub fn render(
         }
         _ => None,
     };
+    // Frames are decoded whole, but sharp scales an animated WebP on load: its first resize is
+    // planned on that size, so the output size is sharp's.
+    let first_resize_from = shrink::rule(edits, Some((w, h, animation.orientation)), None)?
+        .map(|rule| shrink::sharp_loaded_upright(input, (w, h), animation.orientation, &rule));
     let mut plan = Edits::default();
     for (name, edit) in &edits.entries {
         if !skipped_for_animation(edit) {
@@ -106,8 +110,7 @@ pub fn render(
         resources,
         config,
         original_size: upright,
-        // Frames are decoded whole: the first resize is planned on their own size.
-        first_resize_from: None,
+        first_resize_from,
     };
     let (icc, orientation, loop_count, damaged_container) = (
         animation.icc.clone(),

@@ -8,7 +8,7 @@
 //!    decoding.
 //! 4. [`animation`]: keep every frame or only the first; an animation kept animated is then
 //!    rendered frame by frame by [`animation::render`] (steps 5–9 for each frame).
-//! 5. [`codecs::decode`], shrinking on load as sharp does for the first resize ([`shrink_rule`]).
+//! 5. [`codecs::decode`], shrinking on load as sharp does for the first resize ([`shrink`]).
 //! 6. [`color_profile`]: embedded ICC → sRGB.
 //! 7. [`orient`]: EXIF orientation applied to the pixels; then `blurFaces`, on the upright
 //!    original before any other edit ([`ops::faces`]).
@@ -29,6 +29,7 @@ pub mod orient;
 pub mod picture;
 pub mod resources;
 pub mod settings;
+mod shrink;
 pub mod sniff;
 
 use crate::edits::{Edit, Edits, Format, FormatOptions};
@@ -150,7 +151,7 @@ pub fn process(
         _ => None,
     };
     let stored = header.map(|h| (h.width, h.height, h.orientation));
-    let shrink = shrink_rule(&req.edits, stored, faces_proxy)?;
+    let shrink = shrink::rule(&req.edits, stored, faces_proxy)?;
     let mut decoded = codecs::decode(
         original,
         input,
@@ -187,14 +188,8 @@ pub fn process(
         _ => None,
     };
     // sharp plans its resize on the image its loader gave, whatever pixfront decoded.
-    let first_resize_from = shrink.map(|rule| {
-        let (w, h) = codecs::sharp_loaded_size(input, decoded.original_size, &rule);
-        if orient::swaps_axes(decoded.orientation) {
-            (h, w)
-        } else {
-            (w, h)
-        }
-    });
+    let first_resize_from = shrink
+        .map(|rule| shrink::sharp_loaded_upright(input, decoded.original_size, decoded.orientation, &rule));
     let mut picture = orient::apply(decoded.picture, decoded.orientation);
     let decode_time = start.elapsed();
 
@@ -269,89 +264,4 @@ fn format_options(edits: &Edits, format: Format) -> FormatOptions {
             _ => None,
         })
         .unwrap_or_default()
-}
-
-/// sharp's shrink-on-load for the first resize, as a rule for the decoders; `None` when sharp
-/// would load the whole image. `stored` is the header's width, height and EXIF orientation
-/// (`None` for SVG, whose size is known once parsed). sharp does not shrink on load with a
-/// `gamma` or `trim` anywhere, an extract or a rotation before the resize, or an extract of an
-/// EXIF-oriented image (oriented before the extract, so before the resize); `ratio` on an SVG
-/// needs its size, so SVGs with a `ratio` render whole.
-fn shrink_rule(
-    edits: &Edits,
-    stored: Option<(u32, u32, u8)>,
-    faces_proxy: Option<u32>,
-) -> Result<Option<codecs::ShrinkRule>, Error> {
-    let orientation = stored.map_or(1, |s| s.2);
-    let mut keep = codecs::Keep::SharpSize;
-    let mut first = None;
-    for edit in edits.iter() {
-        match edit {
-            Edit::Gamma(_) | Edit::Trim(_) => return Ok(None),
-            Edit::Crop(_) | Edit::Extract(_) if orientation != 1 => return Ok(None),
-            _ => {}
-        }
-        if first.is_some() {
-            continue;
-        }
-        match edit {
-            Edit::Resize(r) => first = Some(r),
-            // Per-pixel edits: the same on a smaller decode.
-            Edit::ToFormat(_)
-            | Edit::FormatOptions(..)
-            | Edit::Animated(_)
-            | Edit::Grayscale(_)
-            | Edit::Tint(_)
-            | Edit::Negate(_)
-            | Edit::Modulate(_)
-            | Edit::Threshold(_)
-            | Edit::RemoveAlpha(_)
-            | Edit::EnsureAlpha(_)
-            | Edit::Flatten(_)
-            | Edit::Flip(_)
-            | Edit::Flop(_)
-            | Edit::BlurFaces(_)
-            | Edit::Rotate(None) => {}
-            Edit::Rotate(Some(a)) if a % 360.0 == 0.0 => {}
-            // sharp runs these after its resize, so it still shrinks on load; pixfront runs them
-            // in key order, on the full picture.
-            Edit::Blur(_)
-            | Edit::Sharpen(_)
-            | Edit::Normalize(_)
-            | Edit::Median(_)
-            | Edit::Convolve(_)
-            | Edit::OverlayWith(_)
-            | Edit::ContentModeration(_) => keep = codecs::Keep::Full,
-            _ => return Ok(None),
-        }
-    }
-    let Some(resize) = first else { return Ok(None) };
-    let (tw, th, fit) = match stored {
-        Some((w, h, o)) => {
-            let upright = if orient::swaps_axes(o) { (h, w) } else { (w, h) };
-            ops::geometry::targets(resize, upright)?
-        }
-        None if resize.ratio.is_some() => return Ok(None),
-        None => ops::geometry::targets(resize, (1, 1))?,
-    };
-    if tw.is_none() && th.is_none() {
-        return Ok(None);
-    }
-    // sharp swaps the targets rather than the image when EXIF turns it by 90°.
-    let (width, height) = if orient::swaps_axes(orientation) {
-        (th, tw)
-    } else {
-        (tw, th)
-    };
-    if let (codecs::Keep::SharpSize, Some(proxy)) = (keep, faces_proxy) {
-        keep = codecs::Keep::LongSide(proxy);
-    }
-    Ok(Some(codecs::ShrinkRule {
-        width,
-        height,
-        fit,
-        limits: ops::geometry::flags(resize),
-        fast: resize.fast_shrink_on_load != Some(false),
-        keep,
-    }))
 }
