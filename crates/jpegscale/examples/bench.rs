@@ -1,0 +1,80 @@
+//! Decode time of one JPEG at 1/2, 1/4 and 1/8: this crate (1 thread and more) against
+//! libjpeg-turbo's scaled decode (through mozjpeg), best and median of N runs each.
+//!
+//!     cargo run --release -p pixfront-jpegscale --example bench -- FILE [RUNS] [THREADS...]
+
+use pixfront_jpegscale::{decode_scaled, probe, Options};
+use std::time::{Duration, Instant};
+
+fn time<F: FnMut()>(runs: usize, mut f: F) -> (Duration, Duration) {
+    f(); // warm up
+    let mut t: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .collect();
+    t.sort();
+    (t[0], t[runs / 2])
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let path = args
+        .first()
+        .map_or("/work/shared/testdata/large/kleiber_6028x3391.jpg", |s| {
+            s.as_str()
+        });
+    let runs: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(15);
+    let threads: Vec<usize> = if args.len() > 2 {
+        args[2..].iter().filter_map(|s| s.parse().ok()).collect()
+    } else {
+        vec![1, 2]
+    };
+    let bytes = std::fs::read(path).expect("read the file");
+    let hdr = probe(&bytes).expect("the fast path applies to this file");
+    println!(
+        "{path}: {}x{} {:?}, restart interval {}",
+        hdr.width, hdr.height, hdr.sampling, hdr.restart_interval
+    );
+    for denom in [4u8, 2, 8] {
+        let (w, h) = hdr.scaled_size(denom);
+        let mut out = vec![0u8; 3 * w as usize * h as usize];
+        let (best, median) = time(runs, || {
+            let mut d = mozjpeg::Decompress::new_mem(&bytes).unwrap();
+            d.scale(8 / denom);
+            let mut s = d.rgb().unwrap();
+            s.read_scanlines_into(&mut out).unwrap();
+            s.finish().unwrap();
+        });
+        println!(
+            "1/{denom} {w}x{h}  libjpeg-turbo: best {:6.1} ms  median {:6.1} ms",
+            ms(best),
+            ms(median)
+        );
+        for &n in &threads {
+            let opts = Options {
+                denom,
+                threads: n,
+                max_pixels: u64::MAX,
+            };
+            let mut mode = None;
+            let (best, median) = time(runs, || {
+                mode = Some(decode_scaled(&bytes, &opts, &mut out, 3 * w as usize).expect("decode"));
+            });
+            let info = mode.expect("ran");
+            println!(
+                "1/{denom} {w}x{h}  jpegscale {n} thread(s) ({:?}, {} used): best {:6.1} ms  median {:6.1} ms",
+                info.mode,
+                info.threads,
+                ms(best),
+                ms(median)
+            );
+        }
+    }
+}
