@@ -2,21 +2,39 @@
 //! libjpeg-turbo's scaled decode (through mozjpeg), best and median of N runs each.
 //!
 //!     cargo run --release -p pixfront-jpegscale --example bench -- FILE [RUNS] [THREADS...]
+//!
+//! `BENCH_DENOM=4` runs one scale only; `BENCH_ONLY=libjpeg` or `BENCH_ONLY=jpegscale` one
+//! decoder only (to count its cycles with `perf stat`).
 
 use pixfront_jpegscale::{decode_scaled, probe, Options};
 use std::time::{Duration, Instant};
 
-fn time<F: FnMut()>(runs: usize, mut f: F) -> (Duration, Duration) {
+/// CPU time of the calling thread (Linux), so that single-thread figures on a busy machine
+/// count only this thread's work.
+fn thread_cpu() -> Duration {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+    Duration::from_nanos(
+        s.split_whitespace()
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+    )
+}
+
+/// Best and median wall time, and median CPU time of this thread, over `runs`.
+fn time<F: FnMut()>(runs: usize, mut f: F) -> (Duration, Duration, Duration) {
     f(); // warm up
-    let mut t: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .collect();
-    t.sort();
-    (t[0], t[runs / 2])
+    let mut wall = Vec::new();
+    let mut cpu = Vec::new();
+    for _ in 0..runs {
+        let (start, c0) = (Instant::now(), thread_cpu());
+        f();
+        wall.push(start.elapsed());
+        cpu.push(thread_cpu() - c0);
+    }
+    wall.sort();
+    cpu.sort();
+    (wall[0], wall[runs / 2], cpu[runs / 2])
 }
 
 fn ms(d: Duration) -> f64 {
@@ -42,38 +60,48 @@ fn main() {
         "{path}: {}x{} {:?}, restart interval {}",
         hdr.width, hdr.height, hdr.sampling, hdr.restart_interval
     );
-    for denom in [4u8, 2, 8] {
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let denoms: Vec<u8> = match std::env::var("BENCH_DENOM").ok().and_then(|d| d.parse().ok()) {
+        Some(d) => vec![d],
+        None => vec![4, 2, 8],
+    };
+    for denom in denoms {
         let (w, h) = hdr.scaled_size(denom);
         let mut out = vec![0u8; 3 * w as usize * h as usize];
-        let (best, median) = time(runs, || {
-            let mut d = mozjpeg::Decompress::new_mem(&bytes).unwrap();
-            d.scale(8 / denom);
-            let mut s = d.rgb().unwrap();
-            s.read_scanlines_into(&mut out).unwrap();
-            s.finish().unwrap();
-        });
-        println!(
-            "1/{denom} {w}x{h}  libjpeg-turbo: best {:6.1} ms  median {:6.1} ms",
-            ms(best),
-            ms(median)
-        );
-        for &n in &threads {
+        if only != "jpegscale" {
+            let (best, median, cpu) = time(runs, || {
+                let mut d = mozjpeg::Decompress::new_mem(&bytes).unwrap();
+                d.scale(8 / denom);
+                let mut s = d.rgb().unwrap();
+                s.read_scanlines_into(&mut out).unwrap();
+                s.finish().unwrap();
+            });
+            println!(
+                "1/{denom} {w}x{h}  libjpeg-turbo: best {:6.1} ms  median {:6.1} ms  (cpu {:6.1} ms)",
+                ms(best),
+                ms(median),
+                ms(cpu)
+            );
+        }
+        for &n in threads.iter().filter(|_| only != "libjpeg") {
             let opts = Options {
                 denom,
                 threads: n,
                 max_pixels: u64::MAX,
             };
             let mut mode = None;
-            let (best, median) = time(runs, || {
+            let (best, median, cpu) = time(runs, || {
                 mode = Some(decode_scaled(&bytes, &opts, &mut out, 3 * w as usize).expect("decode"));
             });
             let info = mode.expect("ran");
             println!(
-                "1/{denom} {w}x{h}  jpegscale {n} thread(s) ({:?}, {} used): best {:6.1} ms  median {:6.1} ms",
+                "1/{denom} {w}x{h}  jpegscale {n} thread(s) ({:?}, {} used): best {:6.1} ms  median {:6.1} ms  \
+                 (cpu of the calling thread {:6.1} ms)",
                 info.mode,
                 info.threads,
                 ms(best),
-                ms(median)
+                ms(median),
+                ms(cpu)
             );
         }
     }

@@ -4,11 +4,13 @@
 
 use crate::Error;
 
-/// Clean bytes held at once. Refilled when less than one MCU's worst case is left.
-const WINDOW: usize = 32 * 1024;
-/// Zero bytes kept after the clean data, so an 8-byte load at any position the decoder can
-/// reach stays in bounds.
-const PAD: usize = 8;
+/// The window's size: positions are taken modulo this, so that loads need no bounds check.
+const SIZE: usize = 1 << 16;
+/// Clean bytes held at once. Refilled when less than one MCU's worst case is left, which is
+/// less than the rest of the window, zeros, which an MCU running past the data reads.
+const WINDOW: usize = SIZE - 4096;
+
+pub type Window = [u8; SIZE + 8];
 
 /// What ended the entropy-coded segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,19 +23,26 @@ pub enum End {
     Truncated,
 }
 
+/// The bit buffer, copied into a local while an MCU is decoded so that it lives in registers.
+#[derive(Clone, Copy)]
+pub struct Bits {
+    /// Unread bits, first one at the top; below them, zeros or the bytes that follow.
+    bits: u64,
+    nbits: u32,
+    /// Next byte of the window to load.
+    pos: usize,
+}
+
 pub struct Reader<'a> {
     raw: &'a [u8],
     /// Next raw byte to unstuff.
     raw_pos: usize,
-    buf: Vec<u8>,
+    buf: Box<Window>,
     /// Clean index (since the reader's start) of `buf[0]`.
     base: u64,
     /// Clean bytes in `buf`; after them, zeros.
     len: usize,
-    /// Next byte of `buf` to load into `bits`.
-    pos: usize,
-    bits: u64,
-    nbits: u32,
+    pub st: Bits,
     end: End,
     /// Raw offsets whose clean index is wanted (chunk boundaries of the speculative split).
     marks: Vec<(usize, Option<u64>)>,
@@ -45,12 +54,14 @@ impl<'a> Reader<'a> {
         Reader {
             raw,
             raw_pos: start,
-            buf: vec![0; WINDOW + PAD],
+            buf: Box::new([0; SIZE + 8]),
             base: 0,
             len: 0,
-            pos: 0,
-            bits: 0,
-            nbits: 0,
+            st: Bits {
+                bits: 0,
+                nbits: 0,
+                pos: 0,
+            },
             end: End::Open,
             marks: Vec::new(),
         }
@@ -66,7 +77,7 @@ impl<'a> Reader<'a> {
     /// Clean bit position (since the reader's start) of the next unread bit.
     #[inline]
     pub fn position(&self) -> u64 {
-        (self.base + self.pos as u64) * 8 - self.nbits as u64
+        (self.base + self.st.pos as u64) * 8 - self.st.nbits as u64
     }
 
     /// The clean index of a mark, once the unstuffing has passed it.
@@ -82,7 +93,7 @@ impl<'a> Reader<'a> {
     /// position past the end of the segment (libjpeg-turbo would pad with zeros and warn).
     #[inline]
     pub fn ensure(&mut self, need: usize) -> Result<(), Error> {
-        if self.pos + need > self.len {
+        if self.st.pos + need > self.len {
             self.fill(need);
         }
         if self.end != End::Open && self.position() > (self.base + self.len as u64) * 8 {
@@ -106,14 +117,14 @@ impl<'a> Reader<'a> {
     #[cold]
     fn fill(&mut self, need: usize) {
         // After the end there is nothing to add: loads past the buffer read zeros.
-        if self.pos + need <= self.len || self.end != End::Open {
+        if self.st.pos + need <= self.len || self.end != End::Open {
             return;
         }
-        let from = self.pos.min(self.len);
+        let from = self.st.pos.min(self.len);
         self.buf.copy_within(from..self.len, 0);
         self.base += from as u64;
         self.len -= from;
-        self.pos -= from;
+        self.st.pos -= from;
         let limit = WINDOW;
         while self.len < limit && self.end == End::Open {
             let rest = &self.raw[self.raw_pos.min(self.raw.len())..];
@@ -147,7 +158,9 @@ impl<'a> Reader<'a> {
                 None => self.end = End::Truncated,
             }
         }
-        self.buf[self.len..].fill(0);
+        // Zeros after the data, as far as an MCU can read (what lies further is never read).
+        let end = (self.len + SIZE - WINDOW).min(self.buf.len());
+        self.buf[self.len..end].fill(0);
     }
 
     /// Marks inside raw bytes `[at, at + n)` that become clean bytes one for one from `at` on.
@@ -159,40 +172,10 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Tops the bit buffer up to at least 56 bits.
+    /// The window the bit buffer loads from.
     #[inline(always)]
-    pub fn refill(&mut self) {
-        let word = match self.buf.get(self.pos..self.pos + 8) {
-            Some(b) => <[u8; 8]>::try_from(b).map_or(0, u64::from_be_bytes),
-            None => 0,
-        };
-        self.bits |= word >> self.nbits;
-        self.pos += ((63 - self.nbits) >> 3) as usize;
-        self.nbits |= 56;
-    }
-
-    /// The next `n` bits (1..=32), not consumed.
-    #[inline(always)]
-    pub fn peek(&self, n: u32) -> u32 {
-        (self.bits >> (64 - n)) as u32
-    }
-
-    /// Drops `n` bits; the caller refilled, so `n <= nbits`.
-    #[inline(always)]
-    pub fn consume(&mut self, n: u32) {
-        self.bits <<= n;
-        self.nbits -= n;
-    }
-
-    /// Reads `n` bits (0..=16) as a signed JPEG magnitude (HUFF_EXTEND of the standard, F.12).
-    #[inline(always)]
-    pub fn receive_extend(&mut self, n: u32) -> i32 {
-        if n == 0 {
-            return 0;
-        }
-        let v = self.peek(n) as i32;
-        self.consume(n);
-        extend(v, n)
+    pub fn window(&self) -> &Window {
+        &self.buf
     }
 
     /// Ends a restart interval: only padding may be left before the marker, which must be
@@ -220,21 +203,56 @@ impl<'a> Reader<'a> {
     fn reset(&mut self) {
         self.base += self.len as u64;
         self.len = 0;
-        self.pos = 0;
-        self.bits = 0;
-        self.nbits = 0;
+        self.st = Bits {
+            bits: 0,
+            nbits: 0,
+            pos: 0,
+        };
         self.end = End::Open;
         self.buf.fill(0);
     }
 }
 
-/// A value of `n` bits read as the JPEG magnitude category `n` (F.12).
-#[inline(always)]
-pub fn extend(v: i32, n: u32) -> i32 {
-    if v < 1 << (n - 1) {
-        v - (1 << n) + 1
-    } else {
-        v
+impl Bits {
+    /// Tops the bit buffer up to at least 56 bits from the window `buf`. A symbol takes at most
+    /// 31 bits, so between the refills of the symbol decoder at least 25 remain.
+    #[inline(always)]
+    pub fn refill(&mut self, buf: &Window) {
+        // Within an MCU the position stays below the window's end (`Reader::ensure`); past the
+        // end of the data it may not, and the bits read then are refused with the MCU.
+        let p = self.pos & (SIZE - 1);
+        let word = u64::from_be_bytes([
+            buf[p],
+            buf[p + 1],
+            buf[p + 2],
+            buf[p + 3],
+            buf[p + 4],
+            buf[p + 5],
+            buf[p + 6],
+            buf[p + 7],
+        ]);
+        self.bits |= word >> self.nbits;
+        self.pos += ((63 - self.nbits) >> 3) as usize;
+        self.nbits |= 56;
+    }
+
+    /// The next `n` bits (1..=32), not consumed.
+    #[inline(always)]
+    pub fn peek(&self, n: u32) -> u32 {
+        (self.bits >> (64 - n)) as u32
+    }
+
+    /// Drops `n` bits; the caller refilled, so `n <= nbits`.
+    #[inline(always)]
+    pub fn consume(&mut self, n: u32) {
+        self.bits <<= n;
+        self.nbits -= n;
+    }
+
+    /// The next `size` bits (0..=15), not consumed.
+    #[inline(always)]
+    pub fn peek_upto15(&self, size: u32) -> i32 {
+        ((self.bits >> 1) >> (63 - size)) as i32
     }
 }
 

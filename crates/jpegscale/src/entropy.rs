@@ -2,7 +2,7 @@
 //! the others are decoded (their length has to be known) and dropped into a spare slot without
 //! ever being stored where anything reads them.
 
-use crate::bits::Reader;
+use crate::bits::{Bits, Reader, Window};
 use crate::geometry::Geometry;
 use crate::huffman::Table;
 use crate::idct::idct;
@@ -14,7 +14,7 @@ use crate::Error;
 pub struct CompTables {
     dc: usize,
     ac: usize,
-    keep: [u8; 64],
+    keep: [u8; 128],
     q: [i16; 64],
     s: usize,
     h: usize,
@@ -40,7 +40,7 @@ impl Tables {
             comps.push(CompTables {
                 dc: dc.len() - 1,
                 ac: ac.len() - 1,
-                keep: g.keep,
+                keep: std::array::from_fn(|i| g.keep.get(i).copied().unwrap_or(64)),
                 q: f.quant[c.tq as usize],
                 s: g.s,
                 h: g.h,
@@ -88,11 +88,15 @@ pub trait Sink {
     fn end_mcu(&mut self) -> Result<(), Error>;
 }
 
-/// Per-thread decoding state: the coefficient block (slot 64 and up: the spare slots) and the
-/// IDCT output.
+/// Blocks in an MCU, at most (libjpeg-turbo refuses more).
+const MAX_BLOCKS: usize = 10;
+
+/// Per-thread decoding state: an MCU's coefficient blocks (slot 64 and up: the spare slots),
+/// their DC differences and whether they have AC, and the IDCT output.
 pub struct Decoder<'t> {
     tables: &'t Tables,
-    blk: [i16; 128],
+    blks: Box<[[i16; 128]; MAX_BLOCKS]>,
+    info: [(i32, bool); MAX_BLOCKS],
     t: [i32; 64],
 }
 
@@ -100,7 +104,8 @@ impl<'t> Decoder<'t> {
     pub fn new(tables: &'t Tables) -> Self {
         Decoder {
             tables,
-            blk: [0; 128],
+            blks: Box::new([[0; 128]; MAX_BLOCKS]),
+            info: [(0, false); MAX_BLOCKS],
             t: [0; 64],
         }
     }
@@ -109,18 +114,20 @@ impl<'t> Decoder<'t> {
     #[inline]
     pub fn mcu<S: Sink>(&mut self, r: &mut Reader, sink: &mut S) -> Result<(), Error> {
         let tables = self.tables;
+        huffman_mcu(tables, r, &mut self.blks, &mut self.info)?;
+        let mut b = 0;
         for (c, ct) in tables.comps.iter().enumerate() {
-            let (dc, ac) = (&tables.dc[ct.dc], &tables.ac[ct.ac]);
             for by in 0..ct.v {
                 for bx in 0..ct.h {
-                    let (diff, kept) = block(r, dc, ac, &ct.keep, &mut self.blk)?;
+                    let (diff, kept) = self.info[b];
                     if kept {
-                        idct(ct.s, &self.blk, &ct.q, &mut self.t);
-                        self.blk = [0; 128];
+                        idct(ct.s, &self.blks[b], &ct.q, &mut self.t);
+                        self.blks[b] = [0; 128];
                         sink.block(c, bx, by, diff, Some(&self.t))?;
                     } else {
                         sink.block(c, bx, by, diff, None)?;
                     }
+                    b += 1;
                 }
             }
         }
@@ -128,40 +135,62 @@ impl<'t> Decoder<'t> {
     }
 }
 
-/// One block: returns the DC difference and whether an AC coefficient landed in a kept slot.
+/// The Huffman decoding of one MCU, apart from everything else so that the bit buffer and the
+/// tables stay in registers.
+#[inline(never)]
+fn huffman_mcu(
+    tables: &Tables,
+    r: &mut Reader,
+    blks: &mut [[i16; 128]; MAX_BLOCKS],
+    info: &mut [(i32, bool); MAX_BLOCKS],
+) -> Result<(), Error> {
+    let mut st = r.st;
+    let buf = r.window();
+    // the symbol decoder expects at least 25 bits in the buffer
+    st.refill(buf);
+    let mut b = 0;
+    for ct in &tables.comps {
+        let (dc, ac) = (&tables.dc[ct.dc], &tables.ac[ct.ac]);
+        for _ in 0..ct.h * ct.v {
+            let (Some(blk), Some(inf)) = (blks.get_mut(b), info.get_mut(b)) else {
+                return Err(Error::Corrupt("more than 10 blocks in an MCU"));
+            };
+            *inf = block(&mut st, buf, dc, ac, &ct.keep, blk)?;
+            b += 1;
+        }
+    }
+    r.st = st;
+    Ok(())
+}
+
+/// One block: returns the DC difference and whether the block has AC coefficients (they may
+/// all be in slots the IDCT skips, which only costs it a needless run). `keep` maps positions
+/// 0..128 (runs can point past 63) to kept slots or the spare slot 64.
 #[inline(always)]
 fn block(
-    r: &mut Reader,
+    r: &mut Bits,
+    buf: &Window,
     dc: &Table,
     ac: &Table,
-    keep: &[u8; 64],
+    keep: &[u8; 128],
     blk: &mut [i16; 128],
 ) -> Result<(i32, bool), Error> {
-    r.refill();
-    let (_, diff) = dc.decode(r)?;
-    let mut kept = false;
+    let diff = dc.dc(r, buf)?;
     let mut k = 1usize;
-    while k < 64 {
-        r.refill();
-        let (sym, v) = ac.decode(r)?;
-        let run = (sym >> 4) as usize;
-        if sym & 15 == 0 {
-            if run != 15 {
-                break; // end of block
+    loop {
+        let (run, v) = ac.ac(r, buf)?;
+        let pos = k + run;
+        // End of block and ZRL store a zero, harmlessly; positions past 63 go to the spare slot.
+        blk[keep[pos & 127] as usize & 127] = v as i16;
+        if pos >= 63 {
+            // libjpeg-turbo would quietly write such a coefficient at position 63
+            if pos > 63 && v != 0 {
+                return Err(Error::Corrupt("coefficient index past 63"));
             }
-            k += 16; // sixteen zeros
-            continue;
+            return Ok((diff, k > 1 || pos == 63));
         }
-        k += run;
-        // libjpeg-turbo would quietly write such a coefficient at position 63
-        let Some(&slot) = keep.get(k) else {
-            return Err(Error::Corrupt("coefficient index past 63"));
-        };
-        blk[slot as usize & 127] = v as i16;
-        kept |= slot != 64;
-        k += 1;
+        k = pos + 1;
     }
-    Ok((diff, kept))
 }
 
 /// Writes blocks straight into the strip writer, keeping the DC predictions.

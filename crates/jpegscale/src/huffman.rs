@@ -1,11 +1,12 @@
 //! Huffman tables: the DHT definition, checked as libjpeg-turbo checks it, and a decoding table
 //! that resolves a whole symbol, and for short codes its value bits too, with one lookup.
 
-use crate::bits::{extend, Reader};
+use crate::bits::{Bits, Window};
 use crate::Error;
 
-/// Bits looked at in one lookup. Longer codes (rare) take the canonical slow path.
-pub const FAST: u32 = 11;
+/// Bits looked at in one lookup: 4 KB tables, and on camera files 98% of the symbols fit with
+/// their value bits. Longer codes (rare) take the canonical slow path.
+pub const FAST: u32 = 10;
 
 /// A table as defined by a DHT segment.
 #[derive(Clone)]
@@ -15,17 +16,20 @@ pub struct Spec {
     pub symbols: Vec<u8>,
 }
 
-/// Entry layout: bits 0-4 bits to consume (0: slow path), bit 5 set when the value bits are
-/// included (and the value is in bits 16-31), bits 8-15 the symbol.
+/// Entry layout, for a code of at most `FAST` bits (0: a longer code, or none): bits 0-4 the
+/// bits to consume, bit 5 FULL, bits 6-11 the AC run as `ac` returns it (0 for DC). A FULL
+/// entry's code and value bits both fit in `FAST` bits: it consumes both and holds the value in
+/// bits 16-31. Otherwise it consumes the code, and bits 12-15 say how many value bits follow.
 const FULL: u32 = 1 << 5;
 
 pub struct Table {
-    fast: Box<[u32]>,
+    fast: Box<[u32; 1 << FAST]>,
     /// Largest code of each length, -1 when none (index: length).
     maxcode: [i32; 17],
     /// Symbol index minus code, for each length.
     offset: [i32; 17],
     symbols: Vec<u8>,
+    dc: bool,
 }
 
 impl Table {
@@ -39,7 +43,7 @@ impl Table {
         if dc && spec.symbols.iter().any(|&s| s > 15) {
             return Err(bad);
         }
-        let mut fast = vec![0u32; 1 << FAST].into_boxed_slice();
+        let mut fast = Box::new([0u32; 1 << FAST]);
         let mut maxcode = [-1i32; 17];
         let mut offset = [0i32; 17];
         let mut code: u32 = 0;
@@ -69,67 +73,111 @@ impl Table {
             maxcode,
             offset,
             symbols: spec.symbols.clone(),
+            dc,
         })
     }
 
-    /// The entry for the next `FAST` bits (the caller refilled).
+    /// Decodes a DC difference.
     #[inline(always)]
-    pub fn lookup(&self, r: &Reader) -> u32 {
-        self.fast[r.peek(FAST) as usize]
+    pub fn dc(&self, r: &mut Bits, buf: &Window) -> Result<i32, Error> {
+        Ok(self.symbol(r, buf)?.1)
     }
 
-    /// Decodes one symbol and its value bits: (symbol, value). For a value-less symbol the
-    /// value is 0. The caller refilled the bit buffer (at least 56 bits).
+    /// Decodes an AC symbol: (run, value), where the coefficient goes `run` positions after the
+    /// current one. Sixteen zeros are a run of 15 with value 0, end of block a run of 63.
     #[inline(always)]
-    pub fn decode(&self, r: &mut Reader) -> Result<(u32, i32), Error> {
-        let e = self.lookup(r);
-        let len = e & 31;
+    pub fn ac(&self, r: &mut Bits, buf: &Window) -> Result<(usize, i32), Error> {
+        self.symbol(r, buf)
+    }
+
+    /// One symbol and its value bits. The bit buffer holds at least 25 bits on entry (see
+    /// `Bits::refill`), so the table lookup can go before the refill: the two loads run in
+    /// parallel instead of one after the other.
+    #[inline(always)]
+    fn symbol(&self, r: &mut Bits, buf: &Window) -> Result<(usize, i32), Error> {
+        let e = self.fast[r.peek(FAST) as usize];
+        r.refill(buf);
         if e & FULL != 0 {
-            r.consume(len);
-            return Ok(((e >> 8) & 0xFF, (e as i32) >> 16));
+            r.consume(e & 31);
+            return Ok((((e >> 6) & 63) as usize, (e as i32) >> 16));
         }
-        let sym = if len != 0 {
-            r.consume(len);
-            (e >> 8) & 0xFF
-        } else {
-            self.slow(r)?
-        };
-        Ok((sym, r.receive_extend(sym & 15)))
+        self.partial(r, e)
     }
 
-    /// Codes longer than `FAST` bits.
+    /// A symbol whose value bits do not fit in the lookup, or whose code is longer.
+    #[inline(always)]
+    fn partial(&self, r: &mut Bits, e: u32) -> Result<(usize, i32), Error> {
+        let e = if e != 0 {
+            e
+        } else {
+            // the bit buffer goes by value so that it can stay in registers
+            self.slow(r.peek(16)).ok_or(Error::Corrupt("bad Huffman code"))?
+        };
+        r.consume(e & 31);
+        let size = (e >> 12) & 15;
+        let raw = r.peek_upto15(size);
+        r.consume(size);
+        Ok((((e >> 6) & 63) as usize, extend(raw, size)))
+    }
+
+    /// The entry of a code longer than `FAST` bits, from the next 16 bits.
     #[cold]
-    fn slow(&self, r: &mut Reader) -> Result<u32, Error> {
+    #[inline(never)]
+    fn slow(&self, next16: u32) -> Option<u32> {
         for len in FAST + 1..=16 {
-            let code = r.peek(len) as i32;
+            let code = (next16 >> (16 - len)) as i32;
             if code <= self.maxcode[len as usize] {
-                r.consume(len);
                 let i = (code + self.offset[len as usize]) as usize;
-                return self
-                    .symbols
-                    .get(i)
-                    .map(|&s| s as u32)
-                    .ok_or(Error::Corrupt("bad Huffman code"));
+                return self.symbols.get(i).map(|&s| entry(len, s, self.dc, 0) & !FULL);
             }
         }
-        Err(Error::Corrupt("bad Huffman code"))
+        None
+    }
+}
+
+/// The run of an AC symbol without value bits: ZRL (F0) is sixteen zeros; any other is the
+/// end of the block, as libjpeg-turbo reads it.
+fn ac_run(run: u32) -> usize {
+    if run == 15 {
+        15
+    } else {
+        63
+    }
+}
+
+/// The entry of a code of `len` bits for `sym`, given the lookup's bits `word` after it (or 0
+/// for a long code, which never gets its value bits included).
+fn entry(len: u32, sym: u8, dc: bool, word: u32) -> u32 {
+    let (run, size) = if dc {
+        (0, sym as u32)
+    } else if sym & 15 == 0 {
+        (ac_run(sym as u32 >> 4) as u32, 0)
+    } else {
+        (sym as u32 >> 4, sym as u32 & 15)
+    };
+    if len + size <= FAST {
+        let bits = (word >> (FAST - len - size)) & ((1 << size) - 1);
+        let value = extend(bits as i32, size);
+        (len + size) | FULL | run << 6 | (value as u32) << 16
+    } else {
+        len | run << 6 | size << 12
+    }
+}
+
+/// F.12 EXTEND: `size` bits read as a magnitude category; below 2^(size-1) they are negative.
+#[inline(always)]
+fn extend(raw: i32, size: u32) -> i32 {
+    if raw < (1 << size) >> 1 {
+        raw + 1 - (1 << size)
+    } else {
+        raw
     }
 }
 
 /// Fills the entries of every `FAST`-bit word that starts with `code` (of `len` bits).
-fn fill_fast(fast: &mut [u32], code: u32, len: u32, sym: u8, dc: bool) {
-    let size = if dc { sym as u32 } else { sym as u32 & 15 };
+fn fill_fast(fast: &mut [u32; 1 << FAST], code: u32, len: u32, sym: u8, dc: bool) {
     let first = (code << (FAST - len)) as usize;
-    for i in 0..1usize << (FAST - len) {
-        let word = (first + i) as u32;
-        fast[first + i] = if size == 0 {
-            len | FULL | (sym as u32) << 8
-        } else if len + size <= FAST {
-            let bits = (word >> (FAST - len - size)) & ((1 << size) - 1);
-            let value = extend(bits as i32, size);
-            (len + size) | FULL | (sym as u32) << 8 | (value as u32) << 16
-        } else {
-            len | (sym as u32) << 8
-        };
+    for word in first..first + (1 << (FAST - len)) {
+        fast[word] = entry(len, sym, dc, word as u32);
     }
 }

@@ -60,6 +60,7 @@ fn t_of(x: i64, n: u32) -> i32 {
 
 /// Computes `t` for a `s`×`s` output (row-major in `t`) from a block in natural order
 /// (`blk[0]`, DC, is ignored) and the quantisation table.
+#[inline(always)]
 pub fn idct(s: usize, blk: &[i16; 128], q: &[i16; 64], t: &mut [i32; 64]) {
     match s {
         2 => idct2(blk, q, t),
@@ -75,34 +76,51 @@ fn dq(blk: &[i16; 128], q: &[i16; 64], i: usize) -> i64 {
     if i == 0 {
         0
     } else {
-        blk[i] as i64 * q[i] as i64
+        (blk[i] as i32 * q[i & 63] as i32) as i64
     }
 }
 
-fn idct2(blk: &[i16; 128], q: &[i16; 64], t: &mut [i32; 64]) {
-    // The odd part of the reduced 2-point IDCT over inputs 1, 3, 5, 7.
-    let odd = |x1: i64, x3: i64, x5: i64, x7: i64| {
-        x7 * -fix(0.720959822) + x5 * fix(0.850430095) + x3 * -fix(1.272758580) + x1 * fix(3.624509785)
-    };
-    const COLS: [usize; 5] = [0, 1, 3, 5, 7];
-    let mut ws = [[0i32; 5]; 2];
-    for (j, &c) in COLS.iter().enumerate() {
-        let d = |r: usize| dq(blk, q, r * 8 + c);
-        let (x1, x3, x5, x7) = (d(1), d(3), d(5), d(7));
-        let even = d(0) << (CONST_BITS + 2);
-        let o = if x1 | x3 | x5 | x7 == 0 {
-            0
-        } else {
-            odd(x1, x3, x5, x7)
-        };
-        let n = CONST_BITS - PASS1_BITS + 2;
-        ws[0][j] = descale(even + o, n) as i32;
-        ws[1][j] = descale(even - o, n) as i32;
+/// The odd part of the reduced 2-point IDCT, over inputs 1, 3, 5, 7.
+#[inline(always)]
+fn odd2(x1: i64, x3: i64, x5: i64, x7: i64) -> i64 {
+    x7 * -fix(0.720959822) + x5 * fix(0.850430095) + x3 * -fix(1.272758580) + x1 * fix(3.624509785)
+}
+
+/// Pass 1 of the 2×2 IDCT on column `c` (a constant once inlined): its two outputs.
+#[inline(always)]
+fn col2(blk: &[i16; 128], q: &[i16; 64], c: usize) -> (i64, i64) {
+    let even = dq(blk, q, c) << (CONST_BITS + 2);
+    let n = CONST_BITS - PASS1_BITS + 2;
+    if blk[8 + c] | blk[24 + c] | blk[40 + c] | blk[56 + c] == 0 {
+        let v = (even >> n) as i32 as i64; // descale(even), exactly
+        return (v, v);
     }
+    let o = odd2(
+        dq(blk, q, 8 + c),
+        dq(blk, q, 24 + c),
+        dq(blk, q, 40 + c),
+        dq(blk, q, 56 + c),
+    );
+    (
+        descale(even + o, n) as i32 as i64,
+        descale(even - o, n) as i32 as i64,
+    )
+}
+
+#[inline(always)]
+fn idct2(blk: &[i16; 128], q: &[i16; 64], t: &mut [i32; 64]) {
+    let cols = [
+        col2(blk, q, 0),
+        col2(blk, q, 1),
+        col2(blk, q, 3),
+        col2(blk, q, 5),
+        col2(blk, q, 7),
+    ];
     let n = CONST_BITS + PASS1_BITS + 3 + 2;
-    for (r, w) in ws.iter().enumerate() {
-        let even = (w[0] as i64) << (CONST_BITS + 2);
-        let o = odd(w[1] as i64, w[2] as i64, w[3] as i64, w[4] as i64);
+    for r in 0..2 {
+        let w = |j: usize| if r == 0 { cols[j].0 } else { cols[j].1 };
+        let even = w(0) << (CONST_BITS + 2);
+        let o = odd2(w(1), w(2), w(3), w(4));
         t[r * 2] = t_of(even + o, n);
         t[r * 2 + 1] = t_of(even - o, n);
     }
