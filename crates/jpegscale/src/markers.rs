@@ -159,7 +159,8 @@ fn frame_header(f: &mut Frame, seg: &[u8]) -> Result<(), Error> {
     if f.height == 0 {
         return Err(Error::Unsupported("height given by a DNL marker"));
     }
-    if f.width == 0 || n == 0 || seg.len() != 6 + 3 * n {
+    // libjpeg-turbo refuses sides over 65500 (JPEG_MAX_DIMENSION)
+    if f.width == 0 || f.width > 65500 || f.height > 65500 || n == 0 || seg.len() != 6 + 3 * n {
         return Err(Error::Corrupt("bad frame header"));
     }
     if n != 1 && n != 3 {
