@@ -102,6 +102,12 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
+    /// Whether the segment's end is known and less than a byte of it is left: no MCU can
+    /// start here.
+    pub fn exhausted(&self) -> bool {
+        self.end != End::Open && self.position() + 8 > (self.base + self.len as u64) * 8
+    }
+
     /// Bits left before the end of the segment, once its end is known.
     pub fn remaining(&mut self) -> Option<u64> {
         if self.end == End::Open {

@@ -21,6 +21,7 @@ mod idct;
 mod markers;
 mod parallel;
 mod serial;
+mod spec;
 mod strip;
 
 pub use markers::{Header, Sampling};

@@ -30,6 +30,12 @@ impl<'o> Pool<'o> {
         }
     }
 
+    /// Bytes of the output.
+    pub fn bytes(&self) -> usize {
+        let strips = self.strips.lock().unwrap_or_else(|e| e.into_inner());
+        strips.iter().flatten().map(|s| s.len()).sum()
+    }
+
     fn take(&self, s: usize) -> Result<&'o mut [u8], Error> {
         let mut strips = self.strips.lock().unwrap_or_else(|e| e.into_inner());
         strips.get_mut(s).and_then(Option::take).ok_or(LOST)
