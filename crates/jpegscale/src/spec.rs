@@ -1,9 +1,10 @@
-//! Speculative decoding of a scan without restart markers, after Klein & Wiseman, "Parallel
-//! Huffman decoding with applications to JPEG files" (The Computer Journal 46(5), 2003), as
-//! Weißenberger & Schmidt apply it to whole JPEG scans ("Massively parallel Huffman decoding on
-//! GPUs", ICPP 2018): JPEG's Huffman codes resynchronise by themselves, so a decoder started at
-//! an arbitrary byte soon decodes the same codewords, blocks and MCUs as one that started at
-//! the beginning.
+//! Speculative decoding of a scan without restart markers, after S. T. Klein and Y. Wiseman,
+//! "Parallel Huffman decoding with applications to JPEG files", The Computer Journal 46(5),
+//! 2003: Huffman codes resynchronise by themselves, so a decoder started at an arbitrary byte
+//! soon decodes the same codewords, blocks and MCUs as one that started at the beginning; JPEG's
+//! differential DC values are fixed up afterwards. The synchronisation check (a decoder meets
+//! the state recorded by the next chunk's speculative decoder) is the one of A. Weißenberger and
+//! B. Schmidt, "Massively parallel Huffman decoding on GPUs", ICPP 2018.
 //!
 //! Thread 0 decodes the first chunk of the data for real. Each other thread starts at its
 //! chunk's first byte as if an MCU began there, and decodes until the first MCU starting in the
@@ -135,17 +136,18 @@ pub fn decode(
     }
     end(job, &mut cur.reader, total)?;
     let mut pieces = cur.finish();
-    // Pixels from the kept MCUs, each chunk on its own thread.
+    // Pixels from the kept MCUs, shared out evenly between all threads.
+    let parts = share(job.tables, &specs, &replays, n);
     let results: Vec<Result<Vec<Piece>, Error>> = thread::scope(|s| {
         let specs = &specs;
-        let handles: Vec<_> = replays
+        let handles: Vec<_> = parts
             .iter()
             .skip(1)
-            .map(|&(i, k, a, preds)| s.spawn(move || replay(job, pool, &specs[i], k, a, preds)))
+            .map(|part| s.spawn(move || replay_all(job, pool, specs, part)))
             .collect();
-        let mut results: Vec<_> = replays
+        let mut results: Vec<_> = parts
             .first()
-            .map(|&(i, k, a, preds)| replay(job, pool, &specs[i], k, a, preds))
+            .map(|part| replay_all(job, pool, specs, part))
             .into_iter()
             .collect();
         results.extend(handles.into_iter().map(joined));
@@ -155,6 +157,80 @@ pub fn decode(
         pieces.extend(r?);
     }
     Ok((n, pieces))
+}
+
+/// Stored MCUs `from..to` of chunk `spec`, which are the image's MCUs from `mcu` on, with the
+/// true DC predictions at `from`.
+#[derive(Clone, Copy)]
+struct Replay {
+    spec: usize,
+    from: usize,
+    to: usize,
+    mcu: usize,
+    preds: [i32; 3],
+}
+
+/// Cuts the replays into `n` parts of about as many MCUs; a cut inside a chunk needs the DC
+/// predictions there, summed from the stored differences.
+fn share(
+    tables: &Tables,
+    specs: &[Spec],
+    replays: &[(usize, usize, usize, [i32; 3])],
+    n: usize,
+) -> Vec<Vec<Replay>> {
+    let total: usize = replays.iter().map(|&(i, k, _, _)| specs[i].count - k).sum();
+    let each = total.div_ceil(n).max(1);
+    let mut parts = vec![Vec::new()];
+    let mut room = each;
+    for &(spec, from, mcu, preds) in replays {
+        let mut r = Replay {
+            spec,
+            from,
+            to: specs[spec].count,
+            mcu,
+            preds,
+        };
+        while r.to - r.from > room {
+            let cut = r.from + room;
+            parts
+                .last_mut()
+                .map(|p: &mut Vec<Replay>| p.push(Replay { to: cut, ..r }));
+            parts.push(Vec::new());
+            r.preds = advance(tables, &specs[spec], r.from, cut, r.preds);
+            r.mcu += cut - r.from;
+            r.from = cut;
+            room = each;
+        }
+        room -= r.to - r.from;
+        if let Some(p) = parts.last_mut() {
+            p.push(r);
+        }
+    }
+    parts
+}
+
+/// The DC predictions after stored MCUs `from..to` of a chunk, from those before them.
+fn advance(tables: &Tables, spec: &Spec, from: usize, to: usize, mut preds: [i32; 3]) -> [i32; 3] {
+    let per_mcu = stride(tables);
+    for mcu in spec.store[from * per_mcu..to * per_mcu].chunks_exact(per_mcu) {
+        let mut i = 0;
+        for c in 0..tables.ncomp() {
+            let s = tables.size(c);
+            for _ in 0..tables.blocks(c) {
+                preds[c] = preds[c].wrapping_add(mcu[i] as i32);
+                i += 1 + if s > 1 { s * s } else { 0 };
+            }
+        }
+    }
+    preds
+}
+
+fn replay_all(job: &Job, pool: &Pool, specs: &[Spec], part: &[Replay]) -> Result<Vec<Piece>, Error> {
+    let mut pieces = Vec::new();
+    for r in part {
+        pieces.extend(replay(job, pool, &specs[r.spec], r)?);
+    }
+    Ok(pieces)
 }
 
 /// Thread 0: the first chunk, decoded for real up to the first MCU that starts in the next.
@@ -300,23 +376,16 @@ impl Sink for Store<'_> {
     }
 }
 
-/// Pixels of the stored MCUs `k..` of a chunk, which are MCUs `a..` of the image, from the true
-/// DC predictions at MCU `a`.
-fn replay(
-    job: &Job,
-    pool: &Pool,
-    spec: &Spec,
-    k: usize,
-    a: usize,
-    mut preds: [i32; 3],
-) -> Result<Vec<Piece>, Error> {
+/// Pixels of stored MCUs.
+fn replay(job: &Job, pool: &Pool, spec: &Spec, r: &Replay) -> Result<Vec<Piece>, Error> {
+    let (k, a, mut preds) = (r.from, r.mcu, r.preds);
     let tables = job.tables;
     let per_mcu = stride(tables);
     let mut writer = Writer::new(job.geo, pool, a);
     let mut t = [0i32; 64];
     let store = spec
         .store
-        .get(k * per_mcu..spec.count * per_mcu)
+        .get(k * per_mcu..r.to * per_mcu)
         .ok_or(Error::Corrupt("decoder state: store"))?;
     for mcu in store.chunks_exact(per_mcu) {
         let mut i = 0;
