@@ -60,9 +60,7 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let path = args
         .first()
-        .map_or("/work/shared/testdata/large/kleiber_6028x3391.jpg", |s| {
-            s.as_str()
-        });
+        .map_or("../shared/testdata/large/kleiber_6028x3391.jpg", |s| s.as_str());
     let runs: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(15);
     let threads: Vec<usize> = if args.len() > 2 {
         args[2..].iter().filter_map(|s| s.parse().ok()).collect()

@@ -10,7 +10,7 @@ use crate::{Error, Mode};
 use std::thread;
 
 /// Entropy-coded bytes a thread gets at least: below this, threads cost more than they save.
-const MIN_CHUNK: usize = 4096;
+const MIN_CHUNK: usize = 1024;
 
 pub fn decode(
     job: &Job,

@@ -3,7 +3,6 @@
 
 mod common;
 use common::*;
-use std::path::Path;
 
 /// Our answer to a damaged file must be an error, or libjpeg-turbo's clean decode.
 fn check(name: &str, bytes: &[u8], threads: usize) {
@@ -141,7 +140,7 @@ fn odd_endings_are_errors() {
 
 #[test]
 fn shared_files_survive_damage_too() {
-    let p = Path::new(SHARED).join("faces/hopper_128.jpg");
+    let p = shared().join("faces/hopper_128.jpg");
     let bytes = std::fs::read(p).unwrap();
     let start = scan_start(&bytes);
     for at in (start..bytes.len()).step_by(97) {

@@ -5,7 +5,6 @@
 mod common;
 use common::*;
 use pixfront_jpegscale::Mode;
-use std::path::Path;
 
 /// Decodes with 1 thread and with each of `threads`; all must agree exactly. Returns the modes
 /// the parallel decodes ran in.
@@ -52,7 +51,7 @@ fn restart_intervals_on_several_threads() {
         .filter(|p| p.to_string_lossy().contains("640x427"))
         .collect();
     for f in ["faces/obama.jpg", "faces/obama2.jpg", "faces/biden_fullbody.jpg"] {
-        files.push(Path::new(SHARED).join(f));
+        files.push(shared().join(f));
     }
     for p in files {
         let bytes = std::fs::read(&p).unwrap();
@@ -80,7 +79,7 @@ fn speculative_split_agrees_with_serial_on_generated_files() {
 
 #[test]
 fn speculative_split_agrees_with_serial_on_a_20_megapixel_photo() {
-    let bytes = std::fs::read(Path::new(SHARED).join("large/kleiber_6028x3391.jpg")).unwrap();
+    let bytes = std::fs::read(shared().join("large/kleiber_6028x3391.jpg")).unwrap();
     let modes = agree("kleiber", &bytes, &[2, 3, 8]);
     assert!(modes.iter().all(|&m| m == Mode::Speculative));
     // and the result is libjpeg-turbo's

@@ -6,7 +6,6 @@
 mod common;
 use common::*;
 use pixfront_jpegscale::{header, probe, Error, Sampling};
-use std::path::Path;
 
 /// Decodes at every scale with 1 thread and checks the result against libjpeg-turbo; returns
 /// false when the fast path does not apply.
@@ -27,7 +26,7 @@ fn check(name: &str, bytes: &[u8]) -> bool {
 #[test]
 fn shared_jpegs_match_exactly() {
     let mut decoded = 0;
-    for p in jpegs(Path::new(SHARED)) {
+    for p in jpegs(&shared()) {
         let bytes = std::fs::read(&p).unwrap();
         if check(&p.display().to_string(), &bytes) {
             decoded += 1;

@@ -126,7 +126,13 @@ pub fn jpegs(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-pub const SHARED: &str = "/work/shared/testdata";
+/// The shared test images, as pixfront's tests find them: `PIXFRONT_TESTDATA`, else the
+/// `shared/testdata` folder beside the repository (read-only).
+pub fn shared() -> PathBuf {
+    std::env::var_os("PIXFRONT_TESTDATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata"))
+}
 
 pub fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
