@@ -210,7 +210,7 @@ pub fn svg(data: &[u8]) {
 /// The scaled JPEG decoder (`crates/jpegscale`) alone. The first byte picks the scale (1/2,
 /// 1/4, 1/8) and a thread count (2 to 4); the rest is the file (a JPEG start is added when
 /// missing). It must not panic; its decodes on one thread and on several must agree (the same
-/// pixels, or the same kind of error); and a file it decodes must be one that libjpeg-turbo
+/// pixels, or both an error); and a file it decodes must be one that libjpeg-turbo
 /// decodes without a warning, at the same size. (Pixel equality with libjpeg-turbo is tested on
 /// real files in the crate: on arbitrary coefficients libjpeg-turbo's SIMD and C code differ.)
 pub fn jpegscale(data: &[u8]) {
@@ -242,7 +242,7 @@ pub fn jpegscale(data: &[u8]) {
     let serial = decode(1);
     match (&serial, decode(threads)) {
         (Ok(a), Ok(b)) => assert!(*a == b, "1 and {threads} threads: other pixels"),
-        (Err(a), Err(b)) => assert_eq!(std::mem::discriminant(a), std::mem::discriminant(&b)),
+        (Err(_), Err(_)) => {}
         (a, b) => panic!(
             "1 thread: {:?}, {threads} threads: {:?}",
             a.as_ref().err(),

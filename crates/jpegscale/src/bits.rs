@@ -17,7 +17,8 @@ pub type Window = [u8; SIZE + 8];
 pub enum End {
     /// Not reached yet.
     Open,
-    /// A marker: its code and the offset of its first `FF` in the file.
+    /// A marker: its code, and the offset in the file of the byte after it (fill bytes before
+    /// a marker are part of it).
     Marker(u8, usize),
     /// The file ended without a marker.
     Truncated,
@@ -160,7 +161,7 @@ impl<'a> Reader<'a> {
                     self.len += 1;
                     self.raw_pos = j + 1;
                 }
-                Some(&code) => self.end = End::Marker(code, ff),
+                Some(&code) => self.end = End::Marker(code, j + 1),
                 None => self.end = End::Truncated,
             }
         }
@@ -189,8 +190,8 @@ impl<'a> Reader<'a> {
     pub fn restart(&mut self, n: u8) -> Result<(), Error> {
         self.finish_segment()?;
         match self.end {
-            End::Marker(code, at) if code == 0xD0 + (n & 7) => {
-                self.raw_pos = at + 2;
+            End::Marker(code, after) if code == 0xD0 + (n & 7) => {
+                self.raw_pos = after;
                 self.reset();
                 Ok(())
             }

@@ -88,6 +88,10 @@ pub trait Sink {
     fn end_mcu(&mut self) -> Result<(), Error>;
 }
 
+/// A block whose values leave the range where libjpeg-turbo's SIMD and C code agree (see
+/// `idct.rs`): no real image has one, and libjpeg-turbo decides its pixels.
+pub const OUT_OF_RANGE: Error = Error::Unsupported("coefficients beyond libjpeg-turbo's 16-bit range");
+
 /// Blocks in an MCU, at most (libjpeg-turbo refuses more).
 const MAX_BLOCKS: usize = 10;
 
@@ -121,8 +125,11 @@ impl<'t> Decoder<'t> {
                 for bx in 0..ct.h {
                     let (diff, kept) = self.info[b];
                     if kept {
-                        idct(ct.s, &self.blks[b], &ct.q, &mut self.t);
+                        let exact = idct(ct.s, &self.blks[b], &ct.q, &mut self.t);
                         self.blks[b] = [0; 128];
+                        if !exact {
+                            return Err(OUT_OF_RANGE);
+                        }
                         sink.block(c, bx, by, diff, Some(&self.t))?;
                     } else {
                         sink.block(c, bx, by, diff, None)?;

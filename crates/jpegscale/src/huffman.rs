@@ -49,7 +49,11 @@ impl Table {
         let mut code: u32 = 0;
         let mut k = 0usize;
         for len in 1..=16u32 {
-            let n = spec.counts[len as usize - 1] as usize;
+            let n = spec.counts[len as usize - 1] as u32;
+            // Codes must fit their length, and none may be all ones (libjpeg-turbo's check).
+            if code + n >= 1 << len {
+                return Err(bad);
+            }
             offset[len as usize] = k as i32 - code as i32;
             for _ in 0..n {
                 let sym = spec.symbols[k];
@@ -61,10 +65,6 @@ impl Table {
             }
             if n > 0 {
                 maxcode[len as usize] = code as i32 - 1;
-            }
-            // Codes must fit their length, and none may be all ones (libjpeg-turbo's check).
-            if code >= 1 << len {
-                return Err(bad);
             }
             code <<= 1;
         }

@@ -41,10 +41,45 @@ const fn limit_table() -> [u8; 1024] {
     t
 }
 
-/// A sample from `t` and the block's dequantised DC times four.
+/// Limits within which libjpeg-turbo's SIMD IDCTs, which keep coefficients and the values
+/// between their two passes in 16-bit lanes, compute exactly what its C code (and this file)
+/// computes. Beyond them the implementations differ from each other (SSE2 saturates, C wraps,
+/// Arm narrows), so a block that exceeds them is left to libjpeg-turbo. Real images stay far
+/// inside: 8-bit samples make DCT coefficients of at most 2048 in magnitude.
+const DQ_MAX: u32 = 32767;
+/// Between the passes: room for the DC term, which is added later (`DQ4_MAX`).
+const WS_MAX: u32 = 16383;
+const WS0_MAX: u32 = 8191;
+/// Largest |4 × dequantised DC| that keeps column 0 between the passes within 16 bits.
+pub const DQ4_MAX: i32 = 8192;
+
+/// The magnitudes seen while computing a block.
+#[derive(Default)]
+struct Seen {
+    dq: u32,
+    ws: u32,
+    ws0: u32,
+}
+
+impl Seen {
+    fn ok(&self) -> bool {
+        self.dq <= DQ_MAX && self.ws <= WS_MAX && self.ws0 <= WS0_MAX
+    }
+}
+
+/// A sample of an IDCT of size 2, 4 or 8 from its `t` and the block's dequantised DC times
+/// four; false in the second value when the sample lies where libjpeg-turbo's SIMD and C
+/// range limits differ (beyond ±512 around the centre).
 #[inline(always)]
-pub fn sample(t: i32, dq4: i32) -> u8 {
-    LIMIT[(t.wrapping_add(dq4) >> 5) as usize & 1023]
+pub fn sample(t: i32, dq4: i32) -> (u8, bool) {
+    let x = t.wrapping_add(dq4) >> 5;
+    ((x + 128).clamp(0, 255) as u8, (x + 512) as u32 <= 1023)
+}
+
+/// A 1×1 IDCT's sample: libjpeg-turbo has no SIMD version of it, and its C code wraps.
+#[inline(always)]
+pub fn sample1(dq4: i32) -> u8 {
+    LIMIT[(FLAT.wrapping_add(dq4) >> 5) as usize & 1023]
 }
 
 #[inline(always)]
@@ -59,25 +94,41 @@ fn t_of(x: i64, n: u32) -> i32 {
 }
 
 /// Computes `t` for a `s`×`s` output (row-major in `t`) from a block in natural order
-/// (`blk[0]`, DC, is ignored) and the quantisation table.
+/// (`blk[0]`, DC, is ignored) and the quantisation table. False when the block leaves the range
+/// where libjpeg-turbo's implementations agree.
 #[inline(always)]
-pub fn idct(s: usize, blk: &[i16; 128], q: &[i16; 64], t: &mut [i32; 64]) {
+pub fn idct(s: usize, blk: &[i16; 128], q: &[i16; 64], t: &mut [i32; 64]) -> bool {
+    let mut seen = Seen::default();
     match s {
-        2 => idct2(blk, q, t),
-        4 => idct4(blk, q, t),
-        8 => idct8(blk, q, t),
+        2 => idct2(blk, q, t, &mut seen),
+        4 => idct4(blk, q, t, &mut seen),
+        8 => idct8(blk, q, t, &mut seen),
         _ => t[0] = FLAT,
     }
+    seen.ok()
 }
 
 /// Dequantised coefficient (libjpeg: short × short), DC left out.
 #[inline(always)]
-fn dq(blk: &[i16; 128], q: &[i16; 64], i: usize) -> i64 {
+fn dq(blk: &[i16; 128], q: &[i16; 64], i: usize, seen: &mut Seen) -> i64 {
     if i == 0 {
-        0
-    } else {
-        (blk[i] as i32 * q[i & 63] as i32) as i64
+        return 0;
     }
+    let v = blk[i] as i32 * q[i & 63] as i32;
+    seen.dq |= v.unsigned_abs();
+    v as i64
+}
+
+/// A value between the passes, for column `c`.
+#[inline(always)]
+fn ws(v: i64, c: usize, seen: &mut Seen) -> i64 {
+    let v = v as i32;
+    if c == 0 {
+        seen.ws0 |= v.unsigned_abs();
+    } else {
+        seen.ws |= v.unsigned_abs();
+    }
+    v as i64
 }
 
 /// The odd part of the reduced 2-point IDCT, over inputs 1, 3, 5, 7.
@@ -88,69 +139,78 @@ fn odd2(x1: i64, x3: i64, x5: i64, x7: i64) -> i64 {
 
 /// Pass 1 of the 2×2 IDCT on column `c` (a constant once inlined): its two outputs.
 #[inline(always)]
-fn col2(blk: &[i16; 128], q: &[i16; 64], c: usize) -> (i64, i64) {
-    let even = dq(blk, q, c) << (CONST_BITS + 2);
+fn col2(blk: &[i16; 128], q: &[i16; 64], c: usize, seen: &mut Seen) -> [i64; 2] {
+    let even = dq(blk, q, c, seen) << (CONST_BITS + 2);
     let n = CONST_BITS - PASS1_BITS + 2;
     if blk[8 + c] | blk[24 + c] | blk[40 + c] | blk[56 + c] == 0 {
-        let v = (even >> n) as i32 as i64; // descale(even), exactly
-        return (v, v);
+        let v = ws(even >> n, c, seen); // descale(even), exactly
+        return [v, v];
     }
-    let o = odd2(
-        dq(blk, q, 8 + c),
-        dq(blk, q, 24 + c),
-        dq(blk, q, 40 + c),
-        dq(blk, q, 56 + c),
-    );
-    (
-        descale(even + o, n) as i32 as i64,
-        descale(even - o, n) as i32 as i64,
-    )
+    let d = |r: usize, seen: &mut Seen| dq(blk, q, r * 8 + c, seen);
+    let o = odd2(d(1, seen), d(3, seen), d(5, seen), d(7, seen));
+    [
+        ws(descale(even + o, n), c, seen),
+        ws(descale(even - o, n), c, seen),
+    ]
 }
 
 #[inline(always)]
-fn idct2(blk: &[i16; 128], q: &[i16; 64], t: &mut [i32; 64]) {
+fn idct2(blk: &[i16; 128], q: &[i16; 64], t: &mut [i32; 64], seen: &mut Seen) {
     let cols = [
-        col2(blk, q, 0),
-        col2(blk, q, 1),
-        col2(blk, q, 3),
-        col2(blk, q, 5),
-        col2(blk, q, 7),
+        col2(blk, q, 0, seen),
+        col2(blk, q, 1, seen),
+        col2(blk, q, 3, seen),
+        col2(blk, q, 5, seen),
+        col2(blk, q, 7, seen),
     ];
     let n = CONST_BITS + PASS1_BITS + 3 + 2;
     for r in 0..2 {
-        let w = |j: usize| if r == 0 { cols[j].0 } else { cols[j].1 };
-        let even = w(0) << (CONST_BITS + 2);
-        let o = odd2(w(1), w(2), w(3), w(4));
+        let even = cols[0][r] << (CONST_BITS + 2);
+        let o = odd2(cols[1][r], cols[2][r], cols[3][r], cols[4][r]);
         t[r * 2] = t_of(even + o, n);
         t[r * 2 + 1] = t_of(even - o, n);
     }
 }
 
-fn idct4(blk: &[i16; 128], q: &[i16; 64], t: &mut [i32; 64]) {
-    // The reduced 4-point IDCT (input 4 unused): even part from inputs 0, 2, 6, odd from 1, 3, 5, 7.
-    let pass = |x0: i64, x1: i64, x2: i64, x3: i64, x5: i64, x6: i64, x7: i64, shift: u32| {
-        let tmp0 = x0 << shift;
-        let tmp2 = x2 * fix(1.847759065) + x6 * -fix(0.765366865);
-        let (tmp10, tmp12) = (tmp0 + tmp2, tmp0 - tmp2);
-        let o0 =
-            x7 * -fix(0.211164243) + x5 * fix(1.451774981) + x3 * -fix(2.172734803) + x1 * fix(1.061594337);
-        let o2 =
-            x7 * -fix(0.509795579) + x5 * -fix(0.601344887) + x3 * fix(0.899976223) + x1 * fix(2.562915447);
-        [tmp10 + o2, tmp12 + o0, tmp12 - o0, tmp10 - o2]
-    };
-    const IDX: [usize; 7] = [0, 1, 2, 3, 5, 6, 7];
-    let mut ws = [[0i32; 7]; 4];
-    for (j, &c) in IDX.iter().enumerate() {
-        let d = |r: usize| dq(blk, q, r * 8 + c);
-        let out = pass(d(0), d(1), d(2), d(3), d(5), d(6), d(7), CONST_BITS + 1);
-        for r in 0..4 {
-            ws[r][j] = descale(out[r], CONST_BITS - PASS1_BITS + 1) as i32;
-        }
+/// One pass of the reduced 4-point IDCT (input 4 unused): even part from inputs 0, 2, 6, odd
+/// from 1, 3, 5, 7; outputs before descaling.
+#[inline(always)]
+fn pass4(x: [i64; 7]) -> [i64; 4] {
+    let [x0, x1, x2, x3, x5, x6, x7] = x;
+    let tmp0 = x0 << (CONST_BITS + 1);
+    let tmp2 = x2 * fix(1.847759065) + x6 * -fix(0.765366865);
+    let (tmp10, tmp12) = (tmp0 + tmp2, tmp0 - tmp2);
+    let o0 = x7 * -fix(0.211164243) + x5 * fix(1.451774981) + x3 * -fix(2.172734803) + x1 * fix(1.061594337);
+    let o2 = x7 * -fix(0.509795579) + x5 * -fix(0.601344887) + x3 * fix(0.899976223) + x1 * fix(2.562915447);
+    [tmp10 + o2, tmp12 + o0, tmp12 - o0, tmp10 - o2]
+}
+
+/// Pass 1 of the 4×4 IDCT on column `c`.
+#[inline(always)]
+fn col4(blk: &[i16; 128], q: &[i16; 64], c: usize, seen: &mut Seen) -> [i64; 4] {
+    let x0 = dq(blk, q, c, seen);
+    if blk[8 + c] | blk[16 + c] | blk[24 + c] | blk[40 + c] | blk[48 + c] | blk[56 + c] == 0 {
+        let v = ws(x0 << PASS1_BITS, c, seen); // what the full pass gives, exactly
+        return [v; 4];
     }
+    let mut d = |r: usize| dq(blk, q, r * 8 + c, seen);
+    let x = [x0, d(1), d(2), d(3), d(5), d(6), d(7)];
+    pass4(x).map(|v| ws(descale(v, CONST_BITS - PASS1_BITS + 1), c, seen))
+}
+
+fn idct4(blk: &[i16; 128], q: &[i16; 64], t: &mut [i32; 64], seen: &mut Seen) {
+    let cols = [
+        col4(blk, q, 0, seen),
+        col4(blk, q, 1, seen),
+        col4(blk, q, 2, seen),
+        col4(blk, q, 3, seen),
+        col4(blk, q, 5, seen),
+        col4(blk, q, 6, seen),
+        col4(blk, q, 7, seen),
+    ];
     let n = CONST_BITS + PASS1_BITS + 3 + 1;
-    for (r, w) in ws.iter().enumerate() {
-        let w = |i: usize| w[i] as i64;
-        let out = pass(w(0), w(1), w(2), w(3), w(4), w(5), w(6), CONST_BITS + 1);
+    for r in 0..4 {
+        let out = pass4(cols.map(|c| c[r]));
         for (c, &x) in out.iter().enumerate() {
             t[r * 4 + c] = t_of(x, n);
         }
@@ -189,25 +249,23 @@ fn islow(x: [i64; 8]) -> [i64; 8] {
     ]
 }
 
-fn idct8(blk: &[i16; 128], q: &[i16; 64], t: &mut [i32; 64]) {
-    let mut ws = [[0i32; 8]; 8];
-    for c in 0..8 {
-        let x: [i64; 8] = std::array::from_fn(|r| dq(blk, q, r * 8 + c));
-        if x[1..].iter().all(|&v| v == 0) {
-            let dc = (x[0] << PASS1_BITS) as i32;
-            for row in ws.iter_mut() {
-                row[c] = dc;
-            }
-            continue;
-        }
-        let out = islow(x);
-        for (r, &v) in out.iter().enumerate() {
-            ws[r][c] = descale(v, CONST_BITS - PASS1_BITS) as i32;
-        }
+/// Pass 1 of the 8×8 IDCT on column `c`.
+#[inline(always)]
+fn col8(blk: &[i16; 128], q: &[i16; 64], c: usize, seen: &mut Seen) -> [i64; 8] {
+    let x0 = dq(blk, q, c, seen);
+    if (1..8).all(|r| blk[r * 8 + c] == 0) {
+        let v = ws(x0 << PASS1_BITS, c, seen); // what the full pass gives, exactly
+        return [v; 8];
     }
+    let x: [i64; 8] = std::array::from_fn(|r| if r == 0 { x0 } else { dq(blk, q, r * 8 + c, seen) });
+    islow(x).map(|v| ws(descale(v, CONST_BITS - PASS1_BITS), c, seen))
+}
+
+fn idct8(blk: &[i16; 128], q: &[i16; 64], t: &mut [i32; 64], seen: &mut Seen) {
+    let cols: [[i64; 8]; 8] = std::array::from_fn(|c| col8(blk, q, c, seen));
     let n = CONST_BITS + PASS1_BITS + 3;
-    for (r, w) in ws.iter().enumerate() {
-        let out = islow(std::array::from_fn(|i| w[i] as i64));
+    for r in 0..8 {
+        let out = islow(cols.map(|c| c[r]));
         for (c, &x) in out.iter().enumerate() {
             t[r * 8 + c] = t_of(x, n);
         }

@@ -4,8 +4,9 @@
 //! are joined and converted once every range is done.
 
 use crate::color::{gray_row, h2_copy, h2_fancy, v2_fancy, ycc_row};
+use crate::entropy::OUT_OF_RANGE;
 use crate::geometry::{Geometry, Upsample};
-use crate::idct::{sample, FLAT};
+use crate::idct::{sample, sample1, DQ4_MAX, FLAT};
 use crate::Error;
 use std::sync::Mutex;
 
@@ -59,6 +60,8 @@ pub struct Writer<'g, 'o> {
     col: usize,
     pieces: Vec<Piece>,
     tmp: Vec<u8>,
+    /// A sample left the range where libjpeg-turbo's implementations agree.
+    inexact: bool,
 }
 
 fn planes(geo: &Geometry) -> Vec<Vec<u8>> {
@@ -77,6 +80,7 @@ impl<'g, 'o> Writer<'g, 'o> {
             col: mcu % geo.mcux,
             pieces: Vec::new(),
             tmp: Vec::new(),
+            inexact: false,
         }
     }
 
@@ -93,23 +97,38 @@ impl<'g, 'o> Writer<'g, 'o> {
         let s = g.s;
         let x0 = (self.col * g.h + bx) * s;
         let plane = &mut self.planes[c];
+        if s == 1 {
+            if let Some(o) = plane.get_mut(by * g.plane_w + x0) {
+                *o = sample1(dq4);
+            }
+            return;
+        }
+        let mut exact = dq4.unsigned_abs() <= DQ4_MAX as u32;
         for r in 0..s {
             let at = (by * s + r) * g.plane_w + x0;
             let Some(row) = plane.get_mut(at..at + s) else {
                 return;
             };
             if flat {
-                row.fill(sample(FLAT, dq4));
+                let (v, ok) = sample(FLAT, dq4);
+                row.fill(v);
+                exact &= ok;
             } else {
                 for (o, &t) in row.iter_mut().zip(&t[r * s..r * s + s]) {
-                    *o = sample(t, dq4);
+                    let (v, ok) = sample(t, dq4);
+                    *o = v;
+                    exact &= ok;
                 }
             }
         }
+        self.inexact |= !exact;
     }
 
     /// Ends the current MCU; converts the strip when it is complete.
     pub fn next(&mut self) -> Result<(), Error> {
+        if self.inexact {
+            return Err(OUT_OF_RANGE);
+        }
         self.col += 1;
         if self.col == self.geo.mcux {
             if self.first == 0 {

@@ -114,6 +114,23 @@ fn restart_marker_damage_is_an_error() {
 }
 
 #[test]
+fn fill_bytes_before_markers_are_allowed() {
+    // libjpeg-turbo skips any number of FF fill bytes before a marker, quietly
+    let bytes = std::fs::read(data_dir().join("440_203x141_r5B.jpg")).unwrap();
+    let rst = restart_markers(&bytes);
+    let mut b = bytes.clone();
+    for &at in rst.iter().rev().step_by(4) {
+        b.splice(at..at, [0xFF, 0xFF]);
+    }
+    let eoi = b.len() - 2;
+    b.insert(eoi, 0xFF);
+    for threads in [1, 3] {
+        check("fill bytes", &b, threads);
+        assert!(ours(&b, 4, threads).is_ok());
+    }
+}
+
+#[test]
 fn odd_endings_are_errors() {
     let bytes = encode(64, 48, 9, (2, 1), 85.0, false);
     let eoi = bytes.len() - 2;
