@@ -14,7 +14,7 @@ use pixfront::Error;
 use serde_json::{json, Value};
 
 /// Every target by name, with its body (for the replay test and the scripts).
-pub const TARGETS: [(&str, fn(&[u8])); 8] = [
+pub const TARGETS: [(&str, fn(&[u8])); 9] = [
     ("dialects", dialects),
     ("pipeline", pipeline),
     ("jpeg", jpeg),
@@ -23,6 +23,7 @@ pub const TARGETS: [(&str, fn(&[u8])); 8] = [
     ("webp", webp),
     ("tiff", tiff),
     ("svg", svg),
+    ("jpegscale", jpegscale),
 ];
 
 /// Small limits, so a fuzzer's 60 000 × 60 000 header is refused instead of allocated and
@@ -204,6 +205,106 @@ pub fn svg(data: &[u8]) {
         format!(r#"<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16">{text}</svg>"#).into_bytes()
     };
     decoder(&bytes, b"", "png");
+}
+
+/// The scaled JPEG decoder (`crates/jpegscale`) alone. The first byte picks the scale (1/2,
+/// 1/4, 1/8) and a thread count (2 to 4); the rest is the file (a JPEG start is added when
+/// missing). It must not panic; its decodes on one thread and on several must agree (the same
+/// pixels, or both an error); and a file it decodes must be one that libjpeg-turbo
+/// decodes without a warning, at the same size. (Pixel equality with libjpeg-turbo is tested on
+/// real files in the crate: on arbitrary coefficients libjpeg-turbo's SIMD and C code differ.)
+pub fn jpegscale(data: &[u8]) {
+    use pixfront_jpegscale::{decode_scaled, header, Options};
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let denom = [2u8, 4, 8][pick as usize % 3];
+    let threads = 2 + (pick as usize / 3) % 3;
+    let mut bytes = rest.to_vec();
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        bytes.splice(0..0, [0xFF, 0xD8, 0xFF]);
+    }
+    let Ok(hdr) = header(&bytes) else {
+        return;
+    };
+    let max_pixels = settings().max_input_pixels;
+    let (w, h) = hdr.scaled_size(denom);
+    let (w, h) = (w as usize, h as usize);
+    let decode = |threads| {
+        let mut out = vec![0u8; 3 * w * h];
+        let opts = Options {
+            denom,
+            threads,
+            max_pixels,
+        };
+        decode_scaled(&bytes, &opts, &mut out, 3 * w).map(|_| out)
+    };
+    let serial = decode(1);
+    match (&serial, decode(threads)) {
+        (Ok(a), Ok(b)) => assert!(*a == b, "1 and {threads} threads: other pixels"),
+        (Err(_), Err(_)) => {}
+        (a, b) => panic!(
+            "1 thread: {:?}, {threads} threads: {:?}",
+            a.as_ref().err(),
+            b.err()
+        ),
+    }
+    if serial.is_ok() {
+        match libjpeg_turbo_size(&bytes, denom) {
+            Some((size, false)) => assert_eq!(size, (w, h), "libjpeg-turbo's size"),
+            Some((_, true)) => panic!("decoded a file libjpeg-turbo warns about"),
+            None => panic!("decoded a file libjpeg-turbo refuses"),
+        }
+    }
+}
+
+thread_local! {
+    static LIBJPEG_WARNED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// libjpeg's message hook: level -1 is a warning about the data. A JFIF version other than 1
+/// is about metadata (pixfront ignores that warning too).
+extern "C-unwind" fn libjpeg_message(
+    cinfo: &mut mozjpeg_sys::jpeg_common_struct,
+    level: std::os::raw::c_int,
+) {
+    // SAFETY: libjpeg calls this with `err` pointing at the manager it was given, which lives
+    // as long as the decompressor.
+    let code = unsafe { cinfo.err.as_ref() }.map_or(0, |e| e.msg_code);
+    if level < 0 && code != mozjpeg_sys::JWRN_JFIF_MAJOR as i32 {
+        LIBJPEG_WARNED.set(true);
+    }
+}
+
+extern "C-unwind" fn libjpeg_error(_cinfo: &mut mozjpeg_sys::jpeg_common_struct) {
+    std::panic::resume_unwind(Box::new("libjpeg error"));
+}
+
+/// libjpeg-turbo's scaled decode of the whole file: its size and whether it warned, or None
+/// when it fails.
+fn libjpeg_turbo_size(bytes: &[u8], denom: u8) -> Option<((usize, usize), bool)> {
+    // SAFETY: jpeg_std_error fills in every field of the (zeroed, so valid) struct it is given;
+    // the two hooks are then replaced by functions of the right signature.
+    let err = unsafe {
+        let mut err: mozjpeg_sys::jpeg_error_mgr = std::mem::zeroed();
+        mozjpeg_sys::jpeg_std_error(&mut err);
+        err.error_exit = Some(libjpeg_error);
+        err.emit_message = Some(libjpeg_message);
+        err
+    };
+    LIBJPEG_WARNED.set(false);
+    let size = std::panic::catch_unwind(|| {
+        let mut d = mozjpeg::Decompress::with_err(err).from_mem(bytes).ok()?;
+        d.scale(8 / denom);
+        let mut s = d.rgb().ok()?;
+        let size = (s.width(), s.height());
+        let _: Vec<u8> = s.read_scanlines().ok()?;
+        s.finish().ok()?;
+        Some(size)
+    })
+    .ok()
+    .flatten()?;
+    Some((size, LIBJPEG_WARNED.get()))
 }
 
 fn request(edits: Value) -> ImageRequest {

@@ -2,7 +2,7 @@
 # Runs every fuzz target for SECONDS each (default 60), one after another, on the corpora made
 # by seed.sh (run first if fuzz/corpus is missing). Needs cargo-fuzz (`cargo install
 # cargo-fuzz`); on a stable toolchain RUSTC_BOOTSTRAP=1 unlocks the nightly flags it passes.
-#   scripts/fuzz/run.sh            # 8 minutes in all: a smoke run
+#   scripts/fuzz/run.sh            # 9 minutes in all: a smoke run
 #   scripts/fuzz/run.sh 1800       # the documented longer run: 30 minutes per target
 #   TARGETS="png gif" scripts/fuzz/run.sh 600
 #   SANITIZER=address scripts/fuzz/run.sh   # default none: pixfront's own code is safe Rust,
@@ -14,7 +14,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-60}
-targets=(${TARGETS:-dialects pipeline jpeg png gif webp tiff svg})
+targets=(${TARGETS:-dialects pipeline jpeg png gif webp tiff svg jpegscale})
 export RUSTC_BOOTSTRAP=1
 [ -d fuzz/corpus ] || scripts/fuzz/seed.sh
 nice -n 10 cargo fuzz build -s "${SANITIZER:-none}" || exit 2

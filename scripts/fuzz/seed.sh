@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 testdata=${PIXFRONT_TESTDATA:-../shared/testdata}
 corpus=fuzz/corpus
-targets=(dialects pipeline jpeg png gif webp tiff svg)
+targets=(dialects pipeline jpeg png gif webp tiff svg jpegscale)
 # The pipeline target reads its edit recipe from the first byte (fuzz/src/lib.rs has 14 and
 # the overlay one).
 recipes=15
@@ -41,11 +41,16 @@ while IFS= read -r -d '' f; do
     *) grep -qs '<svg' "$f" && t=svg || continue ;;
   esac
   add "$t" "$f"
+  if [ "$t" = jpeg ]; then # the jpegscale target reads its scale and threads from the first byte
+    printf "\\x$(printf %02x $((n % 9)))" >"$tmp/s"
+    cat "$f" >>"$tmp/s"
+    add jpegscale "$tmp/s"
+  fi
   printf "\\x$(printf %02x $((n % recipes)))" >"$tmp/p"
   cat "$f" >>"$tmp/p"
   add pipeline "$tmp/p"
   n=$((n + 1))
-done < <(find "$testdata" tests/data -type f -size -300k -print0 2>/dev/null)
+done < <(find "$testdata" tests/data crates/jpegscale/tests/data -type f -size -300k -print0 2>/dev/null)
 
 # URLs: string literals that start with "/" in the dialect and server tests, one input each
 # (path, no query, no Accept, no settings letters), and the Postman requests with their query.

@@ -1,0 +1,89 @@
+//! Chroma upsampling and YCbCr → RGB, row by row, with libjpeg-turbo's arithmetic (jdsample.c
+//! triangle filters and their edge rules, jdcolor.c's 16-bit fixed-point tables).
+
+const SCALEBITS: u32 = 16;
+const ONE_HALF: i32 = 1 << (SCALEBITS - 1);
+
+const fn fix(x: f64) -> i32 {
+    (x * (1 << SCALEBITS) as f64 + 0.5) as i32
+}
+
+struct Tables {
+    cr_r: [i32; 256],
+    cb_b: [i32; 256],
+    cr_g: [i32; 256],
+    cb_g: [i32; 256],
+}
+
+static T: Tables = tables();
+
+const fn tables() -> Tables {
+    let mut t = Tables {
+        cr_r: [0; 256],
+        cb_b: [0; 256],
+        cr_g: [0; 256],
+        cb_g: [0; 256],
+    };
+    let mut i = 0;
+    while i < 256 {
+        let x = i as i32 - 128;
+        t.cr_r[i] = (fix(1.40200) * x + ONE_HALF) >> SCALEBITS;
+        t.cb_b[i] = (fix(1.77200) * x + ONE_HALF) >> SCALEBITS;
+        t.cr_g[i] = -fix(0.71414) * x;
+        t.cb_g[i] = -fix(0.34414) * x + ONE_HALF;
+        i += 1;
+    }
+    t
+}
+
+#[inline(always)]
+fn clamp(v: i32) -> u8 {
+    v.clamp(0, 255) as u8
+}
+
+/// One row of YCbCr samples (same width) to RGB.
+pub fn ycc_row(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [u8]) {
+    for (((px, &y), &cb), &cr) in out.chunks_exact_mut(3).zip(y).zip(cb).zip(cr) {
+        let y = y as i32;
+        let (cb, cr) = (cb as usize, cr as usize);
+        px[0] = clamp(y + T.cr_r[cr]);
+        px[1] = clamp(y + ((T.cb_g[cb] + T.cr_g[cr]) >> SCALEBITS));
+        px[2] = clamp(y + T.cb_b[cb]);
+    }
+}
+
+/// Grayscale to RGB: the sample three times.
+pub fn gray_row(y: &[u8], out: &mut [u8]) {
+    for (px, &v) in out.chunks_exact_mut(3).zip(y) {
+        px.fill(v);
+    }
+}
+
+/// Doubles a row of `c.len()` chroma samples (at least 3) with the triangle filter: each
+/// output is ¾ of the nearer input and ¼ of the other, rounded alternately down and up; the
+/// first and last inputs are repeated at the edges.
+pub fn h2_fancy(c: &[u8], out: &mut [u8]) {
+    let n = c.len();
+    out[0] = c[0];
+    out[2 * n - 1] = c[n - 1];
+    for i in 0..n - 1 {
+        let (a, b) = (c[i] as u16, c[i + 1] as u16);
+        out[2 * i + 1] = ((3 * a + b + 2) >> 2) as u8;
+        out[2 * i + 2] = ((3 * b + a + 1) >> 2) as u8;
+    }
+}
+
+/// Doubles a row by repetition.
+pub fn h2_copy(c: &[u8], out: &mut [u8]) {
+    for (pair, &v) in out.chunks_exact_mut(2).zip(c) {
+        pair.fill(v);
+    }
+}
+
+/// A row between two chroma rows: ¾ of the nearer and ¼ of the other, plus `bias` (1 for the
+/// upper output row of a pair, 2 for the lower), divided by 4.
+pub fn v2_fancy(near: &[u8], far: &[u8], bias: u16, out: &mut [u8]) {
+    for ((o, &a), &b) in out.iter_mut().zip(near).zip(far) {
+        *o = ((3 * a as u16 + b as u16 + bias) >> 2) as u8;
+    }
+}
