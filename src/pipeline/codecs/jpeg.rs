@@ -1,5 +1,6 @@
-//! JPEG: header walk, decode through mozjpeg (libjpeg-turbo) with DCT-domain downscaling, CMYK
-//! and ICC handling, and encode through mozjpeg with libjpeg-turbo's fast settings.
+//! JPEG: header walk, decode through mozjpeg (libjpeg-turbo) with DCT-domain downscaling (baseline
+//! files shrunk on load take `jpeg_scaled.rs` first), CMYK and ICC handling, and encode through
+//! mozjpeg with libjpeg-turbo's fast settings.
 
 use super::common::{be16, corrupt, encode_failed, exif_orientation, flatten_rgb, is_opaque, quality};
 use super::common::{truncated, DecodeOptions, Decoded, HeaderInfo, Keep, ShrinkRule};
@@ -188,6 +189,15 @@ fn error_manager() -> mozjpeg_sys::jpeg_error_mgr {
 
 pub(super) fn decode(bytes: &[u8], opts: DecodeOptions) -> Result<Decoded, Error> {
     use mozjpeg::{ColorSpace, Decompress, Marker};
+    if let Some(info) = read_header(bytes) {
+        let size = (info.width, info.height);
+        let factor = decode_factor(size, opts.shrink.as_ref());
+        if factor > 1 {
+            if let Some(d) = super::jpeg_scaled::decode(bytes, factor, size, loaded_size(size, factor)) {
+                return Ok(d);
+            }
+        }
+    }
     STRICT.set(opts.fail_on == FailOn::Warning);
     WARNING.set(None);
     // mozjpeg reports libjpeg errors by unwinding: contain them and answer 400.

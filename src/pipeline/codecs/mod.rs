@@ -17,6 +17,7 @@ pub mod avif;
 mod common;
 pub mod gif;
 pub mod jpeg;
+mod jpeg_scaled;
 pub mod png;
 pub mod svg;
 pub mod tiff;
