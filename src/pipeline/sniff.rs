@@ -14,6 +14,8 @@ pub enum InputFormat {
     Avif,
     /// HEVC-coded HEIF: recognised to be refused with its own error.
     Heic,
+    /// JPEG XL (bare codestream or ISOBMFF container); decode only.
+    Jxl,
     Svg,
 }
 
@@ -28,6 +30,8 @@ impl InputFormat {
             InputFormat::Tiff => Format::Tiff,
             InputFormat::Avif => Format::Avif,
             InputFormat::Heic => Format::Heif,
+            // No JPEG XL output: PNG keeps every pixel and the alpha.
+            InputFormat::Jxl => Format::Png,
         }
     }
 
@@ -35,6 +39,7 @@ impl InputFormat {
         match self {
             InputFormat::Svg => "image/svg+xml",
             InputFormat::Heic => "image/heic",
+            InputFormat::Jxl => "image/jxl",
             other => other.default_output().mime(),
         }
     }
@@ -57,6 +62,9 @@ pub fn sniff(bytes: &[u8]) -> Option<InputFormat> {
     }
     if b.starts_with(b"II*\0") || b.starts_with(b"MM\0*") {
         return Some(InputFormat::Tiff);
+    }
+    if b.starts_with(&[0xFF, 0x0A]) || b.starts_with(b"\0\0\0\x0cJXL \r\n\x87\n") {
+        return Some(InputFormat::Jxl);
     }
     if b.len() >= 12 && &b[4..8] == b"ftyp" {
         return heif_brand(b);
@@ -153,6 +161,8 @@ mod tests {
             Some(InputFormat::Avif)
         );
         assert_eq!(sniff(b"\0\0\0\x10ftypisom\0\0\0\0"), None);
+        assert_eq!(sniff(b"\xFF\x0A\xFA\x7F"), Some(InputFormat::Jxl));
+        assert_eq!(sniff(b"\0\0\0\x0cJXL \r\n\x87\n\0\0"), Some(InputFormat::Jxl));
         assert_eq!(
             sniff(b"\xEF\xBB\xBF<?xml version=\"1.0\"?>\n<!-- c --><!DOCTYPE svg><svg xmlns=''/>"),
             Some(InputFormat::Svg)

@@ -6,7 +6,8 @@
 //! The pipeline calls only [`read_header`], [`decode`] and [`encode`], which pick the codec.
 //! JPEG goes through mozjpeg (libjpeg-turbo) with DCT-domain downscaling, WebP through libwebp
 //! with its built-in downscaler (both are libvips' "shrink-on-load"), PNG, GIF and TIFF through
-//! `image`, SVG through resvg, AVIF (stills, grids and sequences) through rav1d ([`heif`]).
+//! `image`, SVG through resvg, AVIF (stills, grids and sequences) through rav1d ([`heif`]), JPEG XL
+//! through jxl-oxide (decode only).
 //!
 //! The headers are read by hand because a decoder's constructor may already allocate or scan
 //! the whole file; the walkers only read the few bytes that hold the dimensions (and, for
@@ -18,6 +19,7 @@ mod common;
 pub mod gif;
 pub mod heif;
 pub mod jpeg;
+pub mod jxl;
 pub mod png;
 pub mod svg;
 pub mod tiff;
@@ -47,6 +49,7 @@ pub fn read_header(bytes: &[u8], format: InputFormat) -> Result<HeaderInfo, Erro
         InputFormat::Webp => webp::read_header(bytes),
         InputFormat::Tiff => tiff::read_header(bytes),
         InputFormat::Avif => heif::read_header(bytes),
+        InputFormat::Jxl => jxl::read_header(bytes),
         InputFormat::Svg | InputFormat::Heic => None,
     };
     let info = info.ok_or_else(|| corrupt("unreadable header"))?;
@@ -72,9 +75,10 @@ pub fn decode(
         // rav1d may allocate frames up to the pixel limit the header was checked against.
         InputFormat::Avif => heif::decode(bytes, opts, config.max_input_pixels),
         InputFormat::Heic => Err(heif::heic_refused()),
+        InputFormat::Jxl => jxl::decode(bytes, opts, config.max_input_pixels),
     }
 }
-/// Opens an animated original (GIF, WebP, AVIF sequence) to be read frame by frame.
+/// Opens an animated original (GIF, WebP, AVIF sequence, JPEG XL) to be read frame by frame.
 pub fn animation<'a>(
     bytes: &'a [u8],
     format: InputFormat,
@@ -84,6 +88,7 @@ pub fn animation<'a>(
         InputFormat::Gif => gif::animation(bytes, config.fail_on),
         InputFormat::Webp => webp::animation(bytes),
         InputFormat::Avif => heif::animation(bytes, config.max_input_pixels),
+        InputFormat::Jxl => jxl::animation(bytes, config.max_input_pixels),
         _ => Err(corrupt("not an animation format")),
     }
 }

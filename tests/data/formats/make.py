@@ -44,3 +44,12 @@ for name in ["rgb8_420", "rgba10_444", "rgb12_420", "rot_mir", "grid", "p3"]:
     run("avifdec", "-d", "8", f"{name}.avif", f"{name}.ref.png")
 for i, f in enumerate(frames):
     run("avifdec", "-d", "8", "--index", str(i), "anim.avifs", f"anim{i}.ref.png")
+
+# JPEG XL (libjxl-tools 0.7): lossy still with its djxl reference, lossless RGBA, an animation
+# made lossless from a GIF of the three frames (reference: the GIF's own frames).
+run("cjxl", "-d", "1", "src_rgb.png", "rgb.jxl")
+run("djxl", "rgb.jxl", "rgb.jxl.ref.png")
+run("cjxl", "-d", "0", "src_rgba.png", "rgba_lossless.jxl")
+gif = [Image.fromarray(np.roll(rgb, s, axis=1)) for s in (0, 16, 32)]
+gif[0].save("anim.gif", save_all=True, append_images=gif[1:], duration=[200, 100, 300], loop=0)
+run("cjxl", "-d", "0", "anim.gif", "anim.jxl")

@@ -1,6 +1,6 @@
-//! AVIF/AV1-HEIF originals (rav1d): decoded pixels against libavif's `avifdec` references made
-//! from the same files (tests/data/formats/README.md), transforms, grids, sequences, HEIC's
-//! refusal, and hostile headers refused before decoding.
+//! AVIF/AV1-HEIF (rav1d) and JPEG XL (jxl-oxide) originals: decoded pixels against libavif's and
+//! libjxl's references made from the same files (tests/data/formats/README.md), transforms,
+//! grids, sequences, HEIC's refusal, and hostile headers refused before decoding.
 
 mod pipeline_support;
 
@@ -230,6 +230,65 @@ fn truncated_and_damaged_files_are_4xx() {
         }
         if let Err(e) = render(&flipped.into(), json!({}), &Config::default()) {
             assert!((400..500).contains(&e.status), "{name} damaged: {e:?}");
+        }
+    }
+}
+
+#[test]
+fn jpeg_xl_stills_match_libjxl() {
+    let ours = decoded(&local("rgb.jxl"));
+    assert_close("rgb.jxl", &ours, &decode(&local("rgb.jxl.ref.png")));
+    // Lossless with alpha: every pixel of the source, alpha included.
+    let ours = decoded(&local("rgba_lossless.jxl"));
+    assert_eq!(max_diff(&ours, &decode(&local("src_rgba.png"))), 0);
+}
+
+#[test]
+fn jpeg_xl_animations_keep_frames_and_delays() {
+    let mut req = request(json!({"animated": true, "webp": {"lossless": true}}));
+    req.output_format = Some(Format::Webp);
+    let webp = process(
+        &req,
+        &local("anim.jxl"),
+        None,
+        &Resources::default(),
+        &Config::default().pipeline,
+    )
+    .unwrap();
+    let ours = image::codecs::webp::WebPDecoder::new(std::io::Cursor::new(&webp.bytes[..]))
+        .unwrap()
+        .into_frames()
+        .collect_frames()
+        .unwrap();
+    let source = image::codecs::gif::GifDecoder::new(std::io::Cursor::new(&local("anim.gif")[..]))
+        .unwrap()
+        .into_frames()
+        .collect_frames()
+        .unwrap();
+    assert_eq!(ours.len(), 3);
+    for (i, (ours, source)) in ours.iter().zip(&source).enumerate() {
+        assert_eq!(
+            ours.delay().numer_denom_ms(),
+            source.delay().numer_denom_ms(),
+            "frame {i}"
+        );
+        // Lossless, but later frames are blended over earlier ones in floating point: ±1.
+        assert!(max_diff(ours.buffer(), source.buffer()) <= 1, "frame {i}");
+    }
+}
+
+#[test]
+fn jpeg_xl_limits_and_damage() {
+    let mut config = Config::default();
+    config.pipeline.max_input_pixels = 1000;
+    let err = render(&local("rgb.jxl"), json!({}), &config).unwrap_err();
+    assert_eq!((err.status, err.code.as_ref()), (400, "ImageTooLarge"));
+    for name in ["rgb.jxl", "anim.jxl"] {
+        let file = local(name);
+        for len in (0..file.len()).step_by(5) {
+            if let Err(e) = render(&file.slice(..len), json!({"animated": true}), &Config::default()) {
+                assert!((400..500).contains(&e.status), "{name} cut at {len}: {e:?}");
+            }
         }
     }
 }
