@@ -14,7 +14,7 @@ use pixfront::Error;
 use serde_json::{json, Value};
 
 /// Every target by name, with its body (for the replay test and the scripts).
-pub const TARGETS: [(&str, fn(&[u8])); 9] = [
+pub const TARGETS: [(&str, fn(&[u8])); 10] = [
     ("dialects", dialects),
     ("pipeline", pipeline),
     ("jpeg", jpeg),
@@ -23,6 +23,7 @@ pub const TARGETS: [(&str, fn(&[u8])); 9] = [
     ("webp", webp),
     ("tiff", tiff),
     ("avif", avif),
+    ("jxl", jxl),
     ("svg", svg),
 ];
 
@@ -199,6 +200,14 @@ pub fn tiff(data: &[u8]) {
 /// PNG both times: AVIF encoding would spend the run in rav1e.
 pub fn avif(data: &[u8]) {
     decoder(data, b"\0\0\0\x0cftypavif", "png");
+}
+
+/// JPEG XL (jxl-oxide): an input without a signature gets the bare codestream's.
+pub fn jxl(data: &[u8]) {
+    if data.starts_with(b"\0\0\0\x0cJXL ") {
+        return decoder(data, b"", "png");
+    }
+    decoder(data, &[0xFF, 0x0A], "png");
 }
 
 /// SVG is rasterised (to PNG) only when there are edits; a text that does not sniff as SVG is
