@@ -14,7 +14,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-60}
-targets=(${TARGETS:-dialects pipeline jpeg png gif webp tiff svg jpegscale})
+targets=(${TARGETS:-dialects pipeline jpeg png gif webp tiff avif jxl svg jpegscale})
 export RUSTC_BOOTSTRAP=1
 [ -d fuzz/corpus ] || scripts/fuzz/seed.sh
 nice -n 10 cargo fuzz build -s "${SANITIZER:-none}" || exit 2

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 testdata=${PIXFRONT_TESTDATA:-../shared/testdata}
 corpus=fuzz/corpus
-targets=(dialects pipeline jpeg png gif webp tiff svg jpegscale)
+targets=(dialects pipeline jpeg png gif webp tiff avif jxl svg jpegscale)
 # The pipeline target reads its edit recipe from the first byte (fuzz/src/lib.rs has 14 and
 # the overlay one).
 recipes=15
@@ -38,6 +38,8 @@ while IFS= read -r -d '' f; do
     47494638*) t=gif ;;
     52494646????????57454250) t=webp ;;
     49492a00* | 4d4d002a*) t=tiff ;;
+    ????????66747970*) t=avif ;;
+    ff0a* | 0000000c4a584c20*) t=jxl ;;
     *) grep -qs '<svg' "$f" && t=svg || continue ;;
   esac
   add "$t" "$f"

@@ -82,7 +82,7 @@ pub fn render(
     let mut transform_time = Duration::ZERO;
     let mut encode_time = Duration::ZERO;
     let started = Instant::now();
-    let animation = codecs::animation(original, input, config.fail_on)?;
+    let animation = codecs::animation(original, input, config)?;
     let (w, h) = animation.size;
     let upright = match orient::swaps_axes(animation.orientation) {
         true => (h, w),

@@ -48,7 +48,6 @@ pub fn estimate(
     let format = output_format(&req.edits, requested, input);
     let header = match input {
         InputFormat::Svg => codecs::svg::size(original, config).map(|(w, h)| (w, h, 1, 1)),
-        InputFormat::Avif => None,
         _ => codecs::read_header(original, input)
             .ok()
             .map(|i| (i.width, i.height, i.frames, i.orientation)),

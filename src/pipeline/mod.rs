@@ -102,12 +102,12 @@ pub fn process(
             timings: Timings::default(),
         });
     }
+    if input == InputFormat::Heic {
+        return Err(codecs::heif::heic_refused());
+    }
     let format = output_format(&req.edits, requested, input);
     if format == Format::Heif {
         return Err(codecs::unsupported_output(format));
-    }
-    if input == InputFormat::Avif {
-        return Err(codecs::unsupported("AVIF"));
     }
 
     let header = match input {

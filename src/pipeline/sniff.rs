@@ -10,7 +10,12 @@ pub enum InputFormat {
     Webp,
     Gif,
     Tiff,
+    /// AVIF and AV1-coded HEIF (and `mif1` files of unknown coding: the decoder tells).
     Avif,
+    /// HEVC-coded HEIF: recognised to be refused with its own error.
+    Heic,
+    /// JPEG XL (bare codestream or ISOBMFF container); decode only.
+    Jxl,
     Svg,
 }
 
@@ -24,12 +29,17 @@ impl InputFormat {
             InputFormat::Gif => Format::Gif,
             InputFormat::Tiff => Format::Tiff,
             InputFormat::Avif => Format::Avif,
+            InputFormat::Heic => Format::Heif,
+            // No JPEG XL output: PNG keeps every pixel and the alpha.
+            InputFormat::Jxl => Format::Png,
         }
     }
 
     pub fn mime(self) -> &'static str {
         match self {
             InputFormat::Svg => "image/svg+xml",
+            InputFormat::Heic => "image/heic",
+            InputFormat::Jxl => "image/jxl",
             other => other.default_output().mime(),
         }
     }
@@ -53,13 +63,38 @@ pub fn sniff(bytes: &[u8]) -> Option<InputFormat> {
     if b.starts_with(b"II*\0") || b.starts_with(b"MM\0*") {
         return Some(InputFormat::Tiff);
     }
-    if b.len() >= 12 && &b[4..8] == b"ftyp" && matches!(&b[8..12], b"avif" | b"avis" | b"mif1" | b"msf1") {
-        return Some(InputFormat::Avif);
+    if b.starts_with(&[0xFF, 0x0A]) || b.starts_with(b"\0\0\0\x0cJXL \r\n\x87\n") {
+        return Some(InputFormat::Jxl);
+    }
+    if b.len() >= 12 && &b[4..8] == b"ftyp" {
+        return heif_brand(b);
     }
     if looks_like_svg(b) {
         return Some(InputFormat::Svg);
     }
     None
+}
+
+/// A HEIF family file by its `ftyp` brands (major, then compatible): AVIF's brands first,
+/// then HEVC's; a bare `mif1`/`msf1` is left to the decoder, which reads the item's coding.
+fn heif_brand(b: &[u8]) -> Option<InputFormat> {
+    let size = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
+    let end = size.clamp(12, b.len().min(4096));
+    let brands: Vec<&[u8]> = std::iter::once(&b[8..12])
+        .chain(b.get(16..end).unwrap_or_default().chunks_exact(4))
+        .collect();
+    let has = |names: &[&[u8]]| brands.iter().any(|b| names.contains(b));
+    if has(&[b"avif", b"avis"]) {
+        Some(InputFormat::Avif)
+    } else if has(&[
+        b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs",
+    ]) {
+        Some(InputFormat::Heic)
+    } else if has(&[b"mif1", b"msf1"]) {
+        Some(InputFormat::Avif)
+    } else {
+        None
+    }
 }
 
 /// An SVG is XML whose root element is `<svg`: skip a BOM, whitespace, the XML declaration,
@@ -113,6 +148,21 @@ mod tests {
         assert_eq!(sniff(b"GIF89a...."), Some(InputFormat::Gif));
         assert_eq!(sniff(b"MM\0*...."), Some(InputFormat::Tiff));
         assert_eq!(sniff(b"\0\0\0\x1cftypavif\0\0"), Some(InputFormat::Avif));
+        assert_eq!(
+            sniff(b"\0\0\0\x18ftypmif1\0\0\0\0mif1heic"),
+            Some(InputFormat::Heic)
+        );
+        assert_eq!(
+            sniff(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic"),
+            Some(InputFormat::Heic)
+        );
+        assert_eq!(
+            sniff(b"\0\0\0\x18ftypmif1\0\0\0\0mif1avif"),
+            Some(InputFormat::Avif)
+        );
+        assert_eq!(sniff(b"\0\0\0\x10ftypisom\0\0\0\0"), None);
+        assert_eq!(sniff(b"\xFF\x0A\xFA\x7F"), Some(InputFormat::Jxl));
+        assert_eq!(sniff(b"\0\0\0\x0cJXL \r\n\x87\n\0\0"), Some(InputFormat::Jxl));
         assert_eq!(
             sniff(b"\xEF\xBB\xBF<?xml version=\"1.0\"?>\n<!-- c --><!DOCTYPE svg><svg xmlns=''/>"),
             Some(InputFormat::Svg)

@@ -193,13 +193,6 @@ pub fn truncated(what: &str) -> Error {
     )
 }
 
-pub fn unsupported(format: &str) -> Error {
-    Error::bad_request(
-        "UnsupportedInputFormat",
-        format!("{format} originals cannot be decoded by this server."),
-    )
-}
-
 /// Unsupported output formats answer 400 with SIH's code (SIH itself answers 500).
 pub fn unsupported_output(format: Format) -> Error {
     Error::bad_request(

@@ -6,7 +6,8 @@
 //! The pipeline calls only [`read_header`], [`decode`] and [`encode`], which pick the codec.
 //! JPEG goes through mozjpeg (libjpeg-turbo) with DCT-domain downscaling, WebP through libwebp
 //! with its built-in downscaler (both are libvips' "shrink-on-load"), PNG, GIF and TIFF through
-//! `image`, SVG through resvg.
+//! `image`, SVG through resvg, AVIF (stills, grids and sequences) through rav1d ([`heif`]), JPEG XL
+//! through jxl-oxide (decode only).
 //!
 //! The headers are read by hand because a decoder's constructor may already allocate or scan
 //! the whole file; the walkers only read the few bytes that hold the dimensions (and, for
@@ -16,34 +17,41 @@
 pub mod avif;
 mod common;
 pub mod gif;
+pub mod heif;
 pub mod jpeg;
 mod jpeg_scaled;
+pub mod jxl;
 pub mod png;
 pub mod svg;
 pub mod tiff;
 pub mod webp;
 
 pub use common::{
-    corrupt, truncated, unsupported, unsupported_output, Animation, DecodeOptions, Decoded, EncodeOptions,
-    Frames, HeaderInfo, Keep, ShrinkRule,
+    corrupt, truncated, unsupported_output, Animation, DecodeOptions, Decoded, EncodeOptions, Frames,
+    HeaderInfo, Keep, ShrinkRule,
 };
 
 use super::picture::{Frame, Picture};
 use super::sniff::InputFormat;
 use crate::edits::Format;
 use crate::error::Error;
-use crate::pipeline::settings::{FailOn, PipelineSettings};
+use crate::pipeline::settings::PipelineSettings;
 
 /// Reads the header of a raster original. SVG has no binary header: its size is checked after
-/// parsing (see `svg::decode`), AVIF is refused before this is called.
+/// parsing (see `svg::decode`). HEIC is refused here, before any limit or decode.
 pub fn read_header(bytes: &[u8], format: InputFormat) -> Result<HeaderInfo, Error> {
+    if format == InputFormat::Heic || (format == InputFormat::Avif && heif::is_heic(bytes)) {
+        return Err(heif::heic_refused());
+    }
     let info = match format {
         InputFormat::Jpeg => jpeg::read_header(bytes),
         InputFormat::Png => png::read_header(bytes),
         InputFormat::Gif => gif::read_header(bytes),
         InputFormat::Webp => webp::read_header(bytes),
         InputFormat::Tiff => tiff::read_header(bytes),
-        InputFormat::Avif | InputFormat::Svg => None,
+        InputFormat::Avif => heif::read_header(bytes),
+        InputFormat::Jxl => jxl::read_header(bytes),
+        InputFormat::Svg | InputFormat::Heic => None,
     };
     let info = info.ok_or_else(|| corrupt("unreadable header"))?;
     if info.width == 0 || info.height == 0 {
@@ -65,14 +73,23 @@ pub fn decode(
         InputFormat::Tiff => tiff::decode(bytes),
         InputFormat::Gif => gif::decode(bytes, opts),
         InputFormat::Svg => svg::decode(bytes, opts, config),
-        InputFormat::Avif => Err(unsupported("AVIF")),
+        // rav1d may allocate frames up to the pixel limit the header was checked against.
+        InputFormat::Avif => heif::decode(bytes, opts, config.max_input_pixels),
+        InputFormat::Heic => Err(heif::heic_refused()),
+        InputFormat::Jxl => jxl::decode(bytes, opts, config.max_input_pixels),
     }
 }
-/// Opens an animated original (GIF, WebP) to be read frame by frame.
-pub fn animation(bytes: &[u8], format: InputFormat, fail_on: FailOn) -> Result<Animation<'_>, Error> {
+/// Opens an animated original (GIF, WebP, AVIF sequence, JPEG XL) to be read frame by frame.
+pub fn animation<'a>(
+    bytes: &'a [u8],
+    format: InputFormat,
+    config: &PipelineSettings,
+) -> Result<Animation<'a>, Error> {
     match format {
-        InputFormat::Gif => gif::animation(bytes, fail_on),
+        InputFormat::Gif => gif::animation(bytes, config.fail_on),
         InputFormat::Webp => webp::animation(bytes),
+        InputFormat::Avif => heif::animation(bytes, config.max_input_pixels),
+        InputFormat::Jxl => jxl::animation(bytes, config.max_input_pixels),
         _ => Err(corrupt("not an animation format")),
     }
 }

@@ -100,9 +100,6 @@ fn decode_overlay(
             "The overlay is not an image format pixfront can read.",
         )
     })?;
-    if format == sniff::InputFormat::Avif {
-        return Err(codecs::unsupported("AVIF"));
-    }
     if format != sniff::InputFormat::Svg {
         let info = codecs::read_header(bytes, format)?;
         limits::check_input(info.width, info.height, ctx.config)?;
