@@ -16,7 +16,7 @@ use pixfront::storage::fs::FsStorage;
 use pixfront::storage::http::guard::{HostRule, Network};
 use pixfront::storage::origins::{Origin as NamedOrigin, PathMapping};
 use serde_json::json;
-use server_common::{client, dimensions, header, json, testdata, Server};
+use server_common::{client, dimensions, error_of, header, json, testdata, Server};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -88,18 +88,6 @@ async fn get(server: &Server, path: &str) -> (u16, Option<String>, Vec<u8>) {
     let resp = client().get(server.url(path)).send().await.unwrap();
     let ct = header(&resp, "content-type");
     (resp.status().as_u16(), ct, resp.bytes().await.unwrap().to_vec())
-}
-
-async fn error(server: &Server, path: &str) -> (u16, String, Option<String>) {
-    let resp = client().get(server.url(path)).send().await.unwrap();
-    let status = resp.status().as_u16();
-    let cache = header(&resp, "cache-control");
-    let body = json(resp).await;
-    (
-        status,
-        body["code"].as_str().unwrap_or_default().to_string(),
-        cache,
-    )
 }
 
 #[tokio::test]
@@ -198,8 +186,8 @@ async fn path_mappings_and_url_keys() {
     // A name outside SOURCE_BUCKETS is not an origin a request may choose (SIH: 403 for
     // Default, ignored `s3:` for Thumbor).
     let refused = default_request(Some("web"), "rocket.jpg", json!({}));
-    assert_eq!(error(&server, &refused).await.0, 403);
-    assert_eq!(error(&server, "/s3:web/rocket.jpg").await.1, "NoSuchKey");
+    assert_eq!(error_of(&server, &refused).await.0, 403);
+    assert_eq!(error_of(&server, "/s3:web/rocket.jpg").await.1, "NoSuchKey");
 }
 
 #[tokio::test]
@@ -382,7 +370,7 @@ async fn origin_errors_map_like_s3s() {
         ("../rocket.jpg", 404, "NoSuchKey", "max-age=10"),
     ] {
         let path = default_request(Some("web"), key, json!({}));
-        let got = error(&server, &path).await;
+        let got = error_of(&server, &path).await;
         assert_eq!(got, (status, code.to_string(), Some(cache.to_string())), "{key}");
     }
     // SIH's message names the requested key.
@@ -409,7 +397,7 @@ async fn an_unreachable_origin_is_503_no_store_never_a_404() {
     let base = format!("http://{}/", closed.local_addr().unwrap());
     drop(closed);
     let (_dir, server) = start(config(&base)).await;
-    let (status, code, cache) = error(&server, "/s3:web/rocket.jpg").await;
+    let (status, code, cache) = error_of(&server, "/s3:web/rocket.jpg").await;
     assert_eq!(
         (status, code.as_str(), cache.as_deref()),
         (503, "ImageRetrieval::Unavailable", Some("no-store"))

@@ -15,7 +15,7 @@ use pixfront::config::Config;
 use pixfront::storage::fs::FsStorage;
 use pixfront::storage::http::guard::{HostRule, Network};
 use pixfront::storage::origins::Origin as NamedOrigin;
-use server_common::{client, header, json, testdata, Server};
+use server_common::{client, error_of, testdata, Server};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -49,19 +49,6 @@ async fn start(config: Config) -> (tempfile::TempDir, Server) {
     (dir, Server::start(storage, config).await)
 }
 
-/// Status, error code and Cache-Control of `GET path`.
-async fn refusal(server: &Server, path: &str) -> (u16, String, Option<String>) {
-    let resp = client().get(server.url(path)).send().await.unwrap();
-    let status = resp.status().as_u16();
-    let cache = header(&resp, "cache-control");
-    let body = json(resp).await;
-    (
-        status,
-        body["code"].as_str().unwrap_or_default().to_string(),
-        cache,
-    )
-}
-
 #[tokio::test]
 async fn private_and_special_addresses_are_refused_before_any_connection() {
     let loopback = Origin::start("127.0.0.1:0", rocket).await;
@@ -86,7 +73,7 @@ async fn private_and_special_addresses_are_refused_before_any_connection() {
         format!("/fit-in/100x100/http://localhost:{port}/rocket.jpg"),
     ];
     for path in &address_refused {
-        let got = refusal(&server, path).await;
+        let got = error_of(&server, path).await;
         assert_eq!(
             got,
             (
@@ -107,7 +94,7 @@ async fn private_and_special_addresses_are_refused_before_any_connection() {
         format!("/http://user:pw@127.0.0.1:{port}/rocket.jpg"),
     ];
     for path in &url_refused {
-        let got = refusal(&server, path).await;
+        let got = error_of(&server, path).await;
         assert_eq!(
             got,
             (403, "ImageOrigin::UrlRefused".into(), Some("max-age=10".into())),
@@ -128,7 +115,7 @@ async fn https_only_unless_http_is_allowed() {
     c.origin_http.allow_http = false;
     c.origin_http.allow_networks = vec![Network::parse("127.0.0.1/32").unwrap()];
     let (_dir, server) = start(c).await;
-    let got = refusal(&server, &format!("/http://{host}/rocket.jpg")).await;
+    let got = error_of(&server, &format!("/http://{host}/rocket.jpg")).await;
     assert_eq!((got.0, got.1.as_str()), (403, "ImageOrigin::UrlRefused"));
     assert_eq!(loopback.connection_count(), 0);
     // A configured http:// origin is a start-up error without ORIGIN_ALLOW_HTTP.
@@ -160,7 +147,7 @@ async fn configured_origins_are_guarded_too() {
     // A name is checked on every fetch, against what it resolves to then.
     c.origins.origins = vec![NamedOrigin::parse(&format!("web=http://localhost:{port}/")).unwrap()];
     let (_dir, server) = start(c).await;
-    let got = refusal(&server, "/rocket.jpg").await;
+    let got = error_of(&server, "/rocket.jpg").await;
     assert_eq!((got.0, got.1.as_str()), (403, "ImageOrigin::AddressRefused"));
     assert_eq!(loopback.connection_count(), 0);
 }
@@ -195,7 +182,7 @@ async fn redirects_to_private_addresses_are_refused() {
         ("/to-file.jpg", "ImageOrigin::UrlRefused"),
         ("/loop.jpg", "ImageOrigin::Redirected"),
     ] {
-        let got = refusal(&server, path).await;
+        let got = error_of(&server, path).await;
         assert_eq!(got.1, code, "{path}");
     }
     let ok = client().get(server.url("/to-self.jpg")).send().await.unwrap();
@@ -206,7 +193,7 @@ async fn redirects_to_private_addresses_are_refused() {
     c.origin_http.allow_networks = allowed;
     c.origin_http.max_redirects = 3;
     let (_dir2, server) = start(c).await;
-    let got = refusal(&server, &format!("/http://{}/to-private.jpg", redirector.addr)).await;
+    let got = error_of(&server, &format!("/http://{}/to-private.jpg", redirector.addr)).await;
     assert_eq!((got.0, got.1.as_str()), (403, "ImageOrigin::UrlRefused"));
 
     assert_eq!(
@@ -242,11 +229,11 @@ async fn a_2_gb_body_is_cut_off_at_the_size_limit() {
     })
     .await;
     // Announced: refused from the Content-Length, before the body.
-    let got = refusal(&server, "/announced.jpg").await;
+    let got = error_of(&server, "/announced.jpg").await;
     assert_eq!((got.0, got.1.as_str()), (400, "ImageOrigin::TooLarge"));
     let after_announced = origin.body_bytes.load(Ordering::SeqCst);
     // Not announced (the body ends when the connection closes): refused while streaming.
-    let got = refusal(&server, "/unannounced.jpg").await;
+    let got = error_of(&server, "/unannounced.jpg").await;
     assert_eq!((got.0, got.1.as_str()), (400, "ImageOrigin::TooLarge"));
     // Give the origin's writer time to notice the closed connection.
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -272,7 +259,7 @@ async fn a_server_sending_one_byte_per_second_times_out() {
     .await;
     let started = Instant::now();
     // Each byte comes within the read timeout; the whole fetch does not.
-    let got = refusal(&server, "/trickle.jpg").await;
+    let got = error_of(&server, "/trickle.jpg").await;
     assert_eq!(
         got,
         (503, "ImageRetrieval::Timeout".into(), Some("no-store".into()))
@@ -282,7 +269,7 @@ async fn a_server_sending_one_byte_per_second_times_out() {
         sent < 10,
         "cut off after a few bytes, not after the whole image ({sent})"
     );
-    let got = refusal(&server, "/silent.jpg").await;
+    let got = error_of(&server, "/silent.jpg").await;
     assert_eq!(got.1, "ImageRetrieval::Timeout");
     // Far less than the trickle would take (one second per byte of a ~100 KB image).
     assert!(started.elapsed() < Duration::from_secs(60));
@@ -308,7 +295,7 @@ async fn a_url_key_never_gets_what_a_configured_origin_fetched() {
         .unwrap();
     assert_eq!(ok.status(), 200);
     // The same URL as a URL key: the redirect leaves ORIGIN_URL_HOSTS, cache or not.
-    let got = refusal(&server, &format!("/http://{host}/moved.jpg")).await;
+    let got = error_of(&server, &format!("/http://{host}/moved.jpg")).await;
     assert_eq!((got.0, got.1.as_str()), (403, "ImageOrigin::UrlRefused"));
     assert_eq!(other.connection_count(), 1);
 }

@@ -173,3 +173,16 @@ impl Storage for MemStorage {
 pub async fn json(resp: reqwest::Response) -> serde_json::Value {
     serde_json::from_str(&resp.text().await.unwrap()).expect("JSON body")
 }
+
+/// Status, error code and Cache-Control of `GET path`.
+pub async fn error_of(server: &Server, path: &str) -> (u16, String, Option<String>) {
+    let resp = client().get(server.url(path)).send().await.unwrap();
+    let status = resp.status().as_u16();
+    let cache = header(&resp, "cache-control");
+    let body = json(resp).await;
+    (
+        status,
+        body["code"].as_str().unwrap_or_default().to_string(),
+        cache,
+    )
+}
