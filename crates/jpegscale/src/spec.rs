@@ -84,7 +84,7 @@ pub fn decode(
             .map(|t| {
                 s.spawn({
                     let bounds = &bounds;
-                    move || Ok(speculate(job, bounds, t, budget))
+                    move || Ok(speculate(job, bounds, end_of_data, t, budget))
                 })
             })
             .collect();
@@ -95,12 +95,15 @@ pub fn decode(
     let mut cur = first?;
     let mut specs: Vec<Spec> = specs.into_iter().collect::<Result<_, _>>()?;
     let total = job.geo.total_mcus();
+    let need = job.geo.mcu_bytes();
     // Match the true state against each chunk's recorded MCU starts, in order.
     let mut replays = Vec::new();
     for t in 1..n {
         let spec = &mut specs[t - 1];
         let limit = bounds.get(t).map(|&b| clean_len(raw, bounds[t - 1], b) * 8);
         while cur.mcu() < total {
+            // an MCU the true decoder could not start is no synchronisation point
+            cur.reader.ensure(need)?;
             // bits from the chunk's first byte, once the true decoder is past it
             let p = cur
                 .reader
@@ -254,10 +257,12 @@ fn head<'a, 'g, 'o>(
     Ok(cur)
 }
 
-/// Thread t: chunk t decoded from its first byte as if an MCU started there.
-fn speculate<'a>(job: &Job<'a>, bounds: &[usize], t: usize, budget: usize) -> Spec<'a> {
+/// Thread t: chunk t decoded from its first byte as if an MCU started there. The data ends at
+/// `end_of_data` (a marker).
+fn speculate<'a>(job: &Job<'a>, bounds: &[usize], end_of_data: usize, t: usize, budget: usize) -> Spec<'a> {
     let raw = job.raw;
     let (chunk, next) = (bounds[t - 1], bounds.get(t).copied());
+    let limit = next.unwrap_or(end_of_data);
     let per_mcu = stride(job.tables);
     let mut start = chunk;
     let mut spec = Spec {
@@ -268,7 +273,7 @@ fn speculate<'a>(job: &Job<'a>, bounds: &[usize], t: usize, budget: usize) -> Sp
         preds: [0; 3],
     };
     for _ in 0..RETRIES {
-        if next.is_some_and(|n| start >= n) || start >= raw.len() {
+        if start >= limit {
             break;
         }
         let skipped = clean_len(raw, chunk, start) * 8;
@@ -320,8 +325,8 @@ fn speculate<'a>(job: &Job<'a>, bounds: &[usize], t: usize, budget: usize) -> Sp
             return spec;
         }
         // Not synchronised yet (or damaged data): try again further on.
-        start += 1 + (next.unwrap_or(raw.len()) - chunk) / (RETRIES + 1);
-        while start < raw.len() && raw[start - 1] == 0xFF {
+        start += 1 + (limit - chunk) / (RETRIES + 1);
+        while start < limit && raw[start - 1] == 0xFF {
             start += 1;
         }
     }
