@@ -273,7 +273,7 @@ extern "C-unwind" fn libjpeg_message(
     // SAFETY: libjpeg calls this with `err` pointing at the manager it was given, which lives
     // as long as the decompressor.
     let code = unsafe { cinfo.err.as_ref() }.map_or(0, |e| e.msg_code);
-    if level < 0 && code != mozjpeg_sys::JWRN_JFIF_MAJOR as i32 {
+    if level < 0 && code != mozjpeg_sys::JWRN_JFIF_MAJOR {
         LIBJPEG_WARNED.set(true);
     }
 }

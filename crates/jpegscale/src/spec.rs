@@ -195,9 +195,9 @@ fn share(
         };
         while r.to - r.from > room {
             let cut = r.from + room;
-            parts
-                .last_mut()
-                .map(|p: &mut Vec<Replay>| p.push(Replay { to: cut, ..r }));
+            if let Some(p) = parts.last_mut() {
+                p.push(Replay { to: cut, ..r });
+            }
             parts.push(Vec::new());
             r.preds = advance(tables, &specs[spec], r.from, cut, r.preds);
             r.mcu += cut - r.from;
@@ -217,10 +217,10 @@ fn advance(tables: &Tables, spec: &Spec, from: usize, to: usize, mut preds: [i32
     let per_mcu = stride(tables);
     for mcu in spec.store[from * per_mcu..to * per_mcu].chunks_exact(per_mcu) {
         let mut i = 0;
-        for c in 0..tables.ncomp() {
+        for (c, pred) in preds.iter_mut().enumerate().take(tables.ncomp()) {
             let s = tables.size(c);
             for _ in 0..tables.blocks(c) {
-                preds[c] = preds[c].wrapping_add(mcu[i] as i32);
+                *pred = pred.wrapping_add(mcu[i] as i32);
                 i += 1 + if s > 1 { s * s } else { 0 };
             }
         }
@@ -394,13 +394,13 @@ fn replay(job: &Job, pool: &Pool, spec: &Spec, r: &Replay) -> Result<Vec<Piece>,
         .ok_or(Error::Corrupt("decoder state: store"))?;
     for mcu in store.chunks_exact(per_mcu) {
         let mut i = 0;
-        for c in 0..tables.ncomp() {
+        for (c, pred) in preds.iter_mut().enumerate().take(tables.ncomp()) {
             let s = tables.size(c);
             let g = &job.geo.comps[c];
             for by in 0..g.v {
                 for bx in 0..g.h {
-                    preds[c] = preds[c].wrapping_add(mcu[i] as i32);
-                    let dq4 = tables.dq4(c, preds[c]);
+                    *pred = pred.wrapping_add(mcu[i] as i32);
+                    let dq4 = tables.dq4(c, *pred);
                     i += 1;
                     if s > 1 {
                         for (o, &v) in t.iter_mut().zip(&mcu[i..i + s * s]) {

@@ -269,12 +269,12 @@ fn convert(geo: &Geometry, planes: &[Vec<u8>], tmp: &mut Vec<u8>, dst: &mut [u8]
             Upsample::V2Fancy => {
                 let m = geo.comps[1].rows;
                 let r = (y0 + ly) / 2;
-                let other = if (y0 + ly) % 2 == 0 {
+                let other = if (y0 + ly).is_multiple_of(2) {
                     r.saturating_sub(1)
                 } else {
                     (r + 1).min(geo.chroma_h - 1)
                 };
-                let (near, bias) = (ly / 2, if (y0 + ly) % 2 == 0 { 1 } else { 2 });
+                let (near, bias) = (ly / 2, if (y0 + ly).is_multiple_of(2) { 1 } else { 2 });
                 if other / m != s {
                     for (((px, &y), &cb), &cr) in out
                         .chunks_exact_mut(3)
