@@ -26,6 +26,7 @@ use crate::parallel::joined;
 use crate::serial::{end, Cursor, Job};
 use crate::strip::{Piece, Pool, Writer};
 use crate::Error;
+use std::ops::Range;
 use std::thread;
 
 /// MCU starts a speculative decoder records: it synchronises long before this many, or never.
@@ -84,7 +85,7 @@ pub fn decode(
             .map(|t| {
                 s.spawn({
                     let bounds = &bounds;
-                    move || Ok(speculate(job, bounds, end_of_data, t, budget))
+                    move || Ok(speculate(job, bounds, scan..end_of_data, t, budget))
                 })
             })
             .collect();
@@ -257,17 +258,22 @@ fn head<'a, 'g, 'o>(
     Ok(cur)
 }
 
-/// Thread t: chunk t decoded from its first byte as if an MCU started there. The data ends at
-/// `end_of_data` (a marker).
-fn speculate<'a>(job: &Job<'a>, bounds: &[usize], end_of_data: usize, t: usize, budget: usize) -> Spec<'a> {
+/// Thread t: chunk t decoded from its first byte as if an MCU started there. The entropy-coded
+/// data is `raw[data]` (a marker follows it).
+fn speculate<'a>(job: &Job<'a>, bounds: &[usize], data: Range<usize>, t: usize, budget: usize) -> Spec<'a> {
+    let end_of_data = data.end;
     let raw = job.raw;
     let (chunk, next) = (bounds[t - 1], bounds.get(t).copied());
     let limit = next.unwrap_or(end_of_data);
     let per_mcu = stride(job.tables);
     let mut start = chunk;
+    // room for the chunk's share of the MCUs (and a margin), so that the store is not copied
+    // as it grows
+    let share = (limit - chunk) as f64 / data.len().max(1) as f64;
+    let expected = (job.geo.total_mcus() as f64 * share.min(1.0) * 1.1) as usize * per_mcu;
     let mut spec = Spec {
         starts: Vec::new(),
-        store: Vec::new(),
+        store: Vec::with_capacity(expected.min(budget / 2)),
         count: 0,
         reader: None,
         preds: [0; 3],
