@@ -8,48 +8,22 @@ const fn fix(x: f64) -> i32 {
     (x * (1 << SCALEBITS) as f64 + 0.5) as i32
 }
 
-struct Tables {
-    cr_r: [i32; 256],
-    cb_b: [i32; 256],
-    cr_g: [i32; 256],
-    cb_g: [i32; 256],
-}
-
-static T: Tables = tables();
-
-const fn tables() -> Tables {
-    let mut t = Tables {
-        cr_r: [0; 256],
-        cb_b: [0; 256],
-        cr_g: [0; 256],
-        cb_g: [0; 256],
-    };
-    let mut i = 0;
-    while i < 256 {
-        let x = i as i32 - 128;
-        t.cr_r[i] = (fix(1.40200) * x + ONE_HALF) >> SCALEBITS;
-        t.cb_b[i] = (fix(1.77200) * x + ONE_HALF) >> SCALEBITS;
-        t.cr_g[i] = -fix(0.71414) * x;
-        t.cb_g[i] = -fix(0.34414) * x + ONE_HALF;
-        i += 1;
+/// One row of YCbCr samples (same width) to RGB: libjpeg-turbo's table values, computed
+/// (which lets the compiler vectorise the loop).
+pub fn ycc_row(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [u8]) {
+    let (cr_r, cb_b, cr_g, cb_g) = (fix(1.40200), fix(1.77200), fix(0.71414), fix(0.34414));
+    for (((px, &y), &cb), &cr) in out.chunks_exact_mut(3).zip(y).zip(cb).zip(cr) {
+        let y = y as i32;
+        let (cb, cr) = (cb as i32 - 128, cr as i32 - 128);
+        px[0] = clamp(y + ((cr_r * cr + ONE_HALF) >> SCALEBITS));
+        px[1] = clamp(y + ((-cb_g * cb - cr_g * cr + ONE_HALF) >> SCALEBITS));
+        px[2] = clamp(y + ((cb_b * cb + ONE_HALF) >> SCALEBITS));
     }
-    t
 }
 
 #[inline(always)]
 fn clamp(v: i32) -> u8 {
     v.clamp(0, 255) as u8
-}
-
-/// One row of YCbCr samples (same width) to RGB.
-pub fn ycc_row(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [u8]) {
-    for (((px, &y), &cb), &cr) in out.chunks_exact_mut(3).zip(y).zip(cb).zip(cr) {
-        let y = y as i32;
-        let (cb, cr) = (cb as usize, cr as usize);
-        px[0] = clamp(y + T.cr_r[cr]);
-        px[1] = clamp(y + ((T.cb_g[cb] + T.cr_g[cr]) >> SCALEBITS));
-        px[2] = clamp(y + T.cb_b[cb]);
-    }
 }
 
 /// Grayscale to RGB: the sample three times.

@@ -41,8 +41,7 @@ pub struct Geometry {
     pub out_h: usize,
     pub mcux: usize,
     pub mcuy: usize,
-    /// Output pixels covered by one MCU.
-    pub mcu_w: usize,
+    /// Output rows covered by one MCU row.
     pub mcu_h: usize,
     pub comps: Vec<CompGeometry>,
     pub up: Upsample,
@@ -84,7 +83,6 @@ pub fn geometry(f: &Frame, denom: u8) -> Result<Geometry, Error> {
             out_h,
             mcux,
             mcuy: h.div_ceil(8),
-            mcu_w: m,
             mcu_h: m,
             comps: vec![comp(1, 1, m, mcux)],
             up: Upsample::Full,
@@ -127,7 +125,6 @@ pub fn geometry(f: &Frame, denom: u8) -> Result<Geometry, Error> {
         out_h,
         mcux,
         mcuy,
-        mcu_w: hmax * m,
         mcu_h: vmax * m,
         comps,
         up,

@@ -177,7 +177,7 @@ fn extend(raw: i32, size: u32) -> i32 {
 /// Fills the entries of every `FAST`-bit word that starts with `code` (of `len` bits).
 fn fill_fast(fast: &mut [u32; 1 << FAST], code: u32, len: u32, sym: u8, dc: bool) {
     let first = (code << (FAST - len)) as usize;
-    for word in first..first + (1 << (FAST - len)) {
-        fast[word] = entry(len, sym, dc, word as u32);
+    for (word, e) in fast.iter_mut().enumerate().skip(first).take(1 << (FAST - len)) {
+        *e = entry(len, sym, dc, word as u32);
     }
 }

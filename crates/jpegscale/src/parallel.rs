@@ -26,7 +26,12 @@ pub fn decode(
         let (mode, used, pieces) = if n == 1 {
             (Mode::Serial, 1, run(job, &pool, scan, 0..job.geo.total_mcus())?)
         } else {
-            let markers = scan_markers(job.raw, scan, n);
+            // the RST markers the scan should have, at most (one more is already one too many)
+            let expected = match job.restart {
+                0 => 0,
+                ri => job.geo.total_mcus().div_ceil(ri) - 1,
+            };
+            let markers = scan_markers(job.raw, scan, n, expected + 1);
             let end = markers.end.ok_or(Error::Corrupt("no marker after the scan"))?;
             if job.restart > 0 {
                 let (used, pieces) = restart(job, &pool, scan, &markers.rst, n)?;
@@ -52,17 +57,18 @@ struct Markers {
     end: Option<usize>,
 }
 
-/// Finds the markers after `scan`, on `n` threads (each scans a chunk of the file).
-fn scan_markers(raw: &[u8], scan: usize, n: usize) -> Markers {
+/// Finds the markers after `scan`, on `n` threads (each scans a chunk of the file), keeping at
+/// most `most` RST positions per chunk (memory stays bounded by the image's MCUs).
+fn scan_markers(raw: &[u8], scan: usize, n: usize, most: usize) -> Markers {
     let bounds: Vec<usize> = (0..=n).map(|t| scan + (raw.len() - scan) * t / n).collect();
     let parts: Vec<Markers> = thread::scope(|s| {
         let handles: Vec<_> = (1..n)
             .map(|t| {
                 let (from, to) = (bounds[t], bounds[t + 1]);
-                s.spawn(move || scan_chunk(raw, from, to))
+                s.spawn(move || scan_chunk(raw, from, to, most))
             })
             .collect();
-        let mut parts = vec![scan_chunk(raw, bounds[0], bounds[1])];
+        let mut parts = vec![scan_chunk(raw, bounds[0], bounds[1], most)];
         parts.extend(handles.into_iter().map(|h| {
             h.join().unwrap_or(Markers {
                 rst: Vec::new(),
@@ -88,16 +94,17 @@ fn scan_markers(raw: &[u8], scan: usize, n: usize) -> Markers {
     all
 }
 
-/// The markers whose FF lies in `raw[from..to]`. An FF in the data is always followed by 00
-/// (stuffing), by more FFs (fill before a marker) or by a marker code.
-fn scan_chunk(raw: &[u8], from: usize, to: usize) -> Markers {
+/// The markers whose FF lies in `raw[from..to]`, up to `most` RSTs. An FF in the data is
+/// always followed by 00 (stuffing), by more FFs (fill before a marker) or by a marker code.
+fn scan_chunk(raw: &[u8], from: usize, to: usize, most: usize) -> Markers {
     let mut rst = Vec::new();
     let mut i = from;
     while let Some(p) = memchr::memchr(0xFF, &raw[i..to]) {
         let ff = i + p;
         match raw.get(ff + 1) {
             Some(0x00) | Some(0xFF) => {}
-            Some(0xD0..=0xD7) => rst.push(ff),
+            Some(0xD0..=0xD7) if rst.len() < most => rst.push(ff),
+            Some(0xD0..=0xD7) => break,
             Some(_) => return Markers { rst, end: Some(ff) },
             None => break,
         }

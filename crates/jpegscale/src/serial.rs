@@ -115,7 +115,7 @@ pub fn run(job: &Job, pool: &Pool, at: usize, mcus: Range<usize>) -> Result<Vec<
 /// EOI after the last MCU.
 pub fn end(job: &Job, reader: &mut Reader, next: usize) -> Result<(), Error> {
     if next < job.geo.total_mcus() {
-        if job.restart == 0 || next % job.restart != 0 {
+        if job.restart == 0 || !next.is_multiple_of(job.restart) {
             return Err(Error::Corrupt("decoder state: range ends inside an interval"));
         }
         return reader.restart(((next / job.restart - 1) & 7) as u8);

@@ -26,6 +26,7 @@ use crate::parallel::joined;
 use crate::serial::{end, Cursor, Job};
 use crate::strip::{Piece, Pool, Writer};
 use crate::Error;
+use std::ops::Range;
 use std::thread;
 
 /// MCU starts a speculative decoder records: it synchronises long before this many, or never.
@@ -84,7 +85,7 @@ pub fn decode(
             .map(|t| {
                 s.spawn({
                     let bounds = &bounds;
-                    move || Ok(speculate(job, bounds, t, budget))
+                    move || Ok(speculate(job, bounds, scan..end_of_data, t, budget))
                 })
             })
             .collect();
@@ -95,12 +96,15 @@ pub fn decode(
     let mut cur = first?;
     let mut specs: Vec<Spec> = specs.into_iter().collect::<Result<_, _>>()?;
     let total = job.geo.total_mcus();
+    let need = job.geo.mcu_bytes();
     // Match the true state against each chunk's recorded MCU starts, in order.
     let mut replays = Vec::new();
     for t in 1..n {
         let spec = &mut specs[t - 1];
         let limit = bounds.get(t).map(|&b| clean_len(raw, bounds[t - 1], b) * 8);
         while cur.mcu() < total {
+            // an MCU the true decoder could not start is no synchronisation point
+            cur.reader.ensure(need)?;
             // bits from the chunk's first byte, once the true decoder is past it
             let p = cur
                 .reader
@@ -192,9 +196,9 @@ fn share(
         };
         while r.to - r.from > room {
             let cut = r.from + room;
-            parts
-                .last_mut()
-                .map(|p: &mut Vec<Replay>| p.push(Replay { to: cut, ..r }));
+            if let Some(p) = parts.last_mut() {
+                p.push(Replay { to: cut, ..r });
+            }
             parts.push(Vec::new());
             r.preds = advance(tables, &specs[spec], r.from, cut, r.preds);
             r.mcu += cut - r.from;
@@ -214,10 +218,10 @@ fn advance(tables: &Tables, spec: &Spec, from: usize, to: usize, mut preds: [i32
     let per_mcu = stride(tables);
     for mcu in spec.store[from * per_mcu..to * per_mcu].chunks_exact(per_mcu) {
         let mut i = 0;
-        for c in 0..tables.ncomp() {
+        for (c, pred) in preds.iter_mut().enumerate().take(tables.ncomp()) {
             let s = tables.size(c);
             for _ in 0..tables.blocks(c) {
-                preds[c] = preds[c].wrapping_add(mcu[i] as i32);
+                *pred = pred.wrapping_add(mcu[i] as i32);
                 i += 1 + if s > 1 { s * s } else { 0 };
             }
         }
@@ -254,21 +258,28 @@ fn head<'a, 'g, 'o>(
     Ok(cur)
 }
 
-/// Thread t: chunk t decoded from its first byte as if an MCU started there.
-fn speculate<'a>(job: &Job<'a>, bounds: &[usize], t: usize, budget: usize) -> Spec<'a> {
+/// Thread t: chunk t decoded from its first byte as if an MCU started there. The entropy-coded
+/// data is `raw[data]` (a marker follows it).
+fn speculate<'a>(job: &Job<'a>, bounds: &[usize], data: Range<usize>, t: usize, budget: usize) -> Spec<'a> {
+    let end_of_data = data.end;
     let raw = job.raw;
     let (chunk, next) = (bounds[t - 1], bounds.get(t).copied());
+    let limit = next.unwrap_or(end_of_data);
     let per_mcu = stride(job.tables);
     let mut start = chunk;
+    // room for the chunk's share of the MCUs (and a margin), so that the store is not copied
+    // as it grows
+    let share = (limit - chunk) as f64 / data.len().max(1) as f64;
+    let expected = (job.geo.total_mcus() as f64 * share.min(1.0) * 1.1) as usize * per_mcu;
     let mut spec = Spec {
         starts: Vec::new(),
-        store: Vec::new(),
+        store: Vec::with_capacity(expected.min(budget / 2)),
         count: 0,
         reader: None,
         preds: [0; 3],
     };
     for _ in 0..RETRIES {
-        if next.is_some_and(|n| start >= n) || start >= raw.len() {
+        if start >= limit {
             break;
         }
         let skipped = clean_len(raw, chunk, start) * 8;
@@ -320,8 +331,8 @@ fn speculate<'a>(job: &Job<'a>, bounds: &[usize], t: usize, budget: usize) -> Sp
             return spec;
         }
         // Not synchronised yet (or damaged data): try again further on.
-        start += 1 + (next.unwrap_or(raw.len()) - chunk) / (RETRIES + 1);
-        while start < raw.len() && raw[start - 1] == 0xFF {
+        start += 1 + (limit - chunk) / (RETRIES + 1);
+        while start < limit && raw[start - 1] == 0xFF {
             start += 1;
         }
     }
@@ -389,13 +400,13 @@ fn replay(job: &Job, pool: &Pool, spec: &Spec, r: &Replay) -> Result<Vec<Piece>,
         .ok_or(Error::Corrupt("decoder state: store"))?;
     for mcu in store.chunks_exact(per_mcu) {
         let mut i = 0;
-        for c in 0..tables.ncomp() {
+        for (c, pred) in preds.iter_mut().enumerate().take(tables.ncomp()) {
             let s = tables.size(c);
             let g = &job.geo.comps[c];
             for by in 0..g.v {
                 for bx in 0..g.h {
-                    preds[c] = preds[c].wrapping_add(mcu[i] as i32);
-                    let dq4 = tables.dq4(c, preds[c]);
+                    *pred = pred.wrapping_add(mcu[i] as i32);
+                    let dq4 = tables.dq4(c, *pred);
                     i += 1;
                     if s > 1 {
                         for (o, &v) in t.iter_mut().zip(&mcu[i..i + s * s]) {

@@ -94,33 +94,20 @@ impl<'g, 'o> Writer<'g, 'o> {
     #[inline(always)]
     pub fn put_block(&mut self, c: usize, bx: usize, by: usize, t: &[i32], flat: bool, dq4: i32) {
         let g = &self.geo.comps[c];
-        let s = g.s;
-        let x0 = (self.col * g.h + bx) * s;
+        let (s, w) = (g.s, g.plane_w);
+        let at = by * s * w + (self.col * g.h + bx) * s;
         let plane = &mut self.planes[c];
-        if s == 1 {
-            if let Some(o) = plane.get_mut(by * g.plane_w + x0) {
-                *o = sample1(dq4);
-            }
-            return;
-        }
-        let mut exact = dq4.unsigned_abs() <= DQ4_MAX as u32;
-        for r in 0..s {
-            let at = (by * s + r) * g.plane_w + x0;
-            let Some(row) = plane.get_mut(at..at + s) else {
-                return;
-            };
-            if flat {
-                let (v, ok) = sample(FLAT, dq4);
-                row.fill(v);
-                exact &= ok;
-            } else {
-                for (o, &t) in row.iter_mut().zip(&t[r * s..r * s + s]) {
-                    let (v, ok) = sample(t, dq4);
-                    *o = v;
-                    exact &= ok;
+        let exact = match s {
+            1 => {
+                if let Some(o) = plane.get_mut(at) {
+                    *o = sample1(dq4);
                 }
+                true
             }
-        }
+            2 => put::<2>(plane, w, at, t, flat, dq4),
+            4 => put::<4>(plane, w, at, t, flat, dq4),
+            _ => put::<8>(plane, w, at, t, flat, dq4),
+        };
         self.inexact |= !exact;
     }
 
@@ -168,6 +155,36 @@ impl<'g, 'o> Writer<'g, 'o> {
         }
         self.pieces
     }
+}
+
+/// Writes an `S`×`S` block at `plane[at..]` (rows `w` apart); false when a sample leaves the
+/// range where libjpeg-turbo's implementations agree (or the DC is too large for it).
+#[inline(always)]
+fn put<const S: usize>(plane: &mut [u8], w: usize, at: usize, t: &[i32], flat: bool, dq4: i32) -> bool {
+    let mut exact = dq4.unsigned_abs() <= DQ4_MAX as u32;
+    if flat {
+        let (v, ok) = sample(FLAT, dq4);
+        for r in 0..S {
+            if let Some(row) = plane.get_mut(at + r * w..at + r * w + S) {
+                row.fill(v);
+            }
+        }
+        return exact && ok;
+    }
+    let Some(t) = t.get(..S * S) else {
+        return false;
+    };
+    for (r, t) in t.chunks_exact(S).enumerate() {
+        let Some(row) = plane.get_mut(at + r * w..at + r * w + S) else {
+            return false;
+        };
+        for (o, &t) in row.iter_mut().zip(t) {
+            let (v, ok) = sample(t, dq4);
+            *o = v;
+            exact &= ok;
+        }
+    }
+    exact
 }
 
 /// Joins the pieces of each strip and converts the strips they complete. Every strip must
@@ -252,12 +269,12 @@ fn convert(geo: &Geometry, planes: &[Vec<u8>], tmp: &mut Vec<u8>, dst: &mut [u8]
             Upsample::V2Fancy => {
                 let m = geo.comps[1].rows;
                 let r = (y0 + ly) / 2;
-                let other = if (y0 + ly) % 2 == 0 {
+                let other = if (y0 + ly).is_multiple_of(2) {
                     r.saturating_sub(1)
                 } else {
                     (r + 1).min(geo.chroma_h - 1)
                 };
-                let (near, bias) = (ly / 2, if (y0 + ly) % 2 == 0 { 1 } else { 2 });
+                let (near, bias) = (ly / 2, if (y0 + ly).is_multiple_of(2) { 1 } else { 2 });
                 if other / m != s {
                     for (((px, &y), &cb), &cr) in out
                         .chunks_exact_mut(3)

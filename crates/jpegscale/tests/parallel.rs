@@ -113,3 +113,32 @@ fn damaged_files_fail_or_agree_on_several_threads() {
         }
     }
 }
+
+#[test]
+fn a_marker_inside_the_data_ends_it_for_every_thread() {
+    // found by a mutation run: a speculative decoder retried past the marker and the true
+    // decoder, reading zeros after its data, met one of its MCU starts
+    let bytes = std::fs::read(data_dir().join("422_203x141_r0.jpg")).unwrap();
+    // the input it found: one changed byte early in the data, an APP11 marker later
+    let mut found = bytes.clone();
+    found[641] = 0x3B;
+    found[3010] = 0xFF;
+    assert_eq!(found[3011], 0xEB);
+    for denom in [2u8, 4, 8] {
+        assert!(ours(&found, denom, 1).is_err());
+        assert!(ours(&found, denom, 3).is_err(), "1/{denom} on 3 threads");
+    }
+    let start = bytes.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap() + 14;
+    for k in 1..20 {
+        let mut b = bytes.clone();
+        let at = start + (b.len() - start) * k / 20;
+        b[at] = 0xFF;
+        b[at + 1] = 0xEB;
+        for denom in [2u8, 8] {
+            assert!(ours(&b, denom, 1).is_err());
+            for n in [2, 3, 4] {
+                assert!(ours(&b, denom, n).is_err(), "marker at {at}, {n} threads");
+            }
+        }
+    }
+}

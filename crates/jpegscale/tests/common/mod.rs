@@ -31,7 +31,7 @@ extern "C-unwind" fn on_message(cinfo: &mut jpeg_common_struct, level: c_int) {
     // SAFETY: libjpeg calls this with `err` pointing at the manager it was given, alive for the
     // whole decode.
     let code = unsafe { cinfo.err.as_ref() }.map_or(0, |e| e.msg_code);
-    if level < 0 && code != mozjpeg_sys::JWRN_JFIF_MAJOR as i32 {
+    if level < 0 && code != mozjpeg_sys::JWRN_JFIF_MAJOR {
         WARNED.set(true);
     }
 }
