@@ -2,5 +2,9 @@
 //! file, [`net`] runs it on the CPU, [`blazeface`] turns its outputs into face boxes.
 
 pub mod blazeface;
+mod kernels;
 pub mod net;
 pub mod onnx;
+mod plan;
+mod simd;
+mod stream;
