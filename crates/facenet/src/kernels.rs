@@ -217,13 +217,20 @@ unsafe fn block_row_impl<S: Simd, const R: usize>(r: &BlockRow, out: &mut [f32],
             match &r.dw {
                 Some(dw) => {
                     let t = &mut scratch[..len * r.cin];
-                    match (dw.k, r.stride) {
-                        (3, 1) => depthwise::<S, 3, 1>(r, dw, x0, t),
-                        (3, _) => depthwise::<S, 3, 2>(r, dw, x0, t),
-                        (5, 1) => depthwise::<S, 5, 1>(r, dw, x0, t),
-                        _ => depthwise::<S, 5, 2>(r, dw, x0, t),
+                    // Pixels at a time: as many independent sums as registers allow.
+                    match (dw.k, r.stride, R) {
+                        (3, 1, 32) => depthwise::<S, 3, 1, 8>(r, dw, x0, t),
+                        (3, 1, _) => depthwise::<S, 3, 1, 4>(r, dw, x0, t),
+                        (3, _, 32) => depthwise::<S, 3, 2, 8>(r, dw, x0, t),
+                        (3, _, _) => depthwise::<S, 3, 2, 4>(r, dw, x0, t),
+                        (5, 1, 32) => depthwise::<S, 5, 1, 8>(r, dw, x0, t),
+                        (5, 1, _) => depthwise::<S, 5, 1, 4>(r, dw, x0, t),
+                        (_, _, 32) => depthwise::<S, 5, 2, 8>(r, dw, x0, t),
+                        _ => depthwise::<S, 5, 2, 4>(r, dw, x0, t),
                     }
-                    pointwise::<S, R>(t, r, x0, out);
+                    if std::env::var_os("NOPW").is_none() {
+                        pointwise::<S, R>(t, r, x0, out);
+                    }
                 }
                 None => {
                     let x = &r.rows[0][(r.x_off + x0) * r.cin..][..len * r.cin];
@@ -237,14 +244,13 @@ unsafe fn block_row_impl<S: Simd, const R: usize>(r: &BlockRow, out: &mut [f32],
 
 /// Output pixels computed together by the depthwise kernel: independent sums hide the
 /// multiply-add latency, and (stride 1) neighbours share the input vectors they read.
-const DW_PIXELS: usize = 4;
 
 /// Depthwise k×k (stride `ST`) of output pixels `x0..x0 + t.len() / c` into `t`.
 ///
 /// # Safety
 /// [`check_block`] passed for a row containing these pixels.
 #[inline(always)]
-unsafe fn depthwise<S: Simd, const K: usize, const ST: usize>(
+unsafe fn depthwise<S: Simd, const K: usize, const ST: usize, const DW_PIXELS: usize>(
     r: &BlockRow,
     dw: &DwWeights,
     x0: usize,
@@ -255,7 +261,7 @@ unsafe fn depthwise<S: Simd, const K: usize, const ST: usize>(
     let tp = t.as_mut_ptr();
     let mut w = [[S::splat(0.0); K]; K];
     // Input vectors that DW_PIXELS outputs read in one row.
-    let mut x = [S::splat(0.0); 16];
+    let mut x = [S::splat(0.0); 24];
     let span = (DW_PIXELS - 1) * ST + K;
     for cv in (0..c).step_by(LANES) {
         // SAFETY (loads and stores below): indices within the asserted row, weight and
@@ -386,12 +392,29 @@ unsafe fn pw_tile<S: Simd, const NV: usize, const NP: usize>(
     // SAFETY: pixel, weight, bias, residual and output indices within the asserted lengths.
     unsafe {
         let xp = x.as_ptr().add(p0 * cin);
-        let mut acc = [[S::splat(0.0); NV]; NP];
-        for accp in acc.iter_mut() {
+        // Start from bias + residual. The loops that read or write whole tiles are too long
+        // for LLVM to unroll, so they work on copies: `acc` itself is only ever indexed by
+        // constants (in the unrolled loop over `ci`) and stays in registers.
+        let mut init = [[S::splat(0.0); NV]; NP];
+        for (p, accp) in init.iter_mut().enumerate() {
+            let px = x0 + p0 + p;
             for (v, a) in accp.iter_mut().enumerate() {
-                *a = S::load(r.pw.bias.as_ptr().add(co0 + v * LANES));
+                let co = co0 + v * LANES;
+                *a = S::load(r.pw.bias.as_ptr().add(co));
+                match r.res {
+                    Res::None => {}
+                    Res::Same(row) => *a = a.add(S::load(row.as_ptr().add(px * cout + co))),
+                    Res::Pooled(r0, r1, c) if co < c => {
+                        let (i, j) = (2 * px * c + co, (2 * px + 1) * c + co);
+                        let top = S::load(r0.as_ptr().add(i)).max(S::load(r0.as_ptr().add(j)));
+                        let bottom = S::load(r1.as_ptr().add(i)).max(S::load(r1.as_ptr().add(j)));
+                        *a = a.add(top.max(bottom));
+                    }
+                    Res::Pooled(..) => {}
+                }
             }
         }
+        let mut acc = init;
         let mut wp = r.pw.w.as_ptr().add(co0);
         for ci in 0..cin {
             let mut w = [S::splat(0.0); NV];
@@ -406,29 +429,12 @@ unsafe fn pw_tile<S: Simd, const NV: usize, const NP: usize>(
             }
             wp = wp.add(cout);
         }
-        // The epilogue is too long for LLVM to unroll: it indexes a copy, so that `acc` itself
-        // is only ever indexed by constants and stays in registers through the loop above.
-        let mut acc = acc;
+        let done = acc;
         let op = out.as_mut_ptr();
-        for (p, accp) in acc.iter_mut().enumerate() {
-            let px = x0 + p0 + p;
-            for (v, a) in accp.iter_mut().enumerate() {
-                let co = co0 + v * LANES;
-                match r.res {
-                    Res::None => {}
-                    Res::Same(row) => *a = a.add(S::load(row.as_ptr().add(px * cout + co))),
-                    Res::Pooled(r0, r1, c) if co < c => {
-                        let (i, j) = (2 * px * c + co, (2 * px + 1) * c + co);
-                        let top = S::load(r0.as_ptr().add(i)).max(S::load(r0.as_ptr().add(j)));
-                        let bottom = S::load(r1.as_ptr().add(i)).max(S::load(r1.as_ptr().add(j)));
-                        *a = a.add(top.max(bottom));
-                    }
-                    Res::Pooled(..) => {}
-                }
-                if r.relu {
-                    *a = a.max(S::splat(0.0));
-                }
-                a.store(op.add((p0 + p) * cout + co));
+        for (p, accp) in done.iter().enumerate() {
+            for (v, a) in accp.iter().enumerate() {
+                let a = if r.relu { a.max(S::splat(0.0)) } else { *a };
+                a.store(op.add((p0 + p) * cout + co0 + v * LANES));
             }
         }
     }
@@ -517,14 +523,12 @@ unsafe fn dense_tile<S: Simd, const NV: usize, const NP: usize>(
                 wp = wp.add(cout);
             }
         }
-        // As in `pw_tile`.
-        let mut acc = acc;
+        // A copy, as in `pw_tile`.
+        let done = acc;
         let op = out.as_mut_ptr();
-        for (p, accp) in acc.iter_mut().enumerate() {
-            for (v, a) in accp.iter_mut().enumerate() {
-                if r.relu {
-                    *a = a.max(S::splat(0.0));
-                }
+        for (p, accp) in done.iter().enumerate() {
+            for (v, a) in accp.iter().enumerate() {
+                let a = if r.relu { a.max(S::splat(0.0)) } else { *a };
                 a.store(op.add((p0 + p) * cout + co0 + v * LANES));
             }
         }
