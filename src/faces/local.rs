@@ -11,7 +11,7 @@
 use super::{scaled, unavailable, Face, FaceDetector};
 use crate::error::Error;
 use image::RgbaImage;
-use pixfront_facenet::blazeface::{network_input, weighted_nms, BlazeFace, Detection};
+use pixfront_facenet::blazeface::{weighted_nms, BlazeFace, Detection};
 use std::sync::OnceLock;
 
 /// MediaPipe BlazeFace, back model (Apache-2.0): see models/README.md.
@@ -73,11 +73,9 @@ pub fn detect_pixels(img: &RgbaImage, proxy_size: u32) -> Result<Vec<Detection>,
     for level in levels {
         let input = scaled(img, level)?;
         let f = img.width().max(img.height()) as f32 / input.width().max(input.height()) as f32;
+        let (w, h) = (input.width() as usize, input.height() as usize);
         let found = net
-            .detect(
-                network_input(input.as_raw(), input.width() as usize, input.height() as usize),
-                MIN_SCORE,
-            )
+            .detect(input.as_raw(), w, h, MIN_SCORE)
             .map_err(|e| unavailable(&format!("the local detector failed: {e}")))?;
         all.extend(found.into_iter().map(|d| Detection {
             x0: d.x0 * f,

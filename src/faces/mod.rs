@@ -29,6 +29,7 @@ pub use settings::{DetectorKind, FaceSettings};
 
 use crate::error::Error;
 use image::RgbaImage;
+use std::borrow::Cow;
 
 /// A face box as fractions (0–1) of the picture it was found in.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -96,13 +97,13 @@ pub fn proxy(picture: &RgbaImage, size: u32) -> Result<RgbaImage, Error> {
     let (w, h) = picture.dimensions();
     match w.max(h) <= size {
         true => Ok(picture.clone()),
-        false => scaled(picture, size),
+        false => scaled(picture, size).map(Cow::into_owned),
     }
 }
 
 /// `picture` scaled (up or down) so its longest side is `long`, with a bilinear filter
-/// (widened when shrinking, so every pixel counts).
-pub fn scaled(picture: &RgbaImage, long: u32) -> Result<RgbaImage, Error> {
+/// (widened when shrinking, so every pixel counts); `picture` itself when it has that size.
+pub fn scaled(picture: &RgbaImage, long: u32) -> Result<Cow<'_, RgbaImage>, Error> {
     use fast_image_resize::{images::Image, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
     let (w, h) = picture.dimensions();
     let f = long as f64 / w.max(h).max(1) as f64;
@@ -111,7 +112,7 @@ pub fn scaled(picture: &RgbaImage, long: u32) -> Result<RgbaImage, Error> {
         ((h as f64 * f).round() as u32).max(1),
     );
     if (sw, sh) == (w, h) {
-        return Ok(picture.clone());
+        return Ok(Cow::Borrowed(picture));
     }
     let mut dst = Image::new(sw, sh, PixelType::U8x4);
     // Weighting by alpha (so transparent pixels' colours do not bleed) costs six times the
@@ -123,7 +124,9 @@ pub fn scaled(picture: &RgbaImage, long: u32) -> Result<RgbaImage, Error> {
     Resizer::new()
         .resize(picture, &mut dst, &opts)
         .map_err(|e| unavailable(&format!("cannot scale the detection proxy: {e}")))?;
-    RgbaImage::from_raw(sw, sh, dst.into_vec()).ok_or_else(|| unavailable("proxy buffer size"))
+    let scaled =
+        RgbaImage::from_raw(sw, sh, dst.into_vec()).ok_or_else(|| unavailable("proxy buffer size"))?;
+    Ok(Cow::Owned(scaled))
 }
 
 /// 503 `FaceDetectionUnavailable`: face detection was needed and did not answer. Callers never

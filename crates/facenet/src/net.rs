@@ -49,7 +49,24 @@ impl Net {
 
     /// Runs the network on `input` (HWC); the graph outputs, in the graph's order, HWC.
     pub fn run(&self, input: Tensor) -> Result<Vec<Tensor>, String> {
-        crate::stream::run(&self.plan, input)
+        let row = input.w * input.c;
+        if input.data.len() != input.h * row {
+            return Err("the input's size does not match its data".into());
+        }
+        self.run_rows((input.h, input.w, input.c), |y, out| {
+            out.copy_from_slice(&input.data[y * row..][..row])
+        })
+    }
+
+    /// Runs the network on an `h` × `w` input of `c` channels whose rows `fill(y, row)` writes
+    /// (`w` pixels of `c` values, HWC), when the first layers ask for them: the input is never
+    /// whole in memory.
+    pub fn run_rows(
+        &self,
+        (h, w, c): (usize, usize, usize),
+        mut fill: impl FnMut(usize, &mut [f32]),
+    ) -> Result<Vec<Tensor>, String> {
+        crate::stream::run(&self.plan, (h, w, c), &mut fill)
     }
 }
 

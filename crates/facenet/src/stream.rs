@@ -1,7 +1,7 @@
-//! Runs a [`Plan`] row by row: each layer keeps only the few rows of its output that the
-//! layers reading it still need (a ring), and each new row is handed on at once, so a whole
-//! pass works in about 2 MB (for an 800×608 input) that stay in the caches, instead of
-//! writing and re-reading a 12 MB tensor per layer.
+//! Runs a [`Plan`] row by row: each layer (the input included) keeps only the few rows of its
+//! output that the layers reading it still need (a ring), and each new row is handed on at
+//! once, so a whole pass works in about 2 MB (for an 800×608 input) that stay in the caches,
+//! instead of writing and re-reading a 12 MB tensor per layer.
 //!
 //! Rows are stored channels-innermost, with zero pixels left and right (the convolutions'
 //! padding) and channel counts padded to whole vectors; rows above or below the picture read
@@ -93,17 +93,23 @@ struct Exec<'p> {
     isa: Isa,
 }
 
-/// Runs `plan` on `input`; the outputs in the plan's order.
-pub fn run(plan: &Plan, input: Tensor) -> Result<Vec<Tensor>, String> {
+/// Runs `plan` on an `h` × `w` input of `c` channels whose row `y` `fill(y, row)` writes (`w`
+/// pixels of `c` values); the outputs in the plan's order. The input is read row by row, as the
+/// first layer needs it: it is never whole in memory.
+pub fn run(
+    plan: &Plan,
+    (h, w, c): (usize, usize, usize),
+    fill: &mut dyn FnMut(usize, &mut [f32]),
+) -> Result<Vec<Tensor>, String> {
     let layers = &plan.layers;
-    if input.c != layers[0].c || input.data.len() != input.h * input.w * input.c {
+    if c != layers[0].c {
         return Err(format!(
-            "the input has {} channels, the network takes {}",
-            input.c, layers[0].c
+            "the input has {c} channels, the network takes {}",
+            layers[0].c
         ));
     }
     let n = layers.len();
-    let mut size = vec![(input.h, input.w); n];
+    let mut size = vec![(h, w); n];
     let mut consumers = vec![Vec::new(); n];
     let mut border = vec![0; n];
     // Rows kept: enough for every reader's window; all of them for outputs.
@@ -131,11 +137,10 @@ pub fn run(plan: &Plan, input: Tensor) -> Result<Vec<Tensor>, String> {
         let (lo, hi) = needs(&l.op, 0);
         cap[l.src] = cap[l.src].max((hi - lo + 1) as usize);
     }
-    cap[0] = input.h;
     for &o in &plan.outputs {
         cap[o] = size[o].0;
     }
-    let mut rows: Vec<Rows> = (0..n)
+    let rows: Vec<Rows> = (0..n)
         .map(|i| {
             let (h, w) = size[i];
             let (cs, border, cap) = (layers[i].stored(), border[i], cap[i].min(h).max(1));
@@ -150,10 +155,6 @@ pub fn run(plan: &Plan, input: Tensor) -> Result<Vec<Tensor>, String> {
             }
         })
         .collect();
-    for (y, src) in input.data.chunks_exact(input.w * input.c).enumerate() {
-        rows[0].interior_mut(y).copy_from_slice(src);
-    }
-    rows[0].done = input.h;
     let widest = rows.iter().map(Rows::len).max().unwrap_or(0);
     let deepest = rows.iter().map(|r| r.cs).max().unwrap_or(0);
     let mut exec = Exec {
@@ -164,7 +165,11 @@ pub fn run(plan: &Plan, input: Tensor) -> Result<Vec<Tensor>, String> {
         scratch: vec![0.0; SEGMENT * deepest],
         isa: Isa::detect(),
     };
-    exec.push(0);
+    for y in 0..h {
+        fill(y, exec.rows[0].interior_mut(y));
+        exec.rows[0].done = y + 1;
+        exec.push(0);
+    }
     plan.outputs
         .iter()
         .map(|&o| {
