@@ -534,3 +534,94 @@ unsafe fn dense_tile<S: Simd, const NV: usize, const NP: usize>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pseudo(n: usize, seed: u32) -> Vec<f32> {
+        (0..n)
+            .map(|i| (((i as u32).wrapping_mul(2654435761) ^ seed) % 1000) as f32 / 500.0 - 1.0)
+            .collect()
+    }
+
+    /// Every instruction set this CPU has computes what the portable code computes (the
+    /// network-level tests only run the one `Isa::detect` picks).
+    #[test]
+    fn every_instruction_set_agrees() {
+        #[cfg(not(target_arch = "x86_64"))]
+        let isas = [Isa::Portable];
+        #[cfg(target_arch = "x86_64")]
+        let isas = {
+            let mut v = vec![Isa::Portable];
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                v.push(Isa::Avx2);
+            }
+            if matches!(Isa::detect(), Isa::Avx512) {
+                v.push(Isa::Avx512);
+            }
+            v
+        };
+        // 37 output pixels (a whole segment, then a ragged one), 3×3 stride 1 and 2, 48 → 40
+        // channels (chunks of several sizes), pooled residual; a 5×5/2 dense convolution.
+        let (n, cin, cout) = (37, 48, 40);
+        let rows: Vec<Vec<f32>> = (0..5).map(|i| pseudo((2 * n + 6) * cin, i)).collect();
+        let row_refs: Vec<&[f32]> = rows.iter().map(Vec::as_slice).collect();
+        let (dw_w, dw_b, pw_w, pw_b) = (
+            pseudo(25 * cin, 7),
+            pseudo(cin, 8),
+            pseudo(cin * cout, 9),
+            pseudo(cout, 10),
+        );
+        let results: Vec<Vec<Vec<f32>>> = isas
+            .iter()
+            .map(|&isa| {
+                let mut outs = Vec::new();
+                for (k, stride) in [(3, 1), (3, 2), (5, 2)] {
+                    let r = BlockRow {
+                        rows: &row_refs[..k],
+                        cin,
+                        x_off: 1,
+                        stride,
+                        dw: Some(DwWeights {
+                            k,
+                            w: &dw_w,
+                            bias: &dw_b,
+                        }),
+                        pw: PwWeights {
+                            cout,
+                            w: &pw_w,
+                            bias: &pw_b,
+                        },
+                        res: Res::Pooled(&rows[0], &rows[1], 16),
+                        relu: true,
+                    };
+                    let mut out = vec![0.0; n * cout];
+                    block_row(isa, &r, &mut out, &mut vec![0.0; SEGMENT * cin]);
+                    outs.push(out);
+                }
+                let d = DenseRow {
+                    rows: &row_refs,
+                    cin: 3,
+                    x_off: 0,
+                    stride: 2,
+                    k: 5,
+                    w: &pw_w[..5 * 5 * 3 * 24],
+                    bias: &pw_b[..24],
+                    cout: 24,
+                    relu: false,
+                };
+                let mut out = vec![0.0; n * 24];
+                dense_row(isa, &d, &mut out);
+                outs.push(out);
+                outs
+            })
+            .collect();
+        for (isa, r) in isas.iter().zip(&results).skip(1) {
+            for (a, b) in r.iter().flatten().zip(results[0].iter().flatten()) {
+                assert!((a - b).abs() < 1e-4 * (1.0 + b.abs()), "{isa:?}: {a} vs {b}");
+            }
+        }
+        assert!(results[0].iter().flatten().any(|&v| v > 0.0));
+    }
+}

@@ -280,6 +280,52 @@ mod tests {
         }
     }
 
+    /// BlazeFace itself against onnxruntime 1.23 (CPU) on the same input: a pseudo-random
+    /// 256 × 256 picture, values in −1…1. Per output: the sum of magnitudes and four values.
+    #[test]
+    fn blazeface_matches_onnxruntime() {
+        let model = include_bytes!("../../../models/face_detection_back_256x256_barracuda.onnx");
+        let net = Net::from_graph(&crate::onnx::parse(model).unwrap()).unwrap();
+        let input: Vec<f32> = (0..256 * 256 * 3)
+            .map(|i| ((i as u32).wrapping_mul(2654435761) >> 24) as f32 / 127.5 - 1.0)
+            .collect();
+        let out = net.run(Tensor::new(256, 256, 3, input)).unwrap();
+        let want: [(f64, [(usize, f32); 4]); 4] = [
+            (
+                85344.0,
+                [(0, -2.90849), (170, -356.624), (256, -2.83311), (511, -3.00071)],
+            ),
+            (
+                6135.31,
+                [(0, -4.93473), (128, -23.3814), (192, -3.6229), (383, -16.4607)],
+            ),
+            (
+                58811.2,
+                [
+                    (0, -0.0521095),
+                    (2730, -7.83744),
+                    (4096, -2.43096),
+                    (8191, -4.31578),
+                ],
+            ),
+            (
+                146582.0,
+                [(0, 10.104), (2048, -10.4289), (3072, -5.14349), (6143, -9.23188)],
+            ),
+        ];
+        for (t, (abs_sum, values)) in out.iter().zip(want) {
+            let got: f64 = t.data.iter().map(|v| v.abs() as f64).sum();
+            assert!((got - abs_sum).abs() < 1e-4 * abs_sum, "{got} vs {abs_sum}");
+            for (i, v) in values {
+                assert!(
+                    (t.data[i] - v).abs() < 1e-3 * (1.0 + v.abs()),
+                    "[{i}] {} vs {v}",
+                    t.data[i]
+                );
+            }
+        }
+    }
+
     #[test]
     fn unsupported_graphs_are_load_errors() {
         let node = |op: &str| Node {
