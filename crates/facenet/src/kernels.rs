@@ -228,9 +228,7 @@ unsafe fn block_row_impl<S: Simd, const R: usize>(r: &BlockRow, out: &mut [f32],
                         (_, _, 32) => depthwise::<S, 5, 2, 8>(r, dw, x0, t),
                         _ => depthwise::<S, 5, 2, 4>(r, dw, x0, t),
                     }
-                    if std::env::var_os("NOPW").is_none() {
-                        pointwise::<S, R>(t, r, x0, out);
-                    }
+                    pointwise::<S, R>(t, r, x0, out);
                 }
                 None => {
                     let x = &r.rows[0][(r.x_off + x0) * r.cin..][..len * r.cin];
