@@ -240,10 +240,9 @@ unsafe fn block_row_impl<S: Simd, const R: usize>(r: &BlockRow, out: &mut [f32],
     }
 }
 
-/// Output pixels computed together by the depthwise kernel: independent sums hide the
-/// multiply-add latency, and (stride 1) neighbours share the input vectors they read.
-
-/// Depthwise k×k (stride `ST`) of output pixels `x0..x0 + t.len() / c` into `t`.
+/// Depthwise k×k (stride `ST`) of output pixels `x0..x0 + t.len() / c` into `t`, `DW_PIXELS`
+/// at a time: independent sums hide the multiply-add latency, and (stride 1) neighbours share
+/// the input vectors they read.
 ///
 /// # Safety
 /// [`check_block`] passed for a row containing these pixels.
