@@ -20,6 +20,10 @@ pub enum Isa {
     /// The same 8-lane vectors with AVX-512's 32 registers (AVX512VL): larger register tiles.
     #[cfg(target_arch = "x86_64")]
     Avx512,
+    /// [`Isa::Avx512`] with the 1×1 convolutions after a depthwise one in bfloat16
+    /// ([`crate::bf16`]).
+    #[cfg(target_arch = "x86_64")]
+    Avx512Bf16,
     Portable,
 }
 
@@ -28,11 +32,25 @@ impl Isa {
         #[cfg(target_arch = "x86_64")]
         if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
             if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512vl") {
+                if is_x86_feature_detected!("avx512bf16") {
+                    return Isa::Avx512Bf16;
+                }
                 return Isa::Avx512;
             }
             return Isa::Avx2;
         }
         Isa::Portable
+    }
+
+    /// The best instruction set without bfloat16 products: f32 throughout (the tests compare
+    /// both).
+    #[cfg(test)]
+    pub fn f32_only(self) -> Isa {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512Bf16 => Isa::Avx512,
+            isa => isa,
+        }
     }
 }
 
@@ -55,6 +73,9 @@ pub struct PwWeights<'a> {
     pub cout: usize,
     pub w: &'a [f32],
     pub bias: &'a [f32],
+    /// `w` as bfloat16 pairs (`[ci / 2][co]`), or empty.
+    #[cfg(target_arch = "x86_64")]
+    pub pairs: &'a [u32],
 }
 
 /// What is added before the ReLU, for output pixel `x` of the row.
@@ -84,6 +105,19 @@ pub struct BlockRow<'a> {
     pub relu: bool,
 }
 
+impl BlockRow<'_> {
+    /// The 1×1 convolution's products, in f32, of pixels `x`.
+    #[inline(always)]
+    fn products<'x>(&'x self, x: &'x [f32]) -> F32Products<'x> {
+        F32Products {
+            x,
+            cin: self.cin,
+            w: self.pw.w,
+            cout: self.pw.cout,
+        }
+    }
+}
+
 /// One output row of a dense k×k convolution (the network's first layer: few input channels).
 pub struct DenseRow<'a> {
     pub rows: &'a [&'a [f32]],
@@ -101,19 +135,44 @@ pub struct DenseRow<'a> {
 /// Pixels per depthwise → 1×1 hand-over: the depthwise output stays in the L1 cache.
 pub const SEGMENT: usize = 32;
 
-/// Writes the row's pixels (no border, `cout` channels each) to `out`; `scratch` has room for
-/// [`SEGMENT`] pixels of depthwise output.
-pub fn block_row(isa: Isa, r: &BlockRow, out: &mut [f32], scratch: &mut [f32]) {
-    check_block(r, out, scratch);
+/// Room for [`SEGMENT`] pixels of depthwise output (and its bfloat16 copy).
+pub struct Scratch {
+    f32s: Vec<f32>,
+    #[cfg(target_arch = "x86_64")]
+    pairs: Vec<u32>,
+}
+
+impl Scratch {
+    /// For inputs of up to `channels` channels.
+    pub fn new(channels: usize) -> Scratch {
+        Scratch {
+            f32s: vec![0.0; SEGMENT * channels],
+            #[cfg(target_arch = "x86_64")]
+            pairs: vec![0; SEGMENT * channels / 2],
+        }
+    }
+}
+
+/// Writes the row's pixels (no border, `cout` channels each) to `out`.
+pub fn block_row(isa: Isa, r: &BlockRow, out: &mut [f32], scratch: &mut Scratch) {
+    check_block(r, out, &scratch.f32s);
     // SAFETY: `check_block` bounds every access; the x86 variants are only chosen after
     // detecting their features.
     unsafe {
         match isa {
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => block_row_avx2(r, out, scratch),
+            Isa::Avx2 => block_row_avx2(r, out, &mut scratch.f32s),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => block_row_avx512(r, out, scratch),
-            Isa::Portable => block_row_impl::<Portable, 16>(r, out, scratch),
+            Isa::Avx512 => block_row_avx512(r, out, &mut scratch.f32s),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512Bf16 => match &r.dw {
+                Some(dw) if r.pw.pairs.len() >= r.cin / 2 * r.pw.cout => {
+                    assert!(scratch.pairs.len() * 2 >= scratch.f32s.len());
+                    block_row_bf16(r, dw, out, scratch)
+                }
+                _ => block_row_avx512(r, out, &mut scratch.f32s),
+            },
+            Isa::Portable => block_row_impl::<Portable, 16>(r, out, &mut scratch.f32s),
         }
     }
 }
@@ -127,7 +186,7 @@ pub fn dense_row(isa: Isa, r: &DenseRow, out: &mut [f32]) {
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => dense_row_avx2(r, out),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => dense_row_avx512(r, out),
+            Isa::Avx512 | Isa::Avx512Bf16 => dense_row_avx512(r, out),
             Isa::Portable => dense_row_impl::<Portable, 16>(r, out),
         }
     }
@@ -143,6 +202,39 @@ unsafe fn block_row_avx2(r: &BlockRow, out: &mut [f32], scratch: &mut [f32]) {
 #[target_feature(enable = "avx2,fma,avx512f,avx512vl")]
 unsafe fn block_row_avx512(r: &BlockRow, out: &mut [f32], scratch: &mut [f32]) {
     unsafe { block_row_impl::<crate::simd::Avx2, 32>(r, out, scratch) }
+}
+
+/// [`block_row_impl`] for [`Isa::Avx512Bf16`]: the depthwise output of each segment is
+/// rounded to bfloat16 pairs, and the 1×1 convolution multiplies those.
+///
+/// # Safety
+/// [`check_block`] passed; the CPU has the features enabled here; `scratch.pairs` has room for
+/// half as many values as `scratch.f32s`, `r.pw.pairs` holds the weights.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma,avx512f,avx512vl,avx512bf16")]
+unsafe fn block_row_bf16(r: &BlockRow, dw: &DwWeights, out: &mut [f32], scratch: &mut Scratch) {
+    let cout = r.pw.cout;
+    let n = out.len() / cout;
+    let mut x0 = 0;
+    while x0 < n {
+        let len = SEGMENT.min(n - x0);
+        let out = &mut out[x0 * cout..(x0 + len) * cout];
+        let t = &mut scratch.f32s[..len * r.cin];
+        let pairs = &mut scratch.pairs[..len * r.cin / 2];
+        // SAFETY: within the bounds `check_block` asserted, for pixels x0..x0 + len.
+        unsafe {
+            depthwise_any::<crate::simd::Avx2, 32>(r, dw, x0, t);
+            crate::bf16::to_pairs(t, pairs);
+            let x = crate::bf16::Bf16Products {
+                x: pairs,
+                cin: r.cin,
+                w: r.pw.pairs,
+                cout,
+            };
+            pointwise::<crate::simd::Avx2, 32>(&x, r, x0, out);
+        }
+        x0 += len;
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -217,26 +309,38 @@ unsafe fn block_row_impl<S: Simd, const R: usize>(r: &BlockRow, out: &mut [f32],
             match &r.dw {
                 Some(dw) => {
                     let t = &mut scratch[..len * r.cin];
-                    // Pixels at a time: as many independent sums as registers allow.
-                    match (dw.k, r.stride, R) {
-                        (3, 1, 32) => depthwise::<S, 3, 1, 8>(r, dw, x0, t),
-                        (3, 1, _) => depthwise::<S, 3, 1, 4>(r, dw, x0, t),
-                        (3, _, 32) => depthwise::<S, 3, 2, 8>(r, dw, x0, t),
-                        (3, _, _) => depthwise::<S, 3, 2, 4>(r, dw, x0, t),
-                        (5, 1, 32) => depthwise::<S, 5, 1, 8>(r, dw, x0, t),
-                        (5, 1, _) => depthwise::<S, 5, 1, 4>(r, dw, x0, t),
-                        (_, _, 32) => depthwise::<S, 5, 2, 8>(r, dw, x0, t),
-                        _ => depthwise::<S, 5, 2, 4>(r, dw, x0, t),
-                    }
-                    pointwise::<S, R>(t, r, x0, out);
+                    depthwise_any::<S, R>(r, dw, x0, t);
+                    pointwise::<S, R>(&r.products(t), r, x0, out);
                 }
                 None => {
                     let x = &r.rows[0][(r.x_off + x0) * r.cin..][..len * r.cin];
-                    pointwise::<S, R>(x, r, x0, out);
+                    pointwise::<S, R>(&r.products(x), r, x0, out);
                 }
             }
         }
         x0 += len;
+    }
+}
+
+/// [`depthwise`] for the window and register count at hand: as many pixels at a time as
+/// registers allow.
+///
+/// # Safety
+/// As [`depthwise`].
+#[inline(always)]
+unsafe fn depthwise_any<S: Simd, const R: usize>(r: &BlockRow, dw: &DwWeights, x0: usize, t: &mut [f32]) {
+    // SAFETY: as for this function.
+    unsafe {
+        match (dw.k, r.stride, R) {
+            (3, 1, 32) => depthwise::<S, 3, 1, 8>(r, dw, x0, t),
+            (3, 1, _) => depthwise::<S, 3, 1, 4>(r, dw, x0, t),
+            (3, _, 32) => depthwise::<S, 3, 2, 8>(r, dw, x0, t),
+            (3, _, _) => depthwise::<S, 3, 2, 4>(r, dw, x0, t),
+            (5, 1, 32) => depthwise::<S, 5, 1, 8>(r, dw, x0, t),
+            (5, 1, _) => depthwise::<S, 5, 1, 4>(r, dw, x0, t),
+            (_, _, 32) => depthwise::<S, 5, 2, 8>(r, dw, x0, t),
+            _ => depthwise::<S, 5, 2, 4>(r, dw, x0, t),
+        }
     }
 }
 
@@ -318,13 +422,68 @@ fn chunk_vectors<const R: usize>(left: usize) -> usize {
     }
 }
 
-/// `out = relu?(x · w + bias + residual)` for the pixels of `x` (`r.cin` channels each),
-/// which are output pixels `x0..` of the row.
+/// The products of a 1×1 convolution: `Σ_ci x[p][ci] · w[ci][co]`, for a register tile.
+pub trait Products<S: Simd> {
+    /// Pixels of `x`.
+    fn pixels(&self) -> usize;
+    /// Adds the products of pixels `p0..p0 + NP` for output channels `co0..co0 + NV * LANES`
+    /// to `acc`.
+    ///
+    /// # Safety
+    /// Those pixels and channels exist ([`check_block`] passed for this row).
+    unsafe fn add_to<const NV: usize, const NP: usize>(&self, p0: usize, co0: usize, acc: &mut [[S; NV]; NP]);
+}
+
+/// Products in f32: `x` is `cin` values per pixel, `w` is `[ci][co]`.
+struct F32Products<'a> {
+    x: &'a [f32],
+    cin: usize,
+    w: &'a [f32],
+    cout: usize,
+}
+
+impl<S: Simd> Products<S> for F32Products<'_> {
+    #[inline(always)]
+    fn pixels(&self) -> usize {
+        self.x.len() / self.cin
+    }
+
+    #[inline(always)]
+    unsafe fn add_to<const NV: usize, const NP: usize>(
+        &self,
+        p0: usize,
+        co0: usize,
+        acc: &mut [[S; NV]; NP],
+    ) {
+        let (cin, cout) = (self.cin, self.cout);
+        // SAFETY: pixel and weight indices within the lengths `check_block` asserted.
+        unsafe {
+            let xp = self.x.as_ptr().add(p0 * cin);
+            let mut wp = self.w.as_ptr().add(co0);
+            for ci in 0..cin {
+                let mut w = [S::splat(0.0); NV];
+                for (v, wv) in w.iter_mut().enumerate() {
+                    *wv = S::load(wp.add(v * LANES));
+                }
+                for (p, accp) in acc.iter_mut().enumerate() {
+                    let xv = S::splat(*xp.add(p * cin + ci));
+                    for (a, wv) in accp.iter_mut().zip(&w) {
+                        *a = a.mul_add(xv, *wv);
+                    }
+                }
+                wp = wp.add(cout);
+            }
+        }
+    }
+}
+
+/// `out = relu?(x · w + bias + residual)` for the pixels of `x`, which are output pixels
+/// `x0..` of the row.
 ///
 /// # Safety
 /// [`check_block`] passed for a row containing these pixels; `x` holds them.
 #[inline(always)]
-unsafe fn pointwise<S: Simd, const R: usize>(x: &[f32], r: &BlockRow, x0: usize, out: &mut [f32]) {
+unsafe fn pointwise<S: Simd, const R: usize>(x: &impl Products<S>, r: &BlockRow, x0: usize, out: &mut [f32]) {
     let nv = r.pw.cout / LANES;
     let mut v0 = 0;
     while v0 < nv {
@@ -353,13 +512,13 @@ unsafe fn pointwise<S: Simd, const R: usize>(x: &[f32], r: &BlockRow, x0: usize,
 /// As [`pointwise`], for output channels `co0..co0 + NV * LANES`.
 #[inline(always)]
 unsafe fn pw_chunk<S: Simd, const NV: usize, const NP: usize>(
-    x: &[f32],
+    x: &impl Products<S>,
     r: &BlockRow,
     x0: usize,
     co0: usize,
     out: &mut [f32],
 ) {
-    let n = x.len() / r.cin;
+    let n = x.pixels();
     let mut p0 = 0;
     // SAFETY: as for this function.
     unsafe {
@@ -378,20 +537,19 @@ unsafe fn pw_chunk<S: Simd, const NV: usize, const NP: usize>(
 /// As [`pw_chunk`], for pixels `p0..p0 + NP` of `x`.
 #[inline(always)]
 unsafe fn pw_tile<S: Simd, const NV: usize, const NP: usize>(
-    x: &[f32],
+    x: &impl Products<S>,
     r: &BlockRow,
     x0: usize,
     co0: usize,
     p0: usize,
     out: &mut [f32],
 ) {
-    let (cin, cout) = (r.cin, r.pw.cout);
-    // SAFETY: pixel, weight, bias, residual and output indices within the asserted lengths.
+    let cout = r.pw.cout;
+    // SAFETY: bias, residual and output indices within the asserted lengths.
     unsafe {
-        let xp = x.as_ptr().add(p0 * cin);
         // Start from bias + residual. The loops that read or write whole tiles are too long
         // for LLVM to unroll, so they work on copies: `acc` itself is only ever indexed by
-        // constants (in the unrolled loop over `ci`) and stays in registers.
+        // constants (in the unrolled loops of `add_to`) and stays in registers.
         let mut init = [[S::splat(0.0); NV]; NP];
         for (p, accp) in init.iter_mut().enumerate() {
             let px = x0 + p0 + p;
@@ -412,20 +570,7 @@ unsafe fn pw_tile<S: Simd, const NV: usize, const NP: usize>(
             }
         }
         let mut acc = init;
-        let mut wp = r.pw.w.as_ptr().add(co0);
-        for ci in 0..cin {
-            let mut w = [S::splat(0.0); NV];
-            for (v, wv) in w.iter_mut().enumerate() {
-                *wv = S::load(wp.add(v * LANES));
-            }
-            for (p, accp) in acc.iter_mut().enumerate() {
-                let xv = S::splat(*xp.add(p * cin + ci));
-                for (a, wv) in accp.iter_mut().zip(&w) {
-                    *a = a.mul_add(xv, *wv);
-                }
-            }
-            wp = wp.add(cout);
-        }
+        x.add_to(p0, co0, &mut acc);
         let done = acc;
         let op = out.as_mut_ptr();
         for (p, accp) in done.iter().enumerate() {
@@ -554,8 +699,11 @@ mod tests {
             if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
                 v.push(Isa::Avx2);
             }
-            if matches!(Isa::detect(), Isa::Avx512) {
+            if matches!(Isa::detect().f32_only(), Isa::Avx512) {
                 v.push(Isa::Avx512);
+            }
+            if matches!(Isa::detect(), Isa::Avx512Bf16) {
+                v.push(Isa::Avx512Bf16);
             }
             v
         };
@@ -570,6 +718,8 @@ mod tests {
             pseudo(cin * cout, 9),
             pseudo(cout, 10),
         );
+        #[cfg(target_arch = "x86_64")]
+        let pw_pairs = crate::bf16::pairs(&pw_w, cin, cout);
         let results: Vec<Vec<Vec<f32>>> = isas
             .iter()
             .map(|&isa| {
@@ -589,12 +739,14 @@ mod tests {
                             cout,
                             w: &pw_w,
                             bias: &pw_b,
+                            #[cfg(target_arch = "x86_64")]
+                            pairs: &pw_pairs,
                         },
                         res: Res::Pooled(&rows[0], &rows[1], 16),
                         relu: true,
                     };
                     let mut out = vec![0.0; n * cout];
-                    block_row(isa, &r, &mut out, &mut vec![0.0; SEGMENT * cin]);
+                    block_row(isa, &r, &mut out, &mut Scratch::new(cin));
                     outs.push(out);
                 }
                 let d = DenseRow {
@@ -614,9 +766,19 @@ mod tests {
                 outs
             })
             .collect();
+        let scale = 1.0 + results[0].iter().flatten().fold(0f32, |m, v| m.max(v.abs()));
         for (isa, r) in isas.iter().zip(&results).skip(1) {
+            // bfloat16 products keep 8 significant bits: close, not equal.
+            #[cfg(target_arch = "x86_64")]
+            let tolerance = if matches!(isa, Isa::Avx512Bf16) {
+                1e-2
+            } else {
+                1e-5
+            };
+            #[cfg(not(target_arch = "x86_64"))]
+            let tolerance = 1e-5;
             for (a, b) in r.iter().flatten().zip(results[0].iter().flatten()) {
-                assert!((a - b).abs() < 1e-4 * (1.0 + b.abs()), "{isa:?}: {a} vs {b}");
+                assert!((a - b).abs() < tolerance * scale, "{isa:?}: {a} vs {b}");
             }
         }
         assert!(results[0].iter().flatten().any(|&v| v > 0.0));

@@ -53,6 +53,10 @@ pub struct Depthwise {
 pub struct Pointwise {
     pub w: Vec<f32>,
     pub bias: Vec<f32>,
+    /// The weights as bfloat16 pairs ([`crate::bf16::pairs`]) when there is an even number
+    /// of input channels, for CPUs with AVX-512 BF16.
+    #[cfg(target_arch = "x86_64")]
+    pub pairs: Vec<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -256,7 +260,15 @@ impl<'g> Builder<'g> {
             }
             Op::Block {
                 dw,
-                pw: Pointwise { w: wp, bias },
+                pw: Pointwise {
+                    #[cfg(target_arch = "x86_64")]
+                    pairs: match cis % 2 {
+                        0 => crate::bf16::pairs(&wp, cis, cos),
+                        _ => Vec::new(),
+                    },
+                    w: wp,
+                    bias,
+                },
                 residual: Residual::None,
             }
         } else {

@@ -65,6 +65,24 @@ mod avx2 {
             unsafe { _mm256_storeu_ps(p, self.0) }
         }
     }
+
+    impl Avx2 {
+        /// `self` + the lane-wise dot products of bfloat16 pairs `a` and `b` (`vdpbf16ps`).
+        ///
+        /// # Safety
+        /// AVX-512 BF16 and VL are enabled.
+        #[inline(always)]
+        pub unsafe fn dot_bf16(self, a: __m256i, b: __m256i) -> Avx2 {
+            // SAFETY: the caller enabled the features; the casts only rename the 256 bits.
+            unsafe {
+                let (a, b) = (
+                    std::mem::transmute::<__m256i, __m256bh>(a),
+                    std::mem::transmute::<__m256i, __m256bh>(b),
+                );
+                Avx2(_mm256_dpbf16_ps(self.0, a, b))
+            }
+        }
+    }
 }
 
 #[cfg(target_arch = "aarch64")]

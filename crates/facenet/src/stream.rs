@@ -7,7 +7,7 @@
 //! padding) and channel counts padded to whole vectors; rows above or below the picture read
 //! as zeros.
 
-use crate::kernels::{self, BlockRow, DenseRow, DwWeights, Isa, PwWeights, Res, SEGMENT};
+use crate::kernels::{self, BlockRow, DenseRow, DwWeights, Isa, PwWeights, Res, Scratch};
 use crate::net::Tensor;
 use crate::plan::{Op, Plan, Residual, Window};
 
@@ -89,15 +89,16 @@ struct Exec<'p> {
     rows: Vec<Rows>,
     consumers: Vec<Vec<usize>>,
     zeros: Vec<f32>,
-    scratch: Vec<f32>,
+    scratch: Scratch,
     isa: Isa,
 }
 
 /// Runs `plan` on an `h` × `w` input of `c` channels whose row `y` `fill(y, row)` writes (`w`
 /// pixels of `c` values); the outputs in the plan's order. The input is read row by row, as the
-/// first layer needs it: it is never whole in memory.
+/// first layer needs it: it is never whole in memory. The kernels use `isa`.
 pub fn run(
     plan: &Plan,
+    isa: Isa,
     (h, w, c): (usize, usize, usize),
     fill: &mut dyn FnMut(usize, &mut [f32]),
 ) -> Result<Vec<Tensor>, String> {
@@ -162,8 +163,8 @@ pub fn run(
         rows,
         consumers,
         zeros: vec![0.0; widest],
-        scratch: vec![0.0; SEGMENT * deepest],
-        isa: Isa::detect(),
+        scratch: Scratch::new(deepest),
+        isa,
     };
     for y in 0..h {
         fill(y, exec.rows[0].interior_mut(y));
@@ -264,6 +265,8 @@ impl Exec<'_> {
                             cout,
                             w: &pw.w,
                             bias: &pw.bias,
+                            #[cfg(target_arch = "x86_64")]
+                            pairs: &pw.pairs,
                         },
                         res,
                         relu: layer.relu,
