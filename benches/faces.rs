@@ -3,7 +3,9 @@
 //! positives per image, milliseconds per detection; whether any detector finds a face again
 //! after `blurFaces` (output 200 px wide, 800 px wide, original size); and the cost of one
 //! detection on a 12 MP photo (proxy scaling and network separately). Prints the tables of
-//! docs/faces.md. Run: `cargo bench --bench faces`.
+//! docs/faces.md. Run: `cargo bench --bench faces`; `cargo bench --bench faces -- detect` (or
+//! `blur`, `12mp`) prints only that table. The network alone, pass by pass:
+//! `cargo bench -p pixfront-facenet`.
 //!
 //! Times are wall-clock medians and, beside them, the CPU time of the thread (getrusage), which
 //! other processes on a shared machine do not inflate.
@@ -17,9 +19,6 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// The local detector's smallest (and, with the default `FACE_PROXY_SIZE`, actual) proxy;
-/// SeetaFace gets the same.
-const PROXY: u32 = pixfront::faces::local::MIN_PROXY;
 const RUNS: usize = 5;
 
 fn thread_cpu_ms() -> f64 {
@@ -57,12 +56,21 @@ fn main() {
     // Under `cargo test --all-targets` (no `--bench` argument) it only says where the figures
     // come from: tests/faces_testset.rs asserts the same recall and blur results on every run,
     // and the full tables take minutes in a test build.
-    if !std::env::args().any(|a| a == "--bench") {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if !args.iter().any(|a| a == "--bench") {
         println!("faces: figures only; run cargo bench --bench faces");
         return;
     }
-    let blaze: Arc<dyn FaceDetector> = Arc::new(LocalDetector::new(PROXY));
-    let seeta: Arc<dyn FaceDetector> = Arc::new(SeetaDetector::new(PROXY));
+    let only: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let wanted = |section: &str| only.is_empty() || only.contains(&section);
+    // The default `FACE_proxy_size_SIZE`; SeetaFace gets the same.
+    let proxy_size = pixfront::faces::FaceSettings::default().proxy_size;
+    let blaze: Arc<dyn FaceDetector> = Arc::new(LocalDetector::new(proxy_size));
+    let seeta: Arc<dyn FaceDetector> = Arc::new(SeetaDetector::new(proxy_size));
     let detectors: [(&str, &Arc<dyn FaceDetector>); 2] =
         [("BlazeFace (local)", &blaze), ("SeetaFace", &seeta)];
     let service = Arc::new(FaceService::new(Ok(blaze.clone()), None, 1));
@@ -81,204 +89,216 @@ fn main() {
             .map(|f| to_px(f, img.width(), img.height()))
             .collect()
     };
-    let mut tallies = Vec::new();
-    let mut combined = (0, 0, 0);
-    for (name, d) in detectors {
-        let mut t = Tally {
-            counted: 0,
-            hit: 0,
-            fp: 0,
-            images: 0,
-            wall: Vec::new(),
-            cpu: Vec::new(),
-            misses: Vec::new(),
-            fps: Vec::new(),
-        };
-        for (l, img) in &uprights {
-            assert_eq!(img.dimensions(), l.size, "{}", l.file);
-            let (found, wall, cpu) = timed(|| detect(d, img));
-            let (c, h, fp) = score(&l.faces, &found, l.size.0.max(l.size.1) as f32);
-            t.counted += c;
-            t.hit += h;
-            t.fp += fp;
-            t.images += 1;
-            t.wall.push(wall);
-            t.cpu.push(cpu);
-            if h < c {
-                t.misses.push(format!("{} ({}/{})", l.file, h, c));
+    if wanted("detect") {
+        let mut tallies = Vec::new();
+        let mut combined = (0, 0, 0);
+        for (name, d) in detectors {
+            let mut t = Tally {
+                counted: 0,
+                hit: 0,
+                fp: 0,
+                images: 0,
+                wall: Vec::new(),
+                cpu: Vec::new(),
+                misses: Vec::new(),
+                fps: Vec::new(),
+            };
+            for (l, img) in &uprights {
+                assert_eq!(img.dimensions(), l.size, "{}", l.file);
+                let (found, wall, cpu) = timed(|| detect(d, img));
+                let (c, h, fp) = score(&l.faces, &found, l.size.0.max(l.size.1) as f32);
+                t.counted += c;
+                t.hit += h;
+                t.fp += fp;
+                t.images += 1;
+                t.wall.push(wall);
+                t.cpu.push(cpu);
+                if h < c {
+                    t.misses.push(format!("{} ({}/{})", l.file, h, c));
+                }
+                if fp > 0 {
+                    t.fps.push(format!("{} ({fp})", l.file));
+                }
             }
-            if fp > 0 {
-                t.fps.push(format!("{} ({fp})", l.file));
-            }
+            tallies.push((name, t));
         }
-        tallies.push((name, t));
-    }
-    // Both together: a face counts when either finds it; a false positive of either counts.
-    for (l, img) in &uprights {
-        let mut found = detect(&blaze, img);
-        let extra: Vec<Box4> = detect(&seeta, img)
-            .into_iter()
-            .filter(|s| !found.iter().any(|b| overlaps(b, s)))
-            .collect();
-        found.extend(extra);
-        let (c, h, fp) = score(&l.faces, &found, l.size.0.max(l.size.1) as f32);
-        combined = (combined.0 + c, combined.1 + h, combined.2 + fp);
-    }
+        // Both together: a face counts when either finds it; a false positive of either counts.
+        for (l, img) in &uprights {
+            let mut found = detect(&blaze, img);
+            let extra: Vec<Box4> = detect(&seeta, img)
+                .into_iter()
+                .filter(|s| !found.iter().any(|b| overlaps(b, s)))
+                .collect();
+            found.extend(extra);
+            let (c, h, fp) = score(&l.faces, &found, l.size.0.max(l.size.1) as f32);
+            combined = (combined.0 + c, combined.1 + h, combined.2 + fp);
+        }
 
-    let faces: usize = set.iter().map(|l| l.faces.len()).sum();
-    println!(
-        "Face test set: {} images, {faces} labelled faces; proxy {PROXY} px; recall on faces ≥ 1.5 % of the longer side",
-        set.len()
-    );
-    println!();
-    println!("| detector | recall | false positives per image | median ms per detection (wall / CPU) | slowest (wall) |");
-    println!("|---|---|---|---|---|");
-    for (name, t) in &tallies {
+        let faces: usize = set.iter().map(|l| l.faces.len()).sum();
         println!(
-            "| {name} | {:.3} ({}/{}) | {:.3} ({} in {} images) | {:.1} / {:.1} | {:.0} |",
-            t.hit as f64 / t.counted as f64,
-            t.hit,
-            t.counted,
-            t.fp as f64 / t.images as f64,
-            t.fp,
-            t.images,
-            median(t.wall.clone()),
-            median(t.cpu.clone()),
-            t.wall.iter().cloned().fold(0.0, f64::max)
+            "Face test set: {} images, {faces} labelled faces; proxy {proxy_size} px; recall on faces ≥ 1.5 % of the longer side",
+            set.len()
         );
-    }
-    println!(
-        "| both (BlazeFace ∪ SeetaFace) | {:.3} ({}/{}) | {:.3} ({}) | sum of the two | |",
-        combined.1 as f64 / combined.0 as f64,
-        combined.1,
-        combined.0,
-        combined.2 as f64 / set.len() as f64,
-        combined.2
-    );
-    println!();
-    for (name, t) in &tallies {
-        println!("{name}: missed in {:?}", t.misses);
-        println!("{name}: false positives in {:?}", t.fps);
+        println!();
+        println!("| detector | recall | false positives per image | median ms per detection (wall / CPU) | slowest (wall) |");
+        println!("|---|---|---|---|---|");
+        for (name, t) in &tallies {
+            println!(
+                "| {name} | {:.3} ({}/{}) | {:.3} ({} in {} images) | {:.1} / {:.1} | {:.0} |",
+                t.hit as f64 / t.counted as f64,
+                t.hit,
+                t.counted,
+                t.fp as f64 / t.images as f64,
+                t.fp,
+                t.images,
+                median(t.wall.clone()),
+                median(t.cpu.clone()),
+                t.wall.iter().cloned().fold(0.0, f64::max)
+            );
+        }
+        println!(
+            "| both (BlazeFace ∪ SeetaFace) | {:.3} ({}/{}) | {:.3} ({}) | sum of the two | |",
+            combined.1 as f64 / combined.0 as f64,
+            combined.1,
+            combined.0,
+            combined.2 as f64 / set.len() as f64,
+            combined.2
+        );
+        println!();
+        for (name, t) in &tallies {
+            println!("{name}: missed in {:?}", t.misses);
+            println!("{name}: false positives in {:?}", t.fps);
+        }
     }
 
-    // After blurFaces (the local detector's boxes), each detector on each rendition: detections
-    // of a labelled face (`matches`, as for recall), and detections merely overlapping one.
-    println!();
-    println!("| detector | renditions checked | faces found before blurFaces | faces found after blurFaces (w=200 / 800 / original) | detections overlapping a face after (200 / 800 / original) |");
-    println!("|---|---|---|---|---|");
-    let mut blur_ms = Vec::new();
-    let mut after = vec![[0usize; 3]; detectors.len()];
-    let mut touching = vec![[0usize; 3]; detectors.len()];
-    let mut before = vec![0usize; detectors.len()];
-    let mut renditions = 0;
-    let mut leaks = Vec::new();
-    for (l, _) in uprights.iter().filter(|(l, _)| !l.faces.is_empty()) {
-        let original = read(&l.file);
-        for (k, w) in [Some(200u32), Some(800), None].into_iter().enumerate() {
-            let (mut plain, mut blurred) = (
-                json!({"toFormat": "png"}),
-                json!({"blurFaces": true, "toFormat": "png"}),
-            );
-            if let Some(w) = w {
-                plain["resize"] = json!({"width": w});
-                blurred["resize"] = json!({"width": w});
-            }
-            let plain = render(&service, &original, plain);
-            let (out, ms, _) = timed(|| render(&service, &original, blurred));
-            if w.is_none() {
-                blur_ms.push(ms);
-            }
-            renditions += 1;
-            let f = out.width() as f32 / l.size.0 as f32;
-            let faces: Vec<Box4> = l.faces.iter().map(|b| b.map(|v| v * f)).collect();
-            for (i, (name, d)) in detectors.iter().enumerate() {
-                before[i] += detect(d, &plain)
-                    .iter()
-                    .filter(|d| faces.iter().any(|f| matches(f, d)))
-                    .count();
-                let found = detect(d, &out);
-                let again = found
-                    .iter()
-                    .filter(|d| faces.iter().any(|f| matches(f, d)))
-                    .count();
-                after[i][k] += again;
-                touching[i][k] += found
-                    .iter()
-                    .filter(|d| faces.iter().any(|f| overlaps(f, d)))
-                    .count();
-                if again > 0 {
-                    leaks.push(format!("{name}: {} at {w:?}", l.file));
+    if wanted("blur") {
+        // After blurFaces (the local detector's boxes), each detector on each rendition: detections
+        // of a labelled face (`matches`, as for recall), and detections merely overlapping one.
+        println!();
+        println!("| detector | renditions checked | faces found before blurFaces | faces found after blurFaces (w=200 / 800 / original) | detections overlapping a face after (200 / 800 / original) |");
+        println!("|---|---|---|---|---|");
+        let mut blur_ms = Vec::new();
+        let mut after = vec![[0usize; 3]; detectors.len()];
+        let mut touching = vec![[0usize; 3]; detectors.len()];
+        let mut before = vec![0usize; detectors.len()];
+        let mut renditions = 0;
+        let mut leaks = Vec::new();
+        for (l, _) in uprights.iter().filter(|(l, _)| !l.faces.is_empty()) {
+            let original = read(&l.file);
+            for (k, w) in [Some(200u32), Some(800), None].into_iter().enumerate() {
+                let (mut plain, mut blurred) = (
+                    json!({"toFormat": "png"}),
+                    json!({"blurFaces": true, "toFormat": "png"}),
+                );
+                if let Some(w) = w {
+                    plain["resize"] = json!({"width": w});
+                    blurred["resize"] = json!({"width": w});
+                }
+                let plain = render(&service, &original, plain);
+                let (out, ms, _) = timed(|| render(&service, &original, blurred));
+                if w.is_none() {
+                    blur_ms.push(ms);
+                }
+                renditions += 1;
+                let f = out.width() as f32 / l.size.0 as f32;
+                let faces: Vec<Box4> = l.faces.iter().map(|b| b.map(|v| v * f)).collect();
+                for (i, (name, d)) in detectors.iter().enumerate() {
+                    before[i] += detect(d, &plain)
+                        .iter()
+                        .filter(|d| faces.iter().any(|f| matches(f, d)))
+                        .count();
+                    let found = detect(d, &out);
+                    let again = found
+                        .iter()
+                        .filter(|d| faces.iter().any(|f| matches(f, d)))
+                        .count();
+                    after[i][k] += again;
+                    touching[i][k] += found
+                        .iter()
+                        .filter(|d| faces.iter().any(|f| overlaps(f, d)))
+                        .count();
+                    if again > 0 {
+                        leaks.push(format!("{name}: {} at {w:?}", l.file));
+                    }
                 }
             }
         }
-    }
-    for (i, (name, _)) in detectors.iter().enumerate() {
+        for (i, (name, _)) in detectors.iter().enumerate() {
+            println!(
+                "| {name} | {renditions} | {} | {} / {} / {} | {} / {} / {} |",
+                before[i],
+                after[i][0],
+                after[i][1],
+                after[i][2],
+                touching[i][0],
+                touching[i][1],
+                touching[i][2]
+            );
+        }
+        println!();
+        println!("found again: {leaks:?}");
         println!(
-            "| {name} | {renditions} | {} | {} / {} / {} | {} / {} / {} |",
-            before[i], after[i][0], after[i][1], after[i][2], touching[i][0], touching[i][1], touching[i][2]
+            "blurFaces render at the original size (decode, detection with an empty cache, blur, PNG encode): median {:.0} ms",
+            median(blur_ms)
         );
     }
-    println!();
-    println!("found again: {leaks:?}");
-    println!(
-        "blurFaces render at the original size (decode, detection with an empty cache, blur, PNG encode): median {:.0} ms",
-        median(blur_ms)
-    );
 
-    // One detection for a 12 MP photo: the proxy (scaled from the decoded picture) and the
-    // network, separately; then the pipeline's own shrink-on-load decode of a 12 MP JPEG.
-    let scene = &uprights
-        .iter()
-        .find(|(l, _)| l.file.starts_with("scene_"))
-        .unwrap()
-        .1;
-    let big = image::imageops::resize(scene, 4000, 3000, image::imageops::FilterType::Triangle);
-    let mut proxy_t = (Vec::new(), Vec::new());
-    let mut net_t = (Vec::new(), Vec::new());
-    for _ in 0..RUNS {
-        let (p, w, c) = timed(|| proxy(&big, PROXY).unwrap());
-        proxy_t.0.push(w);
-        proxy_t.1.push(c);
-        let (_, w, c) = timed(|| blaze.detect(&p).unwrap());
-        net_t.0.push(w);
-        net_t.1.push(c);
-    }
-    let mut jpeg = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
-        .encode_image(&image::DynamicImage::ImageRgba8(big.clone()).to_rgb8())
-        .unwrap();
-    let jpeg: bytes::Bytes = jpeg.into();
-    let mut plain_t = Vec::new();
-    let mut blur_t = Vec::new();
-    for _ in 0..RUNS {
-        let fresh = Arc::new(FaceService::new(Ok(blaze.clone()), None, 1));
-        plain_t.push(timed(|| render(&fresh, &jpeg, json!({"resize": {"width": 800}}))).1);
-        blur_t.push(
-            timed(|| {
-                render(
-                    &fresh,
-                    &jpeg,
-                    json!({"resize": {"width": 800}, "blurFaces": true}),
-                )
-            })
-            .1,
+    if wanted("12mp") {
+        // One detection for a 12 MP photo: the proxy (scaled from the decoded picture) and the
+        // network, separately; then the pipeline's own shrink-on-load decode of a 12 MP JPEG.
+        let scene = &uprights
+            .iter()
+            .find(|(l, _)| l.file.starts_with("scene_"))
+            .unwrap()
+            .1;
+        let big = image::imageops::resize(scene, 4000, 3000, image::imageops::FilterType::Triangle);
+        let mut proxy_t = (Vec::new(), Vec::new());
+        let mut net_t = (Vec::new(), Vec::new());
+        for _ in 0..RUNS {
+            let (p, w, c) = timed(|| proxy(&big, proxy_size).unwrap());
+            proxy_t.0.push(w);
+            proxy_t.1.push(c);
+            let (_, w, c) = timed(|| blaze.detect(&p).unwrap());
+            net_t.0.push(w);
+            net_t.1.push(c);
+        }
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
+            .encode_image(&image::DynamicImage::ImageRgba8(big.clone()).to_rgb8())
+            .unwrap();
+        let jpeg: bytes::Bytes = jpeg.into();
+        let mut plain_t = Vec::new();
+        let mut blur_t = Vec::new();
+        for _ in 0..RUNS {
+            let fresh = Arc::new(FaceService::new(Ok(blaze.clone()), None, 1));
+            plain_t.push(timed(|| render(&fresh, &jpeg, json!({"resize": {"width": 800}}))).1);
+            blur_t.push(
+                timed(|| {
+                    render(
+                        &fresh,
+                        &jpeg,
+                        json!({"resize": {"width": 800}, "blurFaces": true}),
+                    )
+                })
+                .1,
+            );
+        }
+        println!();
+        println!("12 MP (4000×3000), median of {RUNS} (wall / CPU ms):");
+        println!(
+            "- proxy: scaling the decoded picture to {proxy_size} px: {:.1} / {:.1}",
+            median(proxy_t.0),
+            median(proxy_t.1)
+        );
+        println!(
+            "- detection on the proxy (both passes): {:.1} / {:.1}",
+            median(net_t.0),
+            median(net_t.1)
+        );
+        println!(
+            "- pipeline, JPEG → 800 px wide: {:.0} ms without faces, {:.0} ms with blurFaces (empty cache)",
+            median(plain_t),
+            median(blur_t)
         );
     }
-    println!();
-    println!("12 MP (4000×3000), median of {RUNS} (wall / CPU ms):");
-    println!(
-        "- proxy: scaling the decoded picture to {PROXY} px: {:.1} / {:.1}",
-        median(proxy_t.0),
-        median(proxy_t.1)
-    );
-    println!(
-        "- detection on the proxy (both passes): {:.1} / {:.1}",
-        median(net_t.0),
-        median(net_t.1)
-    );
-    println!(
-        "- pipeline, JPEG → 800 px wide: {:.0} ms without faces, {:.0} ms with blurFaces (empty cache)",
-        median(plain_t),
-        median(blur_t)
-    );
 }

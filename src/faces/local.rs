@@ -3,15 +3,15 @@
 //! weighted non-maximum suppression.
 //!
 //! The model finds faces from about 10 to 230 px in its input (measured, docs/faces.md). One
-//! pass over the whole proxy (longest side `proxy_size`, at least [`MIN_PROXY`] = 800) finds the
-//! small ones — down to about 1.5 % of the picture's longer side — and one over a 256 px copy
+//! pass over the whole proxy (longest side `FACE_PROXY_SIZE`, 800 by default) finds the small
+//! ones — down to about 1.5 % of the picture's longer side at 800 — and one over a 256 px copy
 //! the large ones, up to the whole frame. The network is fully convolutional, so each pass is a
 //! single run over the whole image: no tiles, no faces cut at tile borders.
 
-use super::{unavailable, Face, FaceDetector};
+use super::{scaled, unavailable, Face, FaceDetector};
 use crate::error::Error;
 use image::RgbaImage;
-use pixfront_facenet::blazeface::{network_input, weighted_nms, BlazeFace, Detection};
+use pixfront_facenet::blazeface::{weighted_nms, BlazeFace, Detection};
 use std::sync::OnceLock;
 
 /// MediaPipe BlazeFace, back model (Apache-2.0): see models/README.md.
@@ -26,10 +26,6 @@ const FINE_MIN_RATIO: f32 = 1.5;
 /// Lowest BlazeFace score kept (0–1). Chosen on the face test set (docs/faces.md): at 0.6,
 /// recall 0.96 with 0.06 false positives per image; 0.5 (MediaPipe's) gives 0.97 and 0.12.
 const MIN_SCORE: f32 = 0.6;
-/// Smallest proxy: the model needs faces of about 10 px (measured), so an 800 px proxy is what
-/// finds faces of 1.5 % of the longer side (12 px); at 640, a third of the faces of 1.5–2 %
-/// were missed on the test set. A smaller `FACE_PROXY_SIZE` is raised to this.
-pub const MIN_PROXY: u32 = 800;
 /// MediaPipe's suppression overlap for BlazeFace.
 const NMS_IOU: f32 = 0.3;
 /// A detection lying this much (of its own area) inside a stronger one is a part of that face
@@ -44,7 +40,9 @@ fn model() -> Result<&'static BlazeFace, Error> {
         .map_err(|e| unavailable(&format!("the face model does not load: {e}")))
 }
 
-/// BlazeFace on a proxy whose longest side is `proxy_size` (at least [`MIN_PROXY`]).
+/// BlazeFace on a proxy whose longest side is `proxy_size` (`FACE_PROXY_SIZE`: the model needs
+/// faces of about 10 px, so the default 800 is what finds faces of 1.5 % of the longer side;
+/// at 640, a third of the faces of 1.5–2 % were missed on the test set).
 #[derive(Debug, Clone)]
 pub struct LocalDetector {
     proxy_size: u32,
@@ -52,30 +50,8 @@ pub struct LocalDetector {
 
 impl LocalDetector {
     pub fn new(proxy_size: u32) -> LocalDetector {
-        LocalDetector {
-            proxy_size: proxy_size.max(MIN_PROXY),
-        }
+        LocalDetector { proxy_size }
     }
-}
-
-/// `img` scaled (up or down) so its longest side is `long`.
-fn scaled(img: &RgbaImage, long: u32) -> Result<RgbaImage, Error> {
-    use fast_image_resize::{images::Image, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
-    let (w, h) = img.dimensions();
-    let f = long as f64 / w.max(h) as f64;
-    let (sw, sh) = (
-        ((w as f64 * f).round() as u32).max(1),
-        ((h as f64 * f).round() as u32).max(1),
-    );
-    if (sw, sh) == (w, h) {
-        return Ok(img.clone());
-    }
-    let mut dst = Image::new(sw, sh, PixelType::U8x4);
-    let opts = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear));
-    Resizer::new()
-        .resize(img, &mut dst, &opts)
-        .map_err(|e| unavailable(&format!("cannot scale the detection input: {e}")))?;
-    RgbaImage::from_raw(sw, sh, dst.into_vec()).ok_or_else(|| unavailable("scaled buffer size"))
 }
 
 fn contained_in(small: &Detection, big: &Detection) -> bool {
@@ -97,11 +73,9 @@ pub fn detect_pixels(img: &RgbaImage, proxy_size: u32) -> Result<Vec<Detection>,
     for level in levels {
         let input = scaled(img, level)?;
         let f = img.width().max(img.height()) as f32 / input.width().max(input.height()) as f32;
+        let (w, h) = (input.width() as usize, input.height() as usize);
         let found = net
-            .detect(
-                network_input(input.as_raw(), input.width() as usize, input.height() as usize),
-                MIN_SCORE,
-            )
+            .detect(input.as_raw(), w, h, MIN_SCORE)
             .map_err(|e| unavailable(&format!("the local detector failed: {e}")))?;
         all.extend(found.into_iter().map(|d| Detection {
             x0: d.x0 * f,
@@ -137,24 +111,9 @@ impl FaceDetector for LocalDetector {
             return Ok(Vec::new());
         }
         let found = detect_pixels(proxy, self.proxy_size)?;
-        let (fw, fh) = (w as f32, h as f32);
         Ok(found
             .iter()
-            .map(|d| {
-                // Boxes may poke out of the picture; clamp them to it.
-                let x0 = d.x0.clamp(0.0, fw);
-                let y0 = d.y0.clamp(0.0, fh);
-                let x1 = d.x1.clamp(0.0, fw);
-                let y1 = d.y1.clamp(0.0, fh);
-                Face {
-                    left: x0 / fw,
-                    top: y0 / fh,
-                    width: (x1 - x0) / fw,
-                    height: (y1 - y0) / fh,
-                    confidence: d.score * 100.0,
-                }
-            })
-            .filter(|f| f.width > 0.0 && f.height > 0.0)
+            .filter_map(|d| Face::from_pixels(d.x0, d.y0, d.x1, d.y1, (w, h), d.score * 100.0))
             .collect())
     }
 }

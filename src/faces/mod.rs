@@ -29,6 +29,7 @@ pub use settings::{DetectorKind, FaceSettings};
 
 use crate::error::Error;
 use image::RgbaImage;
+use std::borrow::Cow;
 
 /// A face box as fractions (0–1) of the picture it was found in.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -39,6 +40,31 @@ pub struct Face {
     pub height: f32,
     /// 0–100, Rekognition's scale (the local detector maps its score onto it).
     pub confidence: f32,
+}
+
+impl Face {
+    /// The box `x0, y0`–`x1, y1`, in pixels of a `w` × `h` picture, as fractions of it: clamped
+    /// to the picture (detectors' boxes may poke out of it), `None` when nothing is left.
+    pub fn from_pixels(
+        x0: f32,
+        y0: f32,
+        x1: f32,
+        y1: f32,
+        (w, h): (u32, u32),
+        confidence: f32,
+    ) -> Option<Face> {
+        let (fw, fh) = (w as f32, h as f32);
+        let (x0, x1) = (x0.clamp(0.0, fw), x1.clamp(0.0, fw));
+        let (y0, y1) = (y0.clamp(0.0, fh), y1.clamp(0.0, fh));
+        let face = Face {
+            left: x0 / fw,
+            top: y0 / fh,
+            width: (x1 - x0) / fw,
+            height: (y1 - y0) / fh,
+            confidence,
+        };
+        (face.width > 0.0 && face.height > 0.0).then_some(face)
+    }
 }
 
 /// Finds faces. Implementations are synchronous: the pipeline calls them on its blocking
@@ -68,23 +94,39 @@ pub trait Moderator: Send + Sync {
 
 /// The detection proxy: `picture` scaled (never enlarged) so its longest side is `size`.
 pub fn proxy(picture: &RgbaImage, size: u32) -> Result<RgbaImage, Error> {
+    let (w, h) = picture.dimensions();
+    match w.max(h) <= size {
+        true => Ok(picture.clone()),
+        false => scaled(picture, size).map(Cow::into_owned),
+    }
+}
+
+/// `picture` scaled (up or down) so its longest side is `long`, with a bilinear filter
+/// (widened when shrinking, so every pixel counts); `picture` itself when it has that size.
+pub fn scaled(picture: &RgbaImage, long: u32) -> Result<Cow<'_, RgbaImage>, Error> {
     use fast_image_resize::{images::Image, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
     let (w, h) = picture.dimensions();
-    let long = w.max(h);
-    if long <= size {
-        return Ok(picture.clone());
-    }
-    let scale = size as f64 / long as f64;
-    let (pw, ph) = (
-        ((w as f64 * scale).round() as u32).max(1),
-        ((h as f64 * scale).round() as u32).max(1),
+    let f = long as f64 / w.max(h).max(1) as f64;
+    let (sw, sh) = (
+        ((w as f64 * f).round() as u32).max(1),
+        ((h as f64 * f).round() as u32).max(1),
     );
-    let mut dst = Image::new(pw, ph, PixelType::U8x4);
-    let opts = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear));
+    if (sw, sh) == (w, h) {
+        return Ok(Cow::Borrowed(picture));
+    }
+    let mut dst = Image::new(sw, sh, PixelType::U8x4);
+    // Weighting by alpha (so transparent pixels' colours do not bleed) costs six times the
+    // scaling itself, and changes nothing when every pixel is opaque: most pictures.
+    let opaque = picture.as_raw().chunks_exact(4).all(|p| p[3] == 255);
+    let opts = ResizeOptions::new()
+        .resize_alg(ResizeAlg::Convolution(FilterType::Bilinear))
+        .use_alpha(!opaque);
     Resizer::new()
         .resize(picture, &mut dst, &opts)
         .map_err(|e| unavailable(&format!("cannot scale the detection proxy: {e}")))?;
-    RgbaImage::from_raw(pw, ph, dst.into_vec()).ok_or_else(|| unavailable("proxy buffer size"))
+    let scaled =
+        RgbaImage::from_raw(sw, sh, dst.into_vec()).ok_or_else(|| unavailable("proxy buffer size"))?;
+    Ok(Cow::Owned(scaled))
 }
 
 /// 503 `FaceDetectionUnavailable`: face detection was needed and did not answer. Callers never

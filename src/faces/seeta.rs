@@ -79,25 +79,14 @@ impl FaceDetector for SeetaDetector {
             detector.detect(&rustface::ImageData::new(&grey, w, h))
         })
         .map_err(|_| unavailable("the local detector failed"))?;
-        let (fw, fh) = (w as f32, h as f32);
         Ok(found
             .iter()
-            .map(|f| {
+            .filter_map(|f| {
                 let b = f.bbox();
-                // Boxes may poke out of the picture; clamp them to it.
-                let x0 = (b.x() as f32).clamp(0.0, fw);
-                let y0 = (b.y() as f32).clamp(0.0, fh);
-                let x1 = (b.x() as f32 + b.width() as f32).clamp(0.0, fw);
-                let y1 = (b.y() as f32 + b.height() as f32).clamp(0.0, fh);
-                Face {
-                    left: x0 / fw,
-                    top: y0 / fh,
-                    width: (x1 - x0) / fw,
-                    height: (y1 - y0) / fh,
-                    confidence: confidence(f.score()),
-                }
+                let (x, y) = (b.x() as f32, b.y() as f32);
+                let (x1, y1) = (x + b.width() as f32, y + b.height() as f32);
+                Face::from_pixels(x, y, x1, y1, (w, h), confidence(f.score()))
             })
-            .filter(|f| f.width > 0.0 && f.height > 0.0)
             .collect())
     }
 }

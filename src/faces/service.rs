@@ -101,9 +101,9 @@ impl FaceService {
         self.detector.as_ref().map_or("none", |d| d.name())
     }
 
-    /// The detector's proxy size (the configured default when there is no detector).
+    /// The detector's proxy size (the default when there is no detector).
     pub fn proxy_size(&self) -> u32 {
-        self.detector.as_ref().map_or(640, |d| d.proxy_size())
+        (self.detector.as_ref()).map_or(FaceSettings::default().proxy_size, |d| d.proxy_size())
     }
 
     pub fn moderator(&self) -> Option<&Arc<dyn Moderator>> {

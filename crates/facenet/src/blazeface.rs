@@ -6,7 +6,7 @@
 //! pixfront ships the model as `models/face_detection_back_256x256_barracuda.onnx` (Apache-2.0,
 //! see models/README.md) and compiles it into the binary.
 
-use crate::net::{Net, Tensor};
+use crate::net::Net;
 
 /// The network's total stride: input sides must be multiples of it.
 pub const STRIDE: u32 = 32;
@@ -57,11 +57,18 @@ impl BlazeFace {
     }
 
     /// Every anchor whose score is at least `min_score`, before suppression, in pixels of the
-    /// network input (made by [`network_input`]; its sides need not be 256, only multiples of
-    /// [`STRIDE`]).
-    pub fn detect(&self, input: Tensor, min_score: f32) -> Result<Vec<Detection>, String> {
-        let (ih, iw) = (input.h as f32, input.w as f32);
-        let out = self.net.run(input)?;
+    /// `w` × `h` RGBA picture `rgba` (row-major). The network sees it as [`input_row`] makes
+    /// it, whatever its size (not only 256 × 256).
+    pub fn detect(&self, rgba: &[u8], w: usize, h: usize, min_score: f32) -> Result<Vec<Detection>, String> {
+        if rgba.len() < w * h * 4 {
+            return Err("the picture is smaller than its size says".into());
+        }
+        let s = STRIDE as usize;
+        let (pw, ph) = (w.div_ceil(s).max(1) * s, h.div_ceil(s).max(1) * s);
+        let (ih, iw) = (ph as f32, pw as f32);
+        let out = self
+            .net
+            .run_rows((ph, pw, 3), |y, row| input_row(rgba, w, h, y, row))?;
         // Outputs: scores of the stride-16 grid, of the stride-32 grid, then their regressors
         // (16 values per anchor: box centre offset x, y, width, height, then 6 key points).
         let mut found = Vec::new();
@@ -107,24 +114,25 @@ impl BlazeFace {
     }
 }
 
-/// The network input for a `w`×`h` RGBA picture (`rgba`, row-major): RGB scaled to −1…1
-/// (BlazeFace's training range), transparent pixels over white (as a viewer shows them),
-/// padded at the right and bottom to multiples of [`STRIDE`] with mid-grey (0), which reads as
-/// a flat area.
-pub fn network_input(rgba: &[u8], w: usize, h: usize) -> Tensor {
-    let s = STRIDE as usize;
-    let (pw, ph) = (w.div_ceil(s).max(1) * s, h.div_ceil(s).max(1) * s);
-    let mut data = vec![0.0f32; pw * ph * 3];
-    for (i, p) in rgba.chunks_exact(4).take(w * h).enumerate() {
-        let (x, y) = (i % w, i / w);
+/// Row `y` of the network input for a `w` × `h` RGBA picture, `out.len() / 3` pixels wide:
+/// RGB scaled to −1…1 (BlazeFace's training range), transparent pixels over white (as a viewer
+/// shows them), and past the picture's right and bottom edges (the input's sides are rounded
+/// up to multiples of [`STRIDE`]) mid-grey (0), which reads as a flat area.
+pub fn input_row(rgba: &[u8], w: usize, h: usize, y: usize, out: &mut [f32]) {
+    out.fill(0.0);
+    if y >= h {
+        return;
+    }
+    for (o, p) in out
+        .chunks_exact_mut(3)
+        .zip(rgba[y * w * 4..][..w * 4].chunks_exact(4))
+    {
         let a = p[3] as f32 / 255.0;
-        let o = (y * pw + x) * 3;
         for c in 0..3 {
             let v = p[c] as f32 * a + 255.0 * (1.0 - a);
-            data[o + c] = v / 127.5 - 1.0;
+            o[c] = v / 127.5 - 1.0;
         }
     }
-    Tensor::new(ph, pw, 3, data)
 }
 
 /// MediaPipe's weighted non-maximum suppression: the best remaining box absorbs every box that
@@ -177,11 +185,16 @@ mod tests {
     }
 
     #[test]
-    fn input_is_padded_to_the_stride() {
-        let red: Vec<u8> = [255, 0, 0, 255].repeat(40 * 33);
-        let t = network_input(&red, 40, 33);
-        assert_eq!((t.h, t.w, t.c), (64, 64, 3));
-        assert_eq!(&t.data[..3], &[1.0, -1.0, -1.0]);
-        assert_eq!(t.data[(64 * 3 + 50) * 3], 0.0);
+    fn input_rows_are_scaled_and_padded() {
+        let rgba: Vec<u8> = [[255, 0, 0, 255], [0, 0, 0, 0]].concat().repeat(3);
+        let mut row = vec![9.0; 4 * 3];
+        input_row(&rgba, 2, 3, 1, &mut row);
+        // Red; transparent black over white; then padding.
+        assert_eq!(
+            row,
+            [1.0, -1.0, -1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+        );
+        input_row(&rgba, 2, 3, 3, &mut row);
+        assert!(row.iter().all(|&v| v == 0.0));
     }
 }

@@ -3,23 +3,21 @@
 //! BlazeFace uses, and nothing else (any other operator is a load error).
 //!
 //! Why not `tract`: it was measured (docs/faces.md) to add minutes to every cold build, and CI
-//! builds pixfront three times; this engine needs one small crate (`matrixmultiply`, which
-//! picks AVX2/FMA or NEON kernels at run time) and compiles in seconds.
+//! builds pixfront three times; this engine has no dependency and compiles in seconds.
 //!
-//! Layout: every activation is stored height × width × channels (HWC), channels innermost, so
-//! a 1×1 convolution is one matrix product and a depthwise one a vectorisable loop. Because of
-//! that, the graph's `Transpose` nodes (NHWC input → NCHW, NCHW heads → NHWC) and its final
-//! `Reshape` (heads → [1, anchors, values]) change nothing in memory and run as identities.
+//! How it is fast: [`crate::plan`] fuses each block of the graph (depthwise convolution, 1×1
+//! convolution, residual addition, ReLU) into one layer and packs its weights once, at load;
+//! [`crate::stream`] runs the layers row by row so the working set stays in the caches; and
+//! [`crate::kernels`] computes each row with vector code (AVX2 + FMA when the CPU has them).
 //! The graph is fully convolutional, so it runs on any input whose sides are multiples of 32
 //! (the network's total stride), not only the size it was exported for: a whole proxy image is
 //! examined in one pass, without tiles.
 
-use crate::onnx::{Graph, Initializer, Node};
-use std::collections::HashMap;
+use crate::kernels::Isa;
+use crate::onnx::Graph;
+use crate::plan::Plan;
 
-/// An activation: `h` rows of `w` pixels of `c` channels (HWC). A tensor with `h == w == 0`
-/// and `c > 0` is "`c` zero channels of any size", produced by `ConstantOfShape` to pad
-/// channels before a residual addition.
+/// An activation: `h` rows of `w` pixels of `c` channels (HWC, channels innermost).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tensor {
     pub h: usize,
@@ -35,568 +33,68 @@ impl Tensor {
     }
 }
 
-/// Convolution geometry: square kernel `k`, same stride both ways, pads top/left/bottom/right.
-#[derive(Debug, Clone, Copy)]
-struct Window {
-    k: usize,
-    stride: usize,
-    pads: [usize; 4],
-}
-
-impl Window {
-    fn out_size(&self, h: usize, w: usize) -> Result<(usize, usize), String> {
-        let ph = h + self.pads[0] + self.pads[2];
-        let pw = w + self.pads[1] + self.pads[3];
-        if ph < self.k || pw < self.k {
-            return Err(format!("input {h}×{w} is smaller than the kernel"));
-        }
-        Ok(((ph - self.k) / self.stride + 1, (pw - self.k) / self.stride + 1))
-    }
-}
-
-#[derive(Debug)]
-enum Op {
-    /// Dense convolution; weights as [ky][kx][ci][co] so an image patch is one GEMM row.
-    Conv {
-        win: Window,
-        cin: usize,
-        cout: usize,
-        weights: Vec<f32>,
-        bias: Vec<f32>,
-    },
-    /// One filter per channel; weights as [ky][kx][c].
-    Depthwise {
-        win: Window,
-        c: usize,
-        weights: Vec<f32>,
-        bias: Vec<f32>,
-    },
-    Relu,
-    Add,
-    MaxPool2,
-    /// `ConstantOfShape` of zeros with this many channels.
-    Zeros(usize),
-    /// Channel concatenation.
-    Concat,
-    Identity,
-}
-
-#[derive(Debug)]
-struct Step {
-    op: Op,
-    inputs: Vec<usize>,
-    output: usize,
-}
-
-/// A loaded network: steps in topological order over numbered value slots.
+/// A loaded network.
 #[derive(Debug)]
 pub struct Net {
-    steps: Vec<Step>,
-    slots: usize,
-    input: usize,
-    outputs: Vec<usize>,
-    /// How many steps read each slot (graph outputs count once more, so they are kept).
-    uses: Vec<usize>,
-}
-
-fn window(node: &Node, k: usize) -> Result<Window, String> {
-    let strides = node.ints("strides").unwrap_or(&[1, 1]);
-    let pads = node.ints("pads").unwrap_or(&[0, 0, 0, 0]);
-    let dil = node.ints("dilations").unwrap_or(&[1, 1]);
-    if strides.len() != 2 || strides[0] != strides[1] || strides[0] < 1 || pads.len() != 4 || dil != [1, 1] {
-        return Err(format!("unsupported {} geometry", node.op_type));
-    }
-    let p = |i: usize| usize::try_from(pads[i]).map_err(|_| "negative pad".to_string());
-    Ok(Window {
-        k,
-        stride: strides[0] as usize,
-        pads: [p(0)?, p(1)?, p(2)?, p(3)?],
-    })
-}
-
-fn conv(node: &Node, inits: &HashMap<String, Initializer>) -> Result<Op, String> {
-    let w = node
-        .inputs
-        .get(1)
-        .and_then(|n| inits.get(n))
-        .ok_or("Conv without constant weights")?;
-    let [cout, cin_g, kh, kw] = w.dims[..] else {
-        return Err("Conv weights are not 4-D".into());
-    };
-    if kh != kw {
-        return Err("non-square kernel".into());
-    }
-    let bias = match node.inputs.get(2).filter(|n| !n.is_empty()) {
-        Some(n) => inits.get(n).ok_or("Conv bias is not constant")?.values.clone(),
-        None => vec![0.0; cout],
-    };
-    if bias.len() != cout {
-        return Err("Conv bias size".into());
-    }
-    let win = window(node, kh)?;
-    let group = node.int("group").unwrap_or(1) as usize;
-    let k = kh;
-    // ONNX weights are [co][ci][ky][kx]; reorder to what the kernels read.
-    if group == 1 {
-        let mut weights = vec![0.0; w.values.len()];
-        for co in 0..cout {
-            for ci in 0..cin_g {
-                for ky in 0..k {
-                    for kx in 0..k {
-                        weights[((ky * k + kx) * cin_g + ci) * cout + co] =
-                            w.values[((co * cin_g + ci) * k + ky) * k + kx];
-                    }
-                }
-            }
-        }
-        Ok(Op::Conv {
-            win,
-            cin: cin_g,
-            cout,
-            weights,
-            bias,
-        })
-    } else if group == cout && cin_g == 1 {
-        let mut weights = vec![0.0; w.values.len()];
-        for c in 0..cout {
-            for i in 0..k * k {
-                weights[i * cout + c] = w.values[c * k * k + i];
-            }
-        }
-        Ok(Op::Depthwise {
-            win,
-            c: cout,
-            weights,
-            bias,
-        })
-    } else {
-        Err(format!("grouped convolution (group {group}) is not supported"))
-    }
+    plan: Plan,
 }
 
 impl Net {
-    /// Compiles `graph`; an operator or attribute this engine does not implement is an error.
+    /// Compiles `graph`; an operator, attribute or pattern this engine does not implement is an
+    /// error.
     pub fn from_graph(graph: &Graph) -> Result<Net, String> {
-        let inits = &graph.initializers;
-        let mut slot_of: HashMap<&str, usize> = HashMap::new();
-        let input_name = graph.inputs.first().ok_or("the graph has no input")?;
-        slot_of.insert(input_name, 0);
-        let mut steps = Vec::new();
-        for node in &graph.nodes {
-            let op = match node.op_type.as_str() {
-                "Conv" => conv(node, inits)?,
-                "Relu" => Op::Relu,
-                "Add" => Op::Add,
-                "MaxPool" => {
-                    let ok = node.ints("kernel_shape") == Some(&[2, 2])
-                        && node.ints("strides") == Some(&[2, 2])
-                        && node.ints("pads").is_none_or(|p| p.iter().all(|&v| v == 0));
-                    if !ok {
-                        return Err("only 2×2/2 max pooling is supported".into());
-                    }
-                    Op::MaxPool2
-                }
-                "ConstantOfShape" => {
-                    // Its `value` attribute is absent in these graphs, which means zeros.
-                    if node.attrs.contains_key("value") {
-                        return Err("ConstantOfShape with a value".into());
-                    }
-                    let shape = node
-                        .inputs
-                        .first()
-                        .and_then(|n| inits.get(n))
-                        .ok_or("dynamic shape")?;
-                    match shape.values[..] {
-                        [_, c, _, _] if c >= 1.0 => Op::Zeros(c as usize),
-                        _ => return Err("ConstantOfShape is not NCHW".into()),
-                    }
-                }
-                "Concat" if node.int("axis") == Some(1) => Op::Concat,
-                "Transpose" => match node.ints("perm") {
-                    Some([0, 3, 1, 2]) | Some([0, 2, 3, 1]) => Op::Identity,
-                    _ => return Err("unsupported Transpose".into()),
-                },
-                "Reshape" => Op::Identity,
-                other => return Err(format!("unsupported operator {other}")),
-            };
-            // Constant inputs were folded into the op above; the others are slots.
-            let inputs = match op {
-                Op::Zeros(_) => &node.inputs[..0],
-                Op::Conv { .. } | Op::Depthwise { .. } | Op::Identity => &node.inputs[..1],
-                _ => &node.inputs[..],
-            };
-            let inputs = inputs
-                .iter()
-                .map(|n| {
-                    slot_of
-                        .get(n.as_str())
-                        .copied()
-                        .ok_or(format!("{n} is used before it is made"))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let output = slot_of.len();
-            let out_name = node.outputs.first().ok_or("a node without output")?;
-            slot_of.insert(out_name, output);
-            steps.push(Step { op, inputs, output });
-        }
-        let outputs = graph
-            .outputs
-            .iter()
-            .map(|n| {
-                slot_of
-                    .get(n.as_str())
-                    .copied()
-                    .ok_or(format!("output {n} is not computed"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut uses = vec![0; slot_of.len()];
-        for s in &steps {
-            for &i in &s.inputs {
-                uses[i] += 1;
-            }
-        }
-        for &o in &outputs {
-            uses[o] += 1;
-        }
         Ok(Net {
-            steps,
-            slots: slot_of.len(),
-            input: 0,
-            outputs,
-            uses,
+            plan: Plan::new(graph)?,
         })
     }
 
-    /// Runs the network on `input` (HWC); the graph outputs, in the graph's order.
+    /// Runs the network on `input` (HWC); the graph outputs, in the graph's order, HWC.
     pub fn run(&self, input: Tensor) -> Result<Vec<Tensor>, String> {
-        let mut values: Vec<Option<Tensor>> = (0..self.slots).map(|_| None).collect();
-        let mut left = self.uses.clone();
-        values[self.input] = Some(input);
-        for step in &self.steps {
-            // An input read for the last time is moved out, so element-wise ops reuse its buffer
-            // and large early activations are freed as soon as possible.
-            let mut args: Vec<Arg> = Vec::with_capacity(step.inputs.len());
-            for &i in &step.inputs {
-                left[i] -= 1;
-                let a = match left[i] {
-                    0 => Arg::Owned(values[i].take().ok_or("value used twice")?),
-                    _ => Arg::Shared(i),
-                };
-                args.push(a);
-            }
-            let out = match &step.op {
-                Op::Conv {
-                    win,
-                    cin,
-                    cout,
-                    weights,
-                    bias,
-                } => {
-                    let x = borrow(&args[0], &values)?;
-                    conv_dense(x, *win, *cin, *cout, weights, bias)?
-                }
-                Op::Depthwise {
-                    win,
-                    c,
-                    weights,
-                    bias,
-                } => {
-                    let x = borrow(&args[0], &values)?;
-                    conv_depthwise(x, *win, *c, weights, bias)?
-                }
-                Op::Relu => {
-                    let mut t = owned(args.swap_remove(0), &values)?;
-                    t.data.iter_mut().for_each(|v| *v = v.max(0.0));
-                    t
-                }
-                Op::Add => {
-                    let b = args.pop().ok_or("Add needs two inputs")?;
-                    let mut a = owned(args.pop().ok_or("Add needs two inputs")?, &values)?;
-                    let b = borrow(&b, &values)?;
-                    if (a.h, a.w, a.c) != (b.h, b.w, b.c) {
-                        return Err(format!(
-                            "Add of {}×{}×{} and {}×{}×{}",
-                            a.h, a.w, a.c, b.h, b.w, b.c
-                        ));
-                    }
-                    a.data.iter_mut().zip(&b.data).for_each(|(x, y)| *x += y);
-                    a
-                }
-                Op::MaxPool2 => max_pool2(borrow(&args[0], &values)?),
-                Op::Zeros(c) => Tensor::new(0, 0, *c, Vec::new()),
-                Op::Concat => {
-                    let parts = args
-                        .iter()
-                        .map(|a| borrow(a, &values))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    concat_channels(&parts)?
-                }
-                Op::Identity => owned(args.swap_remove(0), &values)?,
-            };
-            values[step.output] = Some(out);
+        let row = input.w * input.c;
+        if input.data.len() != input.h * row {
+            return Err("the input's size does not match its data".into());
         }
-        self.outputs
-            .iter()
-            .map(|&o| {
-                values[o]
-                    .clone()
-                    .ok_or_else(|| "an output was not computed".to_string())
-            })
-            .collect()
+        self.run_rows((input.h, input.w, input.c), |y, out| {
+            out.copy_from_slice(&input.data[y * row..][..row])
+        })
     }
-}
 
-enum Arg {
-    Owned(Tensor),
-    Shared(usize),
-}
-
-fn borrow<'a>(a: &'a Arg, values: &'a [Option<Tensor>]) -> Result<&'a Tensor, String> {
-    match a {
-        Arg::Owned(t) => Ok(t),
-        Arg::Shared(i) => values[*i].as_ref().ok_or_else(|| "missing value".to_string()),
+    /// Runs the network on an `h` × `w` input of `c` channels whose rows `fill(y, row)` writes
+    /// (`w` pixels of `c` values, HWC), when the first layers ask for them: the input is never
+    /// whole in memory.
+    pub fn run_rows(
+        &self,
+        (h, w, c): (usize, usize, usize),
+        mut fill: impl FnMut(usize, &mut [f32]),
+    ) -> Result<Vec<Tensor>, String> {
+        crate::stream::run(&self.plan, Isa::detect(), (h, w, c), &mut fill)
     }
-}
-
-fn owned(a: Arg, values: &[Option<Tensor>]) -> Result<Tensor, String> {
-    match a {
-        Arg::Owned(t) => Ok(t),
-        Arg::Shared(i) => values[i].clone().ok_or_else(|| "missing value".to_string()),
-    }
-}
-
-/// `c[m×n] += a[m×k] · b[k×n]`, all row-major and contiguous.
-fn gemm_acc(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
-    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
-    // SAFETY: the slices are at least as long as the strides below address (asserted above).
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            a.as_ptr(),
-            k as isize,
-            1,
-            b.as_ptr(),
-            n as isize,
-            1,
-            1.0,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        );
-    }
-}
-
-/// Output rows handled per im2col band: bounds the patch buffer (a 640 px input would otherwise
-/// need a 23 MB one for BlazeFace's first 5×5 convolution).
-const BAND_ROWS: usize = 16;
-
-fn conv_dense(
-    x: &Tensor,
-    win: Window,
-    cin: usize,
-    cout: usize,
-    weights: &[f32],
-    bias: &[f32],
-) -> Result<Tensor, String> {
-    if x.c != cin {
-        return Err(format!("Conv expects {cin} channels, got {}", x.c));
-    }
-    let (oh, ow) = win.out_size(x.h, x.w)?;
-    let mut out: Vec<f32> = bias.iter().copied().cycle().take(oh * ow * cout).collect();
-    if win.k == 1 && win.stride == 1 && win.pads == [0; 4] {
-        gemm_acc(oh * ow, cin, cout, &x.data, weights, &mut out);
-        return Ok(Tensor::new(oh, ow, cout, out));
-    }
-    // im2col by bands of output rows: each output pixel's k×k×cin patch becomes a row, zeros
-    // where the window hangs over the padding.
-    let kk = win.k * win.k * cin;
-    let mut cols = vec![0.0f32; BAND_ROWS * ow * kk];
-    for oy0 in (0..oh).step_by(BAND_ROWS) {
-        let rows = BAND_ROWS.min(oh - oy0);
-        let cols = &mut cols[..rows * ow * kk];
-        cols.fill(0.0);
-        for r in 0..rows {
-            let oy = oy0 + r;
-            for ox in 0..ow {
-                let patch = &mut cols[(r * ow + ox) * kk..][..kk];
-                for ky in 0..win.k {
-                    let Some(iy) = (oy * win.stride + ky)
-                        .checked_sub(win.pads[0])
-                        .filter(|&v| v < x.h)
-                    else {
-                        continue;
-                    };
-                    for kx in 0..win.k {
-                        let Some(ix) = (ox * win.stride + kx)
-                            .checked_sub(win.pads[1])
-                            .filter(|&v| v < x.w)
-                        else {
-                            continue;
-                        };
-                        patch[(ky * win.k + kx) * cin..][..cin]
-                            .copy_from_slice(&x.data[(iy * x.w + ix) * cin..][..cin]);
-                    }
-                }
-            }
-        }
-        gemm_acc(
-            rows * ow,
-            kk,
-            cout,
-            cols,
-            weights,
-            &mut out[oy0 * ow * cout..][..rows * ow * cout],
-        );
-    }
-    Ok(Tensor::new(oh, ow, cout, out))
-}
-
-fn conv_depthwise(
-    x: &Tensor,
-    win: Window,
-    c: usize,
-    weights: &[f32],
-    bias: &[f32],
-) -> Result<Tensor, String> {
-    if x.c != c {
-        return Err(format!("depthwise Conv expects {c} channels, got {}", x.c));
-    }
-    let (oh, ow) = win.out_size(x.h, x.w)?;
-    let mut out = vec![0.0f32; oh * ow * c];
-    for oy in 0..oh {
-        for ox in 0..ow {
-            let acc = &mut out[(oy * ow + ox) * c..][..c];
-            acc.copy_from_slice(bias);
-            for ky in 0..win.k {
-                let Some(iy) = (oy * win.stride + ky)
-                    .checked_sub(win.pads[0])
-                    .filter(|&v| v < x.h)
-                else {
-                    continue;
-                };
-                for kx in 0..win.k {
-                    let Some(ix) = (ox * win.stride + kx)
-                        .checked_sub(win.pads[1])
-                        .filter(|&v| v < x.w)
-                    else {
-                        continue;
-                    };
-                    let src = &x.data[(iy * x.w + ix) * c..][..c];
-                    let wt = &weights[(ky * win.k + kx) * c..][..c];
-                    for ((a, s), w) in acc.iter_mut().zip(src).zip(wt) {
-                        *a += s * w;
-                    }
-                }
-            }
-        }
-    }
-    Ok(Tensor::new(oh, ow, c, out))
-}
-
-fn max_pool2(x: &Tensor) -> Tensor {
-    let (oh, ow, c) = (x.h / 2, x.w / 2, x.c);
-    let mut out = vec![0.0f32; oh * ow * c];
-    for oy in 0..oh {
-        for ox in 0..ow {
-            let o = &mut out[(oy * ow + ox) * c..][..c];
-            let at = |dy: usize, dx: usize| &x.data[((2 * oy + dy) * x.w + 2 * ox + dx) * c..][..c];
-            let (a, b, d, e) = (at(0, 0), at(0, 1), at(1, 0), at(1, 1));
-            for i in 0..c {
-                o[i] = a[i].max(b[i]).max(d[i]).max(e[i]);
-            }
-        }
-    }
-    Tensor::new(oh, ow, c, out)
-}
-
-/// Channel concatenation; zero-channel tensors ([`Op::Zeros`]) take the others' size.
-fn concat_channels(parts: &[&Tensor]) -> Result<Tensor, String> {
-    let sized = parts.iter().find(|t| t.h > 0).ok_or("Concat of zeros only")?;
-    let (h, w) = (sized.h, sized.w);
-    if parts.iter().any(|t| t.h > 0 && (t.h, t.w) != (h, w)) {
-        return Err("Concat of different sizes".into());
-    }
-    let c: usize = parts.iter().map(|t| t.c).sum();
-    let mut out = vec![0.0f32; h * w * c];
-    for (p, px) in out.chunks_exact_mut(c).enumerate() {
-        let mut at = 0;
-        for t in parts {
-            if t.h > 0 {
-                px[at..at + t.c].copy_from_slice(&t.data[p * t.c..][..t.c]);
-            }
-            at += t.c;
-        }
-    }
-    Ok(Tensor::new(h, w, c, out))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::onnx::{Attr, Initializer, Node};
+    use std::collections::HashMap;
 
-    fn naive_conv(x: &Tensor, win: Window, cout: usize, w_onnx: &[f32], bias: &[f32]) -> Vec<f32> {
-        let (oh, ow) = win.out_size(x.h, x.w).unwrap();
-        let mut out = vec![0.0; oh * ow * cout];
-        for oy in 0..oh {
-            for ox in 0..ow {
-                for co in 0..cout {
-                    let mut s = bias[co];
-                    for ci in 0..x.c {
-                        for ky in 0..win.k {
-                            for kx in 0..win.k {
-                                let iy = (oy * win.stride + ky) as isize - win.pads[0] as isize;
-                                let ix = (ox * win.stride + kx) as isize - win.pads[1] as isize;
-                                if iy < 0 || ix < 0 || iy >= x.h as isize || ix >= x.w as isize {
-                                    continue;
-                                }
-                                s += x.data[(iy as usize * x.w + ix as usize) * x.c + ci]
-                                    * w_onnx[((co * x.c + ci) * win.k + ky) * win.k + kx];
-                            }
-                        }
-                    }
-                    out[(oy * ow + ox) * cout + co] = s;
-                }
-            }
+    /// The instruction sets to check and how close each must come, relative to the outputs'
+    /// magnitude: f32 kernels as close as float rounding allows, bfloat16 products (when the
+    /// CPU has them) within 2 %: on BlazeFace they come within 0.3 % of the largest value
+    /// of each output.
+    fn isas() -> Vec<(Isa, f32)> {
+        let best = Isa::detect();
+        let f32_only = (best.f32_only(), 1e-4);
+        #[cfg(target_arch = "x86_64")]
+        if matches!(best, Isa::Avx512Bf16) {
+            return vec![f32_only, (best, 2e-2)];
         }
-        out
+        vec![f32_only]
     }
 
-    fn node(
-        group: i64,
-        k: usize,
-        stride: i64,
-        pads: [i64; 4],
-        w: Vec<f32>,
-        dims: Vec<usize>,
-        b: Vec<f32>,
-    ) -> Op {
-        let mut inits = HashMap::new();
-        inits.insert("w".to_string(), Initializer { dims, values: w });
-        inits.insert(
-            "b".to_string(),
-            Initializer {
-                dims: vec![b.len()],
-                values: b,
-            },
-        );
-        let mut attrs = HashMap::new();
-        attrs.insert("group".into(), crate::onnx::Attr::Int(group));
-        attrs.insert("strides".into(), crate::onnx::Attr::Ints(vec![stride, stride]));
-        attrs.insert("pads".into(), crate::onnx::Attr::Ints(pads.to_vec()));
-        attrs.insert(
-            "kernel_shape".into(),
-            crate::onnx::Attr::Ints(vec![k as i64, k as i64]),
-        );
-        let n = Node {
-            op_type: "Conv".into(),
-            inputs: vec!["x".into(), "w".into(), "b".into()],
-            outputs: vec!["y".into()],
-            attrs,
-        };
-        conv(&n, &inits).unwrap()
+    fn run_with(net: &Net, isa: Isa, x: &Tensor) -> Vec<Tensor> {
+        let row = x.w * x.c;
+        let mut fill = |y: usize, out: &mut [f32]| out.copy_from_slice(&x.data[y * row..][..row]);
+        crate::stream::run(&net.plan, isa, (x.h, x.w, x.c), &mut fill).unwrap()
     }
 
     fn pseudo(n: usize, seed: u32) -> Vec<f32> {
@@ -605,67 +103,280 @@ mod tests {
             .collect()
     }
 
+    /// A reference convolution, straight from the ONNX definition (weights `[co][ci/g][k][k]`).
+    #[allow(clippy::too_many_arguments)]
+    fn naive_conv(
+        x: &Tensor,
+        w: &[f32],
+        b: &[f32],
+        cout: usize,
+        k: usize,
+        s: usize,
+        pads: [usize; 4],
+        group: usize,
+    ) -> Tensor {
+        let oh = (x.h + pads[0] + pads[2] - k) / s + 1;
+        let ow = (x.w + pads[1] + pads[3] - k) / s + 1;
+        let cig = x.c / group;
+        let mut out = vec![0.0; oh * ow * cout];
+        for oy in 0..oh {
+            for ox in 0..ow {
+                for co in 0..cout {
+                    let g = co / (cout / group);
+                    let mut acc = b[co];
+                    for ci in 0..cig {
+                        for ky in 0..k {
+                            for kx in 0..k {
+                                let iy = (oy * s + ky) as isize - pads[0] as isize;
+                                let ix = (ox * s + kx) as isize - pads[1] as isize;
+                                if iy < 0 || ix < 0 || iy >= x.h as isize || ix >= x.w as isize {
+                                    continue;
+                                }
+                                let v = x.data[(iy as usize * x.w + ix as usize) * x.c + g * cig + ci];
+                                acc += v * w[((co * cig + ci) * k + ky) * k + kx];
+                            }
+                        }
+                    }
+                    out[(oy * ow + ox) * cout + co] = acc;
+                }
+            }
+        }
+        Tensor::new(oh, ow, cout, out)
+    }
+
+    /// A graph under construction, and the same network computed naively alongside.
+    struct G {
+        nodes: Vec<Node>,
+        inits: HashMap<String, Initializer>,
+        n: usize,
+    }
+
+    impl G {
+        fn name(&mut self) -> String {
+            self.n += 1;
+            format!("v{}", self.n)
+        }
+
+        fn node(&mut self, op: &str, inputs: &[&str], attrs: Vec<(&str, Attr)>) -> String {
+            let out = self.name();
+            self.nodes.push(Node {
+                op_type: op.into(),
+                inputs: inputs.iter().map(|s| s.to_string()).collect(),
+                outputs: vec![out.clone()],
+                attrs: attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            });
+            out
+        }
+
+        /// Adds a Conv node on `x` and returns (its name, its naive result).
+        #[allow(clippy::too_many_arguments)]
+        fn conv(
+            &mut self,
+            x: (&str, &Tensor),
+            cout: usize,
+            k: usize,
+            s: usize,
+            pads: [usize; 4],
+            group: usize,
+        ) -> (String, Tensor) {
+            let cig = x.1.c / group;
+            let (wn, bn) = (self.name(), self.name());
+            let w = pseudo(cout * cig * k * k, self.n as u32);
+            let b = pseudo(cout, self.n as u32 * 7);
+            self.inits.insert(
+                wn.clone(),
+                Initializer {
+                    dims: vec![cout, cig, k, k],
+                    values: w.clone(),
+                },
+            );
+            self.inits.insert(
+                bn.clone(),
+                Initializer {
+                    dims: vec![cout],
+                    values: b.clone(),
+                },
+            );
+            let p = pads.map(|v| v as i64).to_vec();
+            let name = self.node(
+                "Conv",
+                &[x.0, &wn, &bn],
+                vec![
+                    ("group", Attr::Int(group as i64)),
+                    ("strides", Attr::Ints(vec![s as i64; 2])),
+                    ("pads", Attr::Ints(p)),
+                ],
+            );
+            (name, naive_conv(x.1, &w, &b, cout, k, s, pads, group))
+        }
+    }
+
+    fn relu(mut t: Tensor) -> Tensor {
+        t.data.iter_mut().for_each(|v| *v = v.max(0.0));
+        t
+    }
+
+    fn add(mut a: Tensor, b: &Tensor) -> Tensor {
+        a.data.iter_mut().zip(&b.data).for_each(|(x, y)| *x += y);
+        a
+    }
+
+    /// 2×2 max pooling, then zero channels up to `c`.
+    fn pool_pad(x: &Tensor, c: usize) -> Tensor {
+        let (h, w) = (x.h / 2, x.w / 2);
+        let mut out = vec![0.0; h * w * c];
+        for y in 0..h {
+            for xx in 0..w {
+                for ch in 0..x.c {
+                    let at = |dy: usize, dx: usize| x.data[((2 * y + dy) * x.w + 2 * xx + dx) * x.c + ch];
+                    out[(y * w + xx) * c + ch] = at(0, 0).max(at(0, 1)).max(at(1, 0)).max(at(1, 1));
+                }
+            }
+        }
+        Tensor::new(h, w, c, out)
+    }
+
+    /// BlazeFace's structure in small: a 5×5/2 convolution, a residual block, a block that
+    /// halves the size and doubles the channels (pooled residual padded with zeros), a block
+    /// without residual, and two 1×1 heads (channel counts that are not whole vectors).
     #[test]
-    fn dense_and_depthwise_match_a_naive_convolution() {
-        let x = Tensor::new(9, 7, 3, pseudo(9 * 7 * 3, 1));
-        // Dense 5×5 stride 2 with asymmetric pads (BlazeFace's first layer).
-        let w = pseudo(4 * 3 * 25, 2);
-        let op = node(
-            1,
-            5,
-            2,
-            [1, 1, 2, 2],
-            w.clone(),
-            vec![4, 3, 5, 5],
-            vec![0.5, -1.0, 0.0, 2.0],
+    fn fused_layers_match_the_graph_computed_naively() {
+        let mut g = G {
+            nodes: Vec::new(),
+            inits: HashMap::new(),
+            n: 0,
+        };
+        let x = Tensor::new(20, 28, 3, pseudo(20 * 28 * 3, 1));
+        let (c1, t) = g.conv(("in", &x), 16, 5, 2, [1, 1, 2, 2], 1);
+        let (r1, t1) = (g.node("Relu", &[&c1], vec![]), relu(t));
+        let (d, td) = g.conv((&r1, &t1), 16, 3, 1, [1, 1, 1, 1], 16);
+        let (p, tp) = g.conv((&d, &td), 16, 1, 1, [0; 4], 1);
+        let a = g.node("Add", &[&p, &r1], vec![]);
+        let (r2, t2) = (g.node("Relu", &[&a], vec![]), relu(add(tp, &t1)));
+        let mp = g.node(
+            "MaxPool",
+            &[&r2],
+            vec![
+                ("kernel_shape", Attr::Ints(vec![2, 2])),
+                ("strides", Attr::Ints(vec![2, 2])),
+            ],
         );
-        let Op::Conv {
-            win,
-            cin,
-            cout,
-            weights,
-            bias,
-        } = &op
-        else {
-            panic!()
+        g.inits.insert(
+            "shape".into(),
+            Initializer {
+                dims: vec![4],
+                values: vec![1.0, 16.0, 5.0, 7.0],
+            },
+        );
+        let z = g.node("ConstantOfShape", &["shape"], vec![]);
+        let cat = g.node("Concat", &[&mp, &z], vec![("axis", Attr::Int(1))]);
+        let (d, td) = g.conv((&r2, &t2), 16, 3, 2, [0, 0, 1, 1], 16);
+        let (p, tp) = g.conv((&d, &td), 32, 1, 1, [0; 4], 1);
+        let a = g.node("Add", &[&cat, &p], vec![]);
+        let (r3, t3) = (g.node("Relu", &[&a], vec![]), relu(add(tp, &pool_pad(&t2, 32))));
+        let (d, td) = g.conv((&r3, &t3), 32, 3, 2, [0, 0, 1, 1], 32);
+        let (p, tp) = g.conv((&d, &td), 24, 1, 1, [0; 4], 1);
+        let (r4, t4) = (g.node("Relu", &[&p], vec![]), relu(tp));
+        let (h1, th1) = g.conv((&r3, &t3), 6, 1, 1, [0; 4], 1);
+        let (h2, th2) = g.conv((&r4, &t4), 2, 1, 1, [0; 4], 1);
+        let graph = Graph {
+            nodes: g.nodes,
+            initializers: g.inits,
+            inputs: vec!["in".into()],
+            outputs: vec![h1, h2],
         };
-        let got = conv_dense(&x, *win, *cin, *cout, weights, bias).unwrap();
-        let want = naive_conv(&x, *win, 4, &w, bias);
-        assert_eq!((got.h, got.w), (4, 3));
-        for (g, w) in got.data.iter().zip(&want) {
-            assert!((g - w).abs() < 1e-4, "{g} vs {w}");
+        let net = Net::from_graph(&graph).unwrap();
+        assert_eq!(
+            net.plan.layers.len(),
+            7,
+            "input, conv, 4 blocks, 2 heads: {:?}",
+            net.plan
+        );
+        for (isa, tolerance) in isas() {
+            let got = run_with(&net, isa, &x);
+            for (g, want) in got.iter().zip([&th1, &th2]) {
+                assert_eq!((g.h, g.w, g.c), (want.h, want.w, want.c));
+                let scale = 1.0 + want.data.iter().fold(0f32, |m, v| m.max(v.abs()));
+                for (a, b) in g.data.iter().zip(&want.data) {
+                    assert!((a - b).abs() < tolerance * scale, "{isa:?}: {a} vs {b}");
+                }
+            }
         }
-        // Depthwise 3×3 stride 2, TF "same" padding.
-        let w = pseudo(3 * 9, 3);
-        let op = node(3, 3, 2, [0, 0, 1, 1], w.clone(), vec![3, 1, 3, 3], vec![0.0; 3]);
-        let Op::Depthwise {
-            win,
-            c,
-            weights,
-            bias,
-        } = &op
-        else {
-            panic!()
-        };
-        let got = conv_depthwise(&x, *win, *c, weights, bias).unwrap();
-        // The naive dense form of a depthwise filter: zero off the diagonal.
-        let mut dense = vec![0.0; 3 * 3 * 9];
-        for ch in 0..3 {
-            dense[(ch * 3 + ch) * 9..][..9].copy_from_slice(&w[ch * 9..][..9]);
-        }
-        let want = naive_conv(&x, *win, 3, &dense, bias);
-        for (g, w) in got.data.iter().zip(&want) {
-            assert!((g - w).abs() < 1e-4, "{g} vs {w}");
+    }
+
+    /// BlazeFace itself against onnxruntime 1.23 (CPU) on the same input: a pseudo-random
+    /// 256 × 256 picture, values in −1…1. Per output: the largest magnitude, the sum of
+    /// magnitudes and four values.
+    #[test]
+    fn blazeface_matches_onnxruntime() {
+        let model = include_bytes!("../../../models/face_detection_back_256x256_barracuda.onnx");
+        let net = Net::from_graph(&crate::onnx::parse(model).unwrap()).unwrap();
+        let input: Vec<f32> = (0..256 * 256 * 3)
+            .map(|i| ((i as u32).wrapping_mul(2654435761) >> 24) as f32 / 127.5 - 1.0)
+            .collect();
+        let input = Tensor::new(256, 256, 3, input);
+        type Want = (f32, f64, [(usize, f32); 4]);
+        let want: [Want; 4] = [
+            (
+                696.613,
+                85344.0,
+                [(0, -2.90849), (170, -356.624), (256, -2.83311), (511, -3.00071)],
+            ),
+            (
+                72.7036,
+                6135.31,
+                [(0, -4.93473), (128, -23.3814), (192, -3.6229), (383, -16.4607)],
+            ),
+            (
+                93.2789,
+                58811.2,
+                [
+                    (0, -0.0521095),
+                    (2730, -7.83744),
+                    (4096, -2.43096),
+                    (8191, -4.31578),
+                ],
+            ),
+            (
+                116.607,
+                146582.0,
+                [(0, 10.104), (2048, -10.4289), (3072, -5.14349), (6143, -9.23188)],
+            ),
+        ];
+        for (isa, tolerance) in isas() {
+            let out = run_with(&net, isa, &input);
+            for (t, (max, abs_sum, values)) in out.iter().zip(want) {
+                let got: f64 = t.data.iter().map(|v| v.abs() as f64).sum();
+                assert!(
+                    (got - abs_sum).abs() < tolerance as f64 * abs_sum,
+                    "{isa:?}: {got} vs {abs_sum}"
+                );
+                for (i, v) in values {
+                    let (g, limit) = (t.data[i], tolerance / 2.0 * max);
+                    assert!((g - v).abs() < limit, "{isa:?} [{i}] {g} vs {v}");
+                }
+            }
         }
     }
 
     #[test]
-    fn pooling_and_channel_padding() {
-        let x = Tensor::new(2, 2, 1, vec![1.0, 4.0, 3.0, 2.0]);
-        assert_eq!(max_pool2(&x).data, [4.0]);
-        let zeros = Tensor::new(0, 0, 2, Vec::new());
-        let t = concat_channels(&[&x, &zeros]).unwrap();
-        assert_eq!(t.c, 3);
-        assert_eq!(&t.data[..6], &[1.0, 0.0, 0.0, 4.0, 0.0, 0.0]);
+    fn unsupported_graphs_are_load_errors() {
+        let node = |op: &str| Node {
+            op_type: op.into(),
+            inputs: vec!["in".into()],
+            outputs: vec!["out".into()],
+            attrs: HashMap::new(),
+        };
+        let graph = |n: Node| Graph {
+            nodes: vec![n],
+            initializers: HashMap::new(),
+            inputs: vec!["in".into()],
+            outputs: vec!["out".into()],
+        };
+        assert!(Net::from_graph(&graph(node("Sigmoid")))
+            .unwrap_err()
+            .contains("Sigmoid"));
+        // A ReLU of the input: nothing to fuse it into.
+        assert!(Net::from_graph(&graph(node("Relu"))).is_err());
     }
 }
