@@ -5,7 +5,7 @@
 use crate::bits::{Bits, Reader, Window};
 use crate::geometry::Geometry;
 use crate::huffman::Table;
-use crate::idct::idct;
+use crate::idct::{idct, Quant};
 use crate::markers::Frame;
 use crate::strip::Writer;
 use crate::Error;
@@ -15,7 +15,7 @@ pub struct CompTables {
     dc: usize,
     ac: usize,
     keep: [u8; 128],
-    q: [i16; 64],
+    q: Quant,
     s: usize,
     h: usize,
     v: usize,
@@ -41,7 +41,7 @@ impl Tables {
                 dc: dc.len() - 1,
                 ac: ac.len() - 1,
                 keep: std::array::from_fn(|i| g.keep.get(i).copied().unwrap_or(64)),
-                q: f.quant[c.tq as usize],
+                q: Quant::new(f.quant[c.tq as usize]),
                 s: g.s,
                 h: g.h,
                 v: g.v,
@@ -55,7 +55,7 @@ impl Tables {
     #[inline(always)]
     pub fn dq4(&self, c: usize, pred: i32) -> i32 {
         (pred as i16 as i32)
-            .wrapping_mul(self.comps[c].q[0] as i32)
+            .wrapping_mul(self.comps[c].q.q[0] as i32)
             .wrapping_mul(4)
     }
 
@@ -126,7 +126,8 @@ impl<'t> Decoder<'t> {
                     let (diff, kept) = self.info[b];
                     if kept {
                         let exact = idct(ct.s, &self.blks[b], &ct.q, &mut self.t);
-                        self.blks[b] = [0; 128];
+                        // only the first 64 slots are read (64 is the spare)
+                        self.blks[b][..64].fill(0);
                         if !exact {
                             return Err(OUT_OF_RANGE);
                         }

@@ -18,6 +18,8 @@ mod entropy;
 mod geometry;
 mod huffman;
 mod idct;
+#[cfg(target_arch = "x86_64")]
+mod idct_sse2;
 mod markers;
 mod parallel;
 mod serial;
