@@ -40,7 +40,13 @@ impl Tables {
             comps.push(CompTables {
                 dc: dc.len() - 1,
                 ac: ac.len() - 1,
-                keep: std::array::from_fn(|i| g.keep.get(i).copied().unwrap_or(64)),
+                // indexed by position + 1 (see `block`)
+                keep: std::array::from_fn(|i| {
+                    i.checked_sub(1)
+                        .and_then(|k| g.keep.get(k))
+                        .copied()
+                        .unwrap_or(64)
+                }),
                 q: Quant::new(f.quant[c.tq as usize]),
                 s: g.s,
                 h: g.h,
@@ -173,7 +179,7 @@ fn huffman_mcu(
 
 /// One block: returns the DC difference and whether the block has AC coefficients (they may
 /// all be in slots the IDCT skips, which only costs it a needless run). `keep` maps positions
-/// 0..128 (runs can point past 63) to kept slots or the spare slot 64.
+/// plus one, 1..128 (runs can point past 63), to kept slots or the spare slot 64.
 #[inline(always)]
 fn block(
     r: &mut Bits,
@@ -184,20 +190,22 @@ fn block(
     blk: &mut [i16; 128],
 ) -> Result<(i32, bool), Error> {
     let diff = dc.dc(r, buf)?;
+    // one past the position of the last coefficient
     let mut k = 1usize;
+    let fast = ac.fast();
     loop {
-        let (run, v) = ac.ac(r, buf)?;
-        let pos = k + run;
+        let (step, v) = ac.ac(fast, r, buf)?;
+        let next = k + step;
         // End of block and ZRL store a zero, harmlessly; positions past 63 go to the spare slot.
-        blk[keep[pos & 127] as usize & 127] = v as i16;
-        if pos >= 63 {
+        blk[keep[next & 127] as usize & 127] = v as i16;
+        if next >= 64 {
             // libjpeg-turbo would quietly write such a coefficient at position 63
-            if pos > 63 && v != 0 {
+            if next > 64 && v != 0 {
                 return Err(Error::Corrupt("coefficient index past 63"));
             }
-            return Ok((diff, k > 1 || pos == 63));
+            return Ok((diff, k > 1 || next == 64));
         }
-        k = pos + 1;
+        k = next;
     }
 }
 
