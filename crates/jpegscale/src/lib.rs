@@ -14,6 +14,8 @@
 
 mod bits;
 mod color;
+#[cfg(target_arch = "x86_64")]
+mod color_sse2;
 mod entropy;
 mod geometry;
 mod huffman;
