@@ -99,7 +99,7 @@ pub struct Quant {
     /// 4 × q, for the SIMD IDCTs' range check, when every entry allows it (|q| ≤ 8191, as in
     /// every 8-bit table).
     #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
-    q4: Option<[i16; 64]>,
+    pub(crate) q4: Option<[i16; 64]>,
 }
 
 impl Quant {
@@ -128,7 +128,12 @@ pub fn idct(s: usize, blk: &[i16; 128], quant: &Quant, t: &mut [i32; 64]) -> boo
             return exact;
         }
     }
-    let q = &quant.q;
+    idct_64(s, blk, &quant.q, t)
+}
+
+/// `idct` in libjpeg's 64-bit arithmetic, for every block.
+#[inline(always)]
+pub(crate) fn idct_64(s: usize, blk: &[i16; 128], q: &[i16; 64], t: &mut [i32; 64]) -> bool {
     let mut seen = Seen::default();
     match s {
         2 => idct2(blk, q, t, &mut seen),

@@ -309,3 +309,110 @@ fn load32(v: &[i32; 64], at: usize) -> __m128i {
     // SAFETY: reads the 16 bytes of `row`; `loadu` has no alignment requirement.
     unsafe { _mm_loadu_si128(row.as_ptr().cast()) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::idct::idct_64;
+
+    /// xorshift: blocks of every kind, reproducibly.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        /// A value of up to `bits` magnitude bits, often zero.
+        fn coef(&mut self, bits: u32) -> i16 {
+            let r = self.next();
+            if r % 3 == 0 {
+                return 0;
+            }
+            let m = ((r >> 8) % (1 << bits)) as i16;
+            if r & 16 == 0 {
+                -m
+            } else {
+                m
+            }
+        }
+    }
+
+    /// The SIMD IDCTs and sample writer give what the 64-bit code gives, whenever they answer:
+    /// the same range verdict, the same `t` and the same samples for blocks within the limits,
+    /// on ordinary blocks and on blocks at and beyond the limits.
+    #[test]
+    fn simd_matches_the_64_bit_code() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let (mut answered, mut fell_back, mut inexact) = (0, 0, 0);
+        for round in 0..40_000 {
+            let bits = [6, 9, 11, 13, 15][round % 5];
+            let qbits = [3, 6, 8, 12][(round / 5) % 4];
+            let quant = Quant::new(std::array::from_fn(|_| (rng.next() % (1 << qbits)) as i16 + 1));
+            let q4 = quant.q4.expect("small multipliers");
+            let mut all = [0i16; 64];
+            for v in all[1..].iter_mut() {
+                *v = rng.coef(bits);
+            }
+            let dq4 = (rng.coef(13) as i32) * 4;
+            for s in [2, 4] {
+                // what the Huffman decoder leaves: the coefficients this IDCT reads, zeros elsewhere
+                let used = |i: usize| {
+                    if s == 2 {
+                        matches!(i, 0 | 1 | 3 | 5 | 7)
+                    } else {
+                        i != 4
+                    }
+                };
+                let mut blk = [0i16; 128];
+                for (i, v) in all.iter().enumerate() {
+                    if used(i / 8) && used(i % 8) {
+                        blk[i] = *v;
+                    }
+                }
+                let (mut t_simd, mut t_64) = ([0i32; 64], [0i32; 64]);
+                let exact_64 = idct_64(s, &blk, &quant.q, &mut t_64);
+                let simd = if s == 2 {
+                    idct2(&blk, &quant, &q4, &mut t_simd)
+                } else {
+                    idct4(&blk, &quant, &q4, &mut t_simd)
+                };
+                let Some(exact) = simd else {
+                    fell_back += 1;
+                    continue;
+                };
+                answered += 1;
+                assert_eq!(exact, exact_64, "range verdict, {s}×{s}, round {round}");
+                if !exact {
+                    inexact += 1;
+                    continue;
+                }
+                assert_eq!(t_simd[..s * s], t_64[..s * s], "t, {s}×{s}, round {round}");
+                let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
+                let ok_simd = if s == 2 {
+                    put::<2>(&mut a, 8, 0, &t_simd, dq4)
+                } else {
+                    put::<4>(&mut a, 8, 0, &t_simd, dq4)
+                };
+                let mut ok_64 = true;
+                for r in 0..s {
+                    for c in 0..s {
+                        let (v, ok) = crate::idct::sample(t_64[r * s + c], dq4);
+                        b[r * 8 + c] = v;
+                        ok_64 &= ok;
+                    }
+                }
+                assert_eq!(ok_simd, ok_64, "sample range, {s}×{s}, round {round}");
+                assert_eq!(a, b, "samples, {s}×{s}, round {round}");
+            }
+        }
+        // every path taken
+        assert!(
+            answered > 10_000 && fell_back > 1_000 && inexact > 1_000,
+            "{answered} {fell_back} {inexact}"
+        );
+    }
+}

@@ -50,10 +50,13 @@ pub(super) fn decode(
         return None;
     }
     let (running, threads) = Running::start();
-    // Where it pays (crates/jpegscale's bench on the 20 MP photo, CPU ms on one thread:
-    // 1/8 37 against libjpeg-turbo's 44; 1/4 74 against 60; 1/2 137 against 68): 1/8 always,
-    // 1/4 only with an idle core to split the image over (lower latency for more CPU).
-    if !(factor == 8 || (factor == 4 && threads > 1)) {
+    // Where it pays (docs/performance.md, issue 21: crates/jpegscale's bench on the 20 MP photo,
+    // one thread; instructions per decode by cachegrind, CPU ms): 1/4 503 M against
+    // libjpeg-turbo's 567 M, 40 ms against 52 (and less CPU for every sampling re-encoded from
+    // it); 1/8 404 M against 337 M but 33 ms against 42. Both always, split over the idle cores
+    // when there are some. 1/2 stays with libjpeg-turbo: 672 M against 647 M, and 4:2:0 (its
+    // 8×8 chroma IDCT not vectorised) 61 CPU ms against 43.
+    if !(factor == 8 || factor == 4) {
         return None;
     }
     let (full_w, full_h) = (
