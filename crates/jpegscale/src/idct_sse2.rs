@@ -329,7 +329,7 @@ mod tests {
         /// A value of up to `bits` magnitude bits, often zero.
         fn coef(&mut self, bits: u32) -> i16 {
             let r = self.next();
-            if r % 3 == 0 {
+            if r.is_multiple_of(3) {
                 return 0;
             }
             let m = ((r >> 8) % (1 << bits)) as i16;

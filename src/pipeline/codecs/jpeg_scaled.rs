@@ -54,9 +54,13 @@ pub(super) fn decode(
     // one thread; instructions per decode by cachegrind, CPU ms): 1/4 503 M against
     // libjpeg-turbo's 567 M, 40 ms against 52 (and less CPU for every sampling re-encoded from
     // it); 1/8 404 M against 337 M but 33 ms against 42. Both always, split over the idle cores
-    // when there are some. 1/2 stays with libjpeg-turbo: 672 M against 647 M, and 4:2:0 (its
-    // 8×8 chroma IDCT not vectorised) 61 CPU ms against 43.
-    if !(factor == 8 || factor == 4) {
+    // when there are some. Those 1/4 figures come from its SSE2 kernels: elsewhere (arm64) it
+    // runs its portable code, which on x86-64 lost to libjpeg-turbo's SIMD on one thread (631 M
+    // against 567 M; not measured on arm64), so there 1/4 needs an idle core as before. 1/2 stays
+    // with libjpeg-turbo: 672 M against 647 M, and 4:2:0 (its 8×8 chroma IDCT not vectorised)
+    // 61 CPU ms against 43.
+    let simd = cfg!(target_arch = "x86_64");
+    if !(factor == 8 || (factor == 4 && (simd || threads > 1))) {
         return None;
     }
     let (full_w, full_h) = (
