@@ -42,12 +42,12 @@ pub fn to_srgb(picture: &mut Picture, icc: &[u8]) -> bool {
     }
     let mut dst = Vec::new();
     for frame in &mut picture.frames {
-        let src = frame.pixels.as_raw();
-        dst.resize(src.len(), 0);
-        if transform.transform(src, &mut dst).is_err() {
+        let px = frame.pixels.rgba();
+        dst.resize(px.len(), 0);
+        if transform.transform(px.as_raw(), &mut dst).is_err() {
             return false;
         }
-        frame.pixels.copy_from_slice(&dst);
+        px.copy_from_slice(&dst);
     }
     true
 }
@@ -61,7 +61,7 @@ mod tests {
         let icc = profile.encode().expect("profile encodes");
         let mut pic = Picture::still(RgbaImage::from_pixel(1, 1, Rgba(px)), false);
         assert!(to_srgb(&mut pic, &icc));
-        pic.frames[0].pixels.get_pixel(0, 0).0
+        pic.frames[0].pixels.rgba().get_pixel(0, 0).0
     }
 
     #[test]
@@ -85,6 +85,6 @@ mod tests {
     fn garbage_profile_is_ignored() {
         let mut pic = Picture::still(RgbaImage::from_pixel(1, 1, Rgba([1, 2, 3, 255])), false);
         assert!(!to_srgb(&mut pic, b"not a profile"));
-        assert_eq!(pic.frames[0].pixels.get_pixel(0, 0).0, [1, 2, 3, 255]);
+        assert_eq!(pic.frames[0].pixels.rgba().get_pixel(0, 0).0, [1, 2, 3, 255]);
     }
 }

@@ -1,7 +1,7 @@
 //! PNG: IHDR read by hand, decode through `image` (any bit depth), encode through the `png`
 //! crate (RGB when opaque, a NeuQuant palette when `palette`/`quality` is asked).
 
-use super::common::{be32, encode_failed, is_opaque, truncated, with_image, Decoded, HeaderInfo};
+use super::common::{be32, encode_failed, packed, truncated, Packed, with_image, Decoded, HeaderInfo};
 use crate::edits::{Format, FormatOptions};
 use crate::error::Error;
 use crate::pipeline::picture::Picture;
@@ -38,7 +38,12 @@ pub(super) fn decode(bytes: &[u8], fail_on: FailOn) -> Result<Decoded, Error> {
 pub(super) fn encode(picture: &Picture, opts: &FormatOptions, exif: Option<&[u8]>) -> Result<Vec<u8>, Error> {
     let px = &picture.frames[0].pixels;
     let (w, h) = px.dimensions();
-    let rgba = px.as_raw();
+    let rgb = match packed(px) {
+        Packed::Rgb(rgb) => Some(rgb),
+        Packed::Rgba(_) => None,
+    };
+    let rgba = px.to_rgba();
+    let rgba = rgba.as_raw();
     let mut out = Vec::new();
     let mut enc = png::Encoder::new(&mut out, w, h);
     enc.set_depth(png::BitDepth::Eight);
@@ -65,9 +70,9 @@ pub(super) fn encode(picture: &Picture, opts: &FormatOptions, exif: Option<&[u8]
             enc.set_trns(trns);
         }
         rgba.chunks_exact(4).map(|p| quant.index_of(p) as u8).collect()
-    } else if is_opaque(rgba) {
+    } else if let Some(rgb) = rgb {
         enc.set_color(png::ColorType::Rgb);
-        rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect()
+        rgb.into_owned()
     } else {
         enc.set_color(png::ColorType::Rgba);
         rgba.clone()

@@ -317,10 +317,10 @@ pub(super) fn animation(b: &[u8], max_pixels: u64) -> Result<Animation<'_>, Erro
             return Err(corrupt("AVIF frame size differs from its track's"));
         }
         let nclx = track_colour.0.unwrap_or(planes.nclx);
-        Ok(Frame {
-            pixels: yuv::to_rgba(&planes, alpha.as_ref(), nclx),
-            delay_ms: delays.get(i).copied().unwrap_or(0),
-        })
+        Ok(Frame::new(
+            yuv::to_rgba(&planes, alpha.as_ref(), nclx),
+            delays.get(i).copied().unwrap_or(0),
+        ))
     });
     Ok(Animation {
         size,
