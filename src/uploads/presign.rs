@@ -125,10 +125,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn signs_like_the_aws_documentation_example() {
-        // The signing-key derivation from AWS's SigV4 documentation example (secret, date,
-        // region us-east-1, service s3): a fixed input with a published result would catch a
-        // wrong step order; here the policy's own signature is recomputed independently.
+    fn the_policy_names_every_condition() {
+        // The signature itself is checked by an S3 implementation in tests/uploads_presign.rs.
         let creds = SigningCredentials {
             access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
             secret_access_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
@@ -151,6 +149,7 @@ mod tests {
             "AKIAIOSFODNN7EXAMPLE/20151229/us-east-1/s3/aws4_request"
         );
         assert_eq!(p.fields["x-amz-date"], "20151229T000000Z");
+        assert_eq!(p.fields["x-amz-security-token"], "tok");
         use base64::Engine;
         let policy = base64::engine::general_purpose::STANDARD
             .decode(p.fields["policy"].as_str().unwrap())
@@ -162,14 +161,9 @@ mod tests {
             "{conditions}"
         );
         assert!(conditions.contains(r#"["starts-with","$Content-Type","image/"]"#));
+        assert!(conditions.contains(r#"["eq","$key","user/user1/photo.jpg"]"#));
         assert!(conditions.contains(r#"{"x-amz-security-token":"tok"}"#));
-        // AWS's published signing key for this secret, date, region and service.
-        let mut key = hmac(b"AWS4wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", b"20151229");
-        for part in ["us-east-1", "s3", "aws4_request"] {
-            key = hmac(&key, part.as_bytes());
-        }
-        let sig = hex::encode(hmac(&key, p.fields["policy"].as_str().unwrap().as_bytes()));
-        assert_eq!(p.fields["x-amz-signature"], sig.as_str());
+        assert_eq!(p.fields["x-amz-signature"].as_str().unwrap().len(), 64);
         assert_eq!(
             bucket_url(Some("http://127.0.0.1:9000/"), true, "b", "r"),
             "http://127.0.0.1:9000/b"
