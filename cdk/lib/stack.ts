@@ -41,6 +41,9 @@ export class PixfrontStack extends Stack {
       this.uploadPipeline = pipeline;
       new CfnOutput(this, 'UploadBucket', { value: pipeline.sourceBucket.bucketName, description: 'Uploads here get renditions' });
       new CfnOutput(this, 'RenditionsBucket', { value: pipeline.destinationBucket.bucketName });
+      if (props.uploadPipeline.uploadPages) {
+        pipeline.allowPresignedUploads(this.pixfront.function, props.uploadPipeline.uploadPages.tokenSecretField);
+      }
       new CfnOutput(this, 'UploadDeadLetterQueueUrl', {
         value: pipeline.deadLetterQueue.queueUrl,
         description: 'Uploads that could not be rendered',
