@@ -311,3 +311,52 @@ async fn a_2gb_content_length_and_50_concurrent_oversized_uploads_stay_bounded()
     assert!(grown_mb < 100, "RSS grew by {grown_mb} MB");
     assert_eq!(site.files(BUCKET), ["rocket.jpg"]);
 }
+
+/// The upload pipeline (events mode over folders): an upload that is not an image is
+/// acknowledged, then kept, deleted or quarantined as `UPLOAD_NOT_AN_IMAGE` says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pipeline_acknowledges_non_images_and_removes_or_quarantines_them() {
+    use pixfront::lambda::events::Events;
+    use pixfront::uploads::NotAnImage;
+    for (mode, left, moved) in [
+        (NotAnImage::Keep, true, false),
+        (NotAnImage::Delete, false, false),
+        (NotAnImage::Quarantine, false, true),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let bucket = dir.path().join(BUCKET);
+        std::fs::create_dir_all(bucket.join("uploads")).unwrap();
+        std::fs::write(bucket.join("uploads/fake.jpg"), "text, not a photo").unwrap();
+        let mut config = pixfront::config::Config::default();
+        config.request.source_buckets = Some(BUCKET.into());
+        config.uploads.not_an_image = mode;
+        let lambda = pixfront::lambda::settings::LambdaSettings {
+            mode: pixfront::lambda::settings::Mode::Events,
+            root: Some(dir.path().to_path_buf()),
+            renditions: Some(RENDITIONS.into()),
+            object_lambda_edits: None,
+        };
+        let events = std::sync::Arc::new(Events::from_env(config, lambda).await.unwrap());
+        let record = |key: &str| {
+            serde_json::json!({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+                "s3": {"bucket": {"name": BUCKET}, "object": {"key": key}}}]})
+        };
+        let deadline = std::time::SystemTime::now() + Duration::from_secs(60);
+        let answer = events.handle(record("uploads/fake.jpg"), deadline).await;
+        assert!(answer.is_ok(), "{mode:?}: acknowledged, not retried: {answer:?}");
+        assert_eq!(bucket.join("uploads/fake.jpg").exists(), left, "{mode:?}");
+        assert_eq!(
+            bucket.join("quarantine/uploads/fake.jpg").exists(),
+            moved,
+            "{mode:?}"
+        );
+        if moved {
+            // The quarantined copy's own notification is skipped, not quarantined again.
+            assert!(events
+                .handle(record("quarantine/uploads/fake.jpg"), deadline)
+                .await
+                .is_ok());
+            assert!(bucket.join("quarantine/uploads/fake.jpg").exists());
+        }
+    }
+}

@@ -3,7 +3,7 @@
 
 pub mod connections;
 pub mod settings;
-mod uploads;
+pub mod uploads;
 
 use crate::config::Config;
 use crate::http::{DemoImages, Handler, HttpRequest, HttpResponse};
@@ -221,7 +221,7 @@ async fn run_s3(args: ServeArgs, config: Config, limits: ConnectionSettings) -> 
     println!("pixfront serving S3 buckets [{buckets}] on http://{addr}");
     println!("  health:     http://{addr}/?health");
     let faces = Arc::new(faces);
-    let uploads = uploads::s3(&config, &sdk, s3_client, faces.clone(), addr)?;
+    let uploads = uploads::s3(&config, &sdk, s3_client, faces.clone(), Some(addr))?;
     let handler = Handler::new(storage, config)
         .with_secrets(secrets)
         .with_faces(faces);

@@ -1,4 +1,4 @@
-//! The upload pages of `pixfront serve`, when `PIXFRONT_UPLOADS=Yes`: built over the served
+//! The upload pages of `pixfront serve` (and of the Lambda front end, over S3), when `PIXFRONT_UPLOADS=Yes`: built over the served
 //! folder or S3, with the token from `UPLOAD_TOKEN(_FILE)`, Secrets Manager, or (serve only)
 //! made up at start and printed, so one command gives a working upload page.
 
@@ -25,8 +25,12 @@ fn context(config: &Config) -> UploadContext {
     }
 }
 
-/// The token source, and the token to print when it was made up here.
-fn token(config: &Config, sdk: Option<&aws_config::SdkConfig>) -> (Arc<dyn SecretProvider>, Option<String>) {
+/// The token source, and the token to print when it was made up here (`make_up`).
+fn token(
+    config: &Config,
+    sdk: Option<&aws_config::SdkConfig>,
+    make_up: bool,
+) -> Result<(Arc<dyn SecretProvider>, Option<String>), String> {
     let u = &config.uploads;
     if let (Some(field), Some(sdk)) = (&u.token_secret_key, sdk) {
         let settings = SecretSettings {
@@ -34,18 +38,17 @@ fn token(config: &Config, sdk: Option<&aws_config::SdkConfig>) -> (Arc<dyn Secre
             ..config.secrets.clone()
         };
         if settings.secrets_manager.is_some() {
-            return (
-                Arc::new(SecretsManagerSecret::from_sdk_config(sdk, &settings)),
-                None,
-            );
+            let secret = SecretsManagerSecret::from_sdk_config(sdk, &settings);
+            return Ok((Arc::new(secret), None));
         }
     }
     match &u.token {
-        Some(t) => (Arc::new(StaticSecret(Some(t.clone()))), None),
-        None => {
+        Some(t) => Ok((Arc::new(StaticSecret(Some(t.clone()))), None)),
+        None if make_up => {
             let t = crate::uploads::random_hex(16);
-            (Arc::new(StaticSecret(Some(t.clone()))), Some(t))
+            Ok((Arc::new(StaticSecret(Some(t.clone()))), Some(t)))
         }
+        None => Err("PIXFRONT_UPLOADS: set UPLOAD_TOKEN, UPLOAD_TOKEN_FILE or UPLOAD_TOKEN_SECRET_KEY (with SECRETS_MANAGER)".into()),
     }
 }
 
@@ -73,7 +76,7 @@ pub async fn local(
         Some(_) => Some(crate::aws::load_sdk_config().await),
         None => None,
     };
-    let (token, made_up) = token(config, sdk.as_ref());
+    let (token, made_up) = token(config, sdk.as_ref(), true)?;
     let backend = Backend::Folder {
         root: root.to_path_buf(),
     };
@@ -84,18 +87,19 @@ pub async fn local(
     Ok(Some(Arc::new(uploads)))
 }
 
-/// Over S3: the page asks `/?presign` and the browser posts to the bucket.
+/// Over S3: the page asks `/?presign` and the browser posts to the bucket. `addr`: where
+/// `serve` listens (a token may then be made up and printed); `None` on Lambda.
 pub fn s3(
     config: &Config,
     sdk: &aws_config::SdkConfig,
     client: aws_sdk_s3::Client,
     faces: Arc<FaceService>,
-    addr: SocketAddr,
+    addr: Option<SocketAddr>,
 ) -> Result<Option<Arc<Uploads>>, String> {
     if !config.uploads.enabled {
         return Ok(None);
     }
-    let (token, made_up) = token(config, Some(sdk));
+    let (token, made_up) = token(config, Some(sdk), addr.is_some())?;
     let backend = Backend::S3 {
         client,
         sdk: sdk.clone(),
@@ -106,6 +110,8 @@ pub fn s3(
         path_style: config.s3.force_path_style,
     };
     let uploads = Uploads::new(config.uploads.clone(), context(config), backend, token)?.with_faces(faces);
-    banner(addr, made_up);
+    if let Some(addr) = addr {
+        banner(addr, made_up);
+    }
     Ok(Some(Arc::new(uploads)))
 }

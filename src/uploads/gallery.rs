@@ -3,8 +3,8 @@
 
 use super::pages::{esc, respond};
 use super::store::Listed;
-use super::Uploads;
-use crate::http::{HttpRequest, HttpResponse};
+use crate::http::{HttpRequest, HttpResponse, HttpSettings};
+use crate::renditions::Renditions;
 use base64::Engine;
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
@@ -37,7 +37,18 @@ fn default_url(bucket: &str, key: &str, edits: Option<serde_json::Value>) -> Str
     )
 }
 
-pub fn page(u: &Uploads, req: &HttpRequest, listed: &[Listed], page: usize) -> HttpResponse {
+/// What the gallery shows besides the listing.
+pub struct View<'a> {
+    pub http: &'a HttpSettings,
+    /// The upload bucket, and the default bucket of Thumbor and query URLs.
+    pub bucket: &'a str,
+    pub default_bucket: &'a str,
+    pub set: Option<&'a Renditions>,
+    /// Base URL of the renditions (a CDN); unset, they are linked through this server.
+    pub renditions_url: Option<&'a str>,
+}
+
+pub fn page(u: &View, req: &HttpRequest, listed: &[Listed], page: usize) -> HttpResponse {
     // Absolute URLs, so a person can copy them as they are.
     let proto = req.header("X-Forwarded-Proto").unwrap_or("http");
     let base = req
@@ -51,13 +62,13 @@ pub fn page(u: &Uploads, req: &HttpRequest, listed: &[Listed], page: usize) -> H
         let key = &l.key;
         let path_key = utf8_percent_encode(key, PATH).to_string();
         let thumb = default_url(
-            &u.bucket,
+            u.bucket,
             key,
             Some(serde_json::json!({"resize": {"width": 300, "height": 300, "fit": "cover"}})),
         );
         let mut urls = vec![("JSON", format!("{base}{thumb}"))];
         // Thumbor paths and query parameters name keys of the default bucket only.
-        if u.bucket == u.ctx.default_bucket {
+        if u.bucket == u.default_bucket {
             urls.push(("Thumbor", format!("{base}/fit-in/300x300/{path_key}")));
             urls.push((
                 "query",
@@ -65,13 +76,13 @@ pub fn page(u: &Uploads, req: &HttpRequest, listed: &[Listed], page: usize) -> H
             ));
         }
         let mut renditions = String::new();
-        if let Some(set) = &u.set {
+        if let Some(set) = u.set {
             let dest = set.destination_bucket.as_deref().unwrap_or("");
             for r in &set.renditions {
                 let Ok(rkey) = r.key.resolve(key, &r.name) else {
                     continue;
                 };
-                let href = match &u.settings.renditions_url {
+                let href = match u.renditions_url {
                     Some(cdn) => format!("{cdn}/{}", utf8_percent_encode(&rkey, PATH)),
                     None => format!("{base}{}", default_url(dest, &rkey, None)),
                 };
@@ -132,5 +143,5 @@ pub fn page(u: &Uploads, req: &HttpRequest, listed: &[Listed], page: usize) -> H
 "#,
         count = listed.len()
     );
-    respond(&u.ctx.http, 200, "text/html; charset=utf-8", body)
+    respond(u.http, 200, "text/html; charset=utf-8", body)
 }

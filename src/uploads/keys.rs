@@ -4,6 +4,17 @@
 
 use crate::pipeline::sniff::InputFormat;
 
+/// `n` random bytes, hex: tokens printed at start, presigned upload folders, temporary files.
+pub fn random_hex(n: usize) -> String {
+    use std::io::Read;
+    let mut buf = vec![0u8; n];
+    // The kernel's generator; a failure here means no safe token can be made at all.
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .expect("/dev/urandom is readable");
+    hex::encode(buf)
+}
+
 /// Longest stem kept from a file name (S3 keys may be 1024 bytes; names this long are noise).
 const MAX_STEM_CHARS: usize = 80;
 

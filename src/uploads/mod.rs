@@ -23,12 +23,13 @@ mod receive;
 pub mod settings;
 pub mod store;
 
+pub use keys::random_hex;
 pub use settings::{NotAnImage, UploadSettings, QUARANTINE_PREFIX};
 pub use store::Backend;
 
 use crate::error::Error;
 use crate::faces::FaceService;
-use crate::http::{HttpRequest, HttpResponse, HttpSettings, RequestLog};
+use crate::http::{HttpRequest, HttpResponse, HttpSettings};
 use crate::pipeline::PipelineSettings;
 use crate::renditions::{Renditions, Sink};
 use crate::request::SecretProvider;
@@ -85,17 +86,6 @@ pub fn page_of(path: &str, query: &str) -> Option<Page> {
         "presign" => Some(Page::Presign),
         _ => None,
     }
-}
-
-/// `n` random bytes, hex: tokens printed at start, presigned upload folders.
-pub fn random_hex(n: usize) -> String {
-    use std::io::Read;
-    let mut buf = vec![0u8; n];
-    // The kernel's generator; a failure here means no safe token can be made at all.
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut buf))
-        .expect("/dev/urandom is readable");
-    hex::encode(buf)
 }
 
 impl Uploads {
@@ -162,7 +152,18 @@ impl Uploads {
         let post = req.method.eq_ignore_ascii_case("POST");
         let get = matches!(req.method.to_ascii_uppercase().as_str(), "GET" | "HEAD");
         match page {
-            Page::Upload if get => pages::upload_page(self),
+            Page::Upload if get => {
+                let mode = if matches!(self.backend, Backend::S3 { .. }) {
+                    "s3"
+                } else {
+                    "server"
+                };
+                let names = self
+                    .set
+                    .as_ref()
+                    .map(|s| s.renditions.iter().map(|r| r.name.clone()).collect());
+                pages::upload_page(&self.ctx.http, mode, self.settings.max_bytes, names)
+            }
             Page::Gallery if get => self.gallery(req).await,
             Page::Presign if post => self.presign(req).await,
             _ => self.error(
@@ -212,7 +213,16 @@ impl Uploads {
             .unwrap_or(1)
             .max(1);
         match self.backend.list(&self.bucket, &self.settings.prefix).await {
-            Ok(listed) => gallery::page(self, req, &listed, page),
+            Ok(listed) => {
+                let view = gallery::View {
+                    http: &self.ctx.http,
+                    bucket: &self.bucket,
+                    default_bucket: &self.ctx.default_bucket,
+                    set: self.set.as_deref(),
+                    renditions_url: self.settings.renditions_url.as_deref(),
+                };
+                gallery::page(&view, req, &listed, page)
+            }
             Err(e) => self.error(req, &e),
         }
     }
@@ -320,9 +330,4 @@ fn query_value(query: &str, name: &str) -> Option<String> {
     url::form_urlencoded::parse(query.as_bytes())
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
-}
-
-/// The log line's record of an answer made here.
-fn no_log() -> RequestLog {
-    RequestLog::default()
 }

@@ -1,9 +1,8 @@
 //! The HTML of the upload pages: the upload form (a template with its script), the "try again"
 //! page, and the small answers they share.
 
-use super::{Backend, Uploads};
 use crate::error::Error;
-use crate::http::{HttpResponse, HttpSettings};
+use crate::http::{HttpResponse, HttpSettings, RequestLog};
 
 const UPLOAD_PAGE: &str = include_str!("upload.html");
 
@@ -45,7 +44,7 @@ pub fn respond(http: &HttpSettings, status: u16, content_type: &str, body: Strin
         status,
         headers,
         body: body.into(),
-        log: super::no_log(),
+        log: RequestLog::default(),
     }
 }
 
@@ -57,21 +56,22 @@ pub fn see_other(location: &str) -> HttpResponse {
             ("Cache-Control".into(), "no-store".into()),
         ],
         body: Default::default(),
-        log: super::no_log(),
+        log: RequestLog::default(),
     }
 }
 
-/// `GET /?upload`.
-pub fn upload_page(u: &Uploads) -> HttpResponse {
-    let data = serde_json::json!({
-        "mode": if matches!(u.backend, Backend::S3 { .. }) { "s3" } else { "server" },
-        "maxBytes": u.settings.max_bytes,
-        "renditions": u.set.as_ref().map(|s| s.renditions.iter().map(|r| r.name.clone()).collect::<Vec<_>>()),
-    });
+/// `GET /?upload`: `mode` is `server` (files posted here) or `s3` (presigned, to the bucket).
+pub fn upload_page(
+    http: &HttpSettings,
+    mode: &str,
+    max_bytes: u64,
+    renditions: Option<Vec<String>>,
+) -> HttpResponse {
+    let data = serde_json::json!({ "mode": mode, "maxBytes": max_bytes, "renditions": renditions });
     // `</` inside a <script> would end it early.
     let data = data.to_string().replace("</", "<\\/");
     let body = UPLOAD_PAGE.replacen("/*UPLOAD*/null", &data, 1);
-    respond(&u.ctx.http, 200, "text/html; charset=utf-8", body)
+    respond(http, 200, "text/html; charset=utf-8", body)
 }
 
 /// The "try again" page: what was wrong with each refused file and a way back. Its status is

@@ -206,7 +206,7 @@ impl Uploads {
             let cache_key = Some(CacheKey {
                 bucket: self.bucket.clone(),
                 key: key.to_string(),
-                etag: format!("\"upload-{}\"", super::random_hex(8)),
+                etag: format!("\"upload-{}\"", keys::random_hex(8)),
             });
             resources.faces = Some(FaceJob::new(faces.clone(), cache_key));
         }

@@ -135,7 +135,7 @@ pub fn write_file(
     let tmp = path.with_file_name(format!(
         ".{}.pixfront-{}.tmp",
         path.file_name().unwrap_or_default().to_string_lossy(),
-        crate::uploads::random_hex(8)
+        super::keys::random_hex(8)
     ));
     std::fs::write(&tmp, bytes).map_err(fail)?;
     let placed = if overwrite {
