@@ -52,12 +52,15 @@ export interface PresignOptions {
   readonly renditionsUrl?: string;
   /** JSON field of the function's `SECRETS_MANAGER` secret that holds the upload token. */
   readonly tokenSecretField?: string;
+  /** The renditions document (JSON), so the gallery can name each upload's renditions. */
+  readonly renditionsDocument?: string;
 }
 
 /**
  * Lets `fn` (a pixfront HTTP function) hand out presigned POSTs: the upload pages on, and its
  * role may PutObject under the upload prefix and nowhere else (a presigned request carries
- * the signer's permissions, so this bounds what any form it signs can write).
+ * the signer's permissions, so this bounds what any form it signs can write), and list that
+ * prefix for the gallery.
  */
 export function allowPresignedUploads(fn: lambda.Function, o: PresignOptions): void {
   fn.addToRolePolicy(
@@ -67,7 +70,17 @@ export function allowPresignedUploads(fn: lambda.Function, o: PresignOptions): v
       resources: [o.bucket.arnForObjects(`${o.prefix}*`)],
     }),
   );
+  // The gallery lists the uploads, nothing else of the bucket.
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'ListUploads',
+      actions: ['s3:ListBucket'],
+      resources: [o.bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${o.prefix}*`] } },
+    }),
+  );
   fn.addEnvironment('PIXFRONT_UPLOADS', 'Yes');
+  if (o.renditionsDocument) fn.addEnvironment('PIXFRONT_RENDITIONS', o.renditionsDocument);
   fn.addEnvironment('UPLOAD_BUCKET', o.bucket.bucketName);
   fn.addEnvironment('UPLOAD_PREFIX', o.prefix);
   if (o.renditionsUrl) fn.addEnvironment('UPLOAD_RENDITIONS_URL', o.renditionsUrl);

@@ -104,6 +104,7 @@ export class PixfrontUploadPipeline extends Construct {
   readonly renditionsDistribution?: cloudfront.Distribution;
   readonly renditionsUrl?: string;
   private readonly prefix: string;
+  private renditionsJson = '';
 
   constructor(scope: Construct, id: string, props: PixfrontUploadPipelineProps) {
     super(scope, id);
@@ -212,7 +213,7 @@ export class PixfrontUploadPipeline extends Construct {
       PIXFRONT_LAMBDA_MODE: 'events',
       SOURCE_BUCKETS: readable.join(','),
       // toJsonString: the destination's name may be a reference to a created bucket.
-      PIXFRONT_RENDITIONS: Stack.of(this).toJsonString(document),
+      PIXFRONT_RENDITIONS: (this.renditionsJson = Stack.of(this).toJsonString(document)),
       ...parts.faceEnvironment(),
       ...(notAnImage !== 'keep' ? { UPLOAD_NOT_AN_IMAGE: notAnImage } : {}),
     };
@@ -288,6 +289,7 @@ export class PixfrontUploadPipeline extends Construct {
       prefix: this.prefix,
       renditionsUrl: this.renditionsUrl,
       tokenSecretField,
+      renditionsDocument: this.renditionsJson,
     });
   }
 }

@@ -100,6 +100,11 @@ describe('presigned uploads (uploadPages): PutObject on the upload prefix only',
       (s) => actions(s).some((a) => a === 's3:PutObject' || a === 's3:*') && JSON.stringify(resources(s)).includes(source),
     );
     expect(writers).toEqual(presign);
+    // The gallery may list the upload prefix, nothing more.
+    const list = statements.filter((s) => s.Sid === 'ListUploads');
+    expect(list).toHaveLength(1);
+    expect(actions(list[0])).toEqual(['s3:ListBucket']);
+    expect(list[0].Condition).toEqual({ StringLike: { 's3:prefix': ['uploads/*'] } });
   });
 
   test('the image function serves the pages, with renditions linked through the distribution', () => {
@@ -109,6 +114,7 @@ describe('presigned uploads (uploadPages): PutObject on the upload prefix only',
     expect(vars).toMatchObject({ PIXFRONT_UPLOADS: 'Yes', UPLOAD_PREFIX: 'uploads/', UPLOAD_TOKEN_SECRET_KEY: 'uploadToken' });
     expect(JSON.stringify(vars.UPLOAD_RENDITIONS_URL)).toContain('UploadPipelineRenditionsDistribution');
     expect(vars.PIXFRONT_LAMBDA_MODE).not.toBe('events');
+    expect(JSON.stringify(vars.PIXFRONT_RENDITIONS)).toContain('thumb/{stem}.webp');
   });
 
   test('refused without a prefix (the grant would cover the whole bucket)', () => {
