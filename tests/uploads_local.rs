@@ -81,6 +81,18 @@ async fn photos_are_stored_rendered_and_listed_newest_first() {
     )
     .await;
     assert_eq!(json["uploads"][0]["key"], "uploads/obama.jpg");
+    // Another format of the same name would write the same renditions: a new name.
+    let png = photo("formats/skimage_logo_rgba.png");
+    let (_, json) = post(
+        &site,
+        form(&[
+            ("token", None, TOKEN.as_bytes()),
+            ("file", Some("obama.png"), &png),
+        ]),
+    )
+    .await;
+    assert_eq!(json["uploads"][0]["key"], "uploads/obama-3.png");
+    std::fs::remove_file(site.root().join(BUCKET).join("uploads/obama-3.png")).unwrap();
 
     // The gallery: token needed (not public by default), newest first, renditions linked.
     let client = reqwest::Client::new();

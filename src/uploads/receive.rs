@@ -158,7 +158,7 @@ impl Uploads {
         let prefix = self.settings.prefix.clone();
         for n in 1..=MAX_CANDIDATES {
             let key = keys::candidate(&prefix, &stem, format, n);
-            if !overwrite && store::file_exists(root, &self.bucket, &key) {
+            if !overwrite && self.taken(root, &key) {
                 continue;
             }
             let rendered = self.render(&key, &bytes).await?;
@@ -193,6 +193,21 @@ impl Uploads {
             "Upload::NameTaken",
             "Too many uploads have this name; rename the file and retry.",
         ))
+    }
+
+    /// True when `key`, or a rendition it would write, exists: `a.png` after `a.jpg` would
+    /// otherwise replace `a.jpg`'s renditions (`{stem}` is the same).
+    fn taken(&self, root: &std::path::Path, key: &str) -> bool {
+        if store::file_exists(root, &self.bucket, key) {
+            return true;
+        }
+        let Some(set) = &self.set else { return false };
+        let dest = set.destination_bucket.as_deref().unwrap_or_default();
+        set.renditions.iter().any(|r| {
+            r.key
+                .resolve(key, &r.name)
+                .is_ok_and(|k| store::file_exists(root, dest, &k))
+        })
     }
 
     /// Every rendition of the document (or the probe when there is none), in memory.
