@@ -6,6 +6,9 @@
 #[path = "s3_common/mod.rs"]
 mod s3_common;
 
+#[path = "lambda_common/mod.rs"]
+mod lambda_common;
+
 use pixfront::http::Handler;
 use pixfront::storage::s3::S3Storage;
 use pixfront::uploads::{Backend, UploadContext, Uploads};
@@ -196,4 +199,62 @@ async fn a_presigned_post_stores_one_image_and_nothing_else() {
         .await
         .unwrap();
     assert!(page.contains(r#""mode":"s3""#));
+}
+
+/// The same endpoint on Lambda: the real bootstrap (buffered Function URL events) over S3.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lambda_hands_out_presigned_posts_to_token_holders() {
+    let s3 = S3Server::start().await;
+    let mut api = lambda_common::RuntimeApi::start().await;
+    let mut cmd = lambda_common::lambda_command(&api);
+    for (k, v) in [
+        ("SOURCE_BUCKETS", BUCKET),
+        ("AWS_ENDPOINT_URL_S3", s3.endpoint.as_str()),
+        ("S3_FORCE_PATH_STYLE", "Yes"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
+        ("PIXFRONT_UPLOADS", "Yes"),
+        ("UPLOAD_TOKEN", TOKEN),
+    ] {
+        cmd.env(k, v);
+    }
+    let _fn = lambda_common::Bootstrap::spawn(cmd);
+    let file =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/lambda/function_url.json");
+    let mut event: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    event["rawPath"] = "/".into();
+    event["rawQueryString"] = "presign&name=beach.jpg".into();
+    event["requestContext"]["http"]["path"] = "/".into();
+    event["requestContext"]["http"]["method"] = "POST".into();
+    event["headers"]["accept"] = "application/json".into();
+
+    let answer = |posted: lambda_common::Posted| -> (u16, String) {
+        let raw: serde_json::Value = serde_json::from_slice(&posted.body).unwrap();
+        (
+            raw["statusCode"].as_u64().unwrap() as u16,
+            raw["body"].as_str().unwrap_or("").to_string(),
+        )
+    };
+    let (status, body) = answer(api.invoke(event.clone()).await);
+    assert_eq!(status, 401, "no token: {body}");
+    event["headers"]["x-upload-token"] = TOKEN.into();
+    let (status, body) = answer(api.invoke(event).await);
+    assert_eq!(status, 200, "{body}");
+    let form: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let rocket = fixture("formats/rocket.jpg");
+    let (status, text) = browser_post(&form, "image/jpeg", &rocket, None).await;
+    assert!((200..300).contains(&status), "{status} {text}");
+    let key = form["key"].as_str().unwrap();
+    assert!(key.ends_with("/beach.jpg"), "{key}");
+    let got = s3
+        .admin()
+        .await
+        .get_object()
+        .bucket(BUCKET)
+        .key(key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.body.collect().await.unwrap().into_bytes().len(), rocket.len());
 }
