@@ -86,3 +86,19 @@ export function allowPresignedUploads(fn: lambda.Function, o: PresignOptions): v
   if (o.renditionsUrl) fn.addEnvironment('UPLOAD_RENDITIONS_URL', o.renditionsUrl);
   if (o.tokenSecretField) fn.addEnvironment('UPLOAD_TOKEN_SECRET_KEY', o.tokenSecretField);
 }
+
+/**
+ * The service pages on `/` (`/?upload`, `/?gallery`, `POST /?presign`) through the image
+ * distribution: its default behaviour keys on edit parameters only and allows GET/HEAD, which
+ * would drop the page's query and refuse the POST. Only the exact path `/` is matched, which no
+ * image key can be; nothing there is cached, and query, cookies and headers reach the function.
+ */
+export function addPagesBehavior(distribution: cloudfront.Distribution, origin: cloudfront.IOrigin): void {
+  distribution.addBehavior('/', origin, {
+    viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+    allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
+    cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+    originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+    compress: true,
+  });
+}

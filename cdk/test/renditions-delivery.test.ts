@@ -117,6 +117,26 @@ describe('presigned uploads (uploadPages): PutObject on the upload prefix only',
     expect(JSON.stringify(vars.PIXFRONT_RENDITIONS)).toContain('thumb/{stem}.webp');
   });
 
+  test('the pages reach the function through the image distribution: path / only, uncached, POST allowed', () => {
+    const distributions = Object.entries(t.findResources('AWS::CloudFront::Distribution')).filter(([id]) => id.startsWith('PixfrontDistribution'));
+    expect(distributions).toHaveLength(1);
+    const config = distributions[0][1].Properties.DistributionConfig;
+    expect(config.CacheBehaviors).toHaveLength(1);
+    const pages = config.CacheBehaviors[0];
+    expect(pages).toMatchObject({
+      PathPattern: '/',
+      ViewerProtocolPolicy: 'https-only',
+      AllowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'],
+      CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad', // CachingDisabled
+      OriginRequestPolicyId: 'b689b0a8-53d0-40ab-baf2-68738e2966ac', // AllViewerExceptHostHeader
+    });
+    // The same origin as the images (one origin, one OAC).
+    expect(config.Origins).toHaveLength(1);
+    expect(pages.TargetOriginId).toBe(config.DefaultCacheBehavior.TargetOriginId);
+    // Images keep their behaviour.
+    expect(config.DefaultCacheBehavior.AllowedMethods).toEqual(['GET', 'HEAD']);
+  });
+
   test('refused without a prefix (the grant would cover the whole bucket)', () => {
     expect(
       () => new PixfrontStack(new App(), 'Test', { uploadPipeline: { renditions: [THUMB], uploadPages: {} } }),
