@@ -17,6 +17,9 @@ use std::sync::Arc;
 const MAX_FILES: u64 = 20;
 /// Room for the form's other fields and part headers.
 const FORM_OVERHEAD: u64 = 1 << 20;
+/// Longest a form may take to arrive and be handled: a client trickling its body would
+/// otherwise hold one of the upload slots for ever.
+const FORM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 /// Name candidates tried (`name.jpg`, `name-2.jpg`, …) before giving up.
 const MAX_CANDIDATES: u32 = 1000;
 
@@ -39,9 +42,17 @@ impl Uploads {
         S: Stream<Item = Result<Bytes, E>> + Send + 'static,
         E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
     {
-        match self.receive_form(req, body).await {
-            Ok(outcomes) => self.answer(req, outcomes),
-            Err(e) => self.error(req, &e),
+        let timed_out = || {
+            Error::new(
+                408,
+                "Upload::Timeout",
+                "The upload took too long to arrive; please retry.",
+            )
+        };
+        match tokio::time::timeout(FORM_TIMEOUT, self.receive_form(req, body)).await {
+            Ok(Ok(outcomes)) => self.answer(req, outcomes),
+            Ok(Err(e)) => self.error(req, &e),
+            Err(_) => self.error(req, &timed_out()),
         }
     }
 
