@@ -159,6 +159,10 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     if args.get("PIXFRONT_S3").as_deref() == Some("Yes") {
         return run_s3(args, config, limits).await;
     }
+    if custom_root.is_none() && config.uploads.enabled {
+        // Uploads would be written into the bundled samples (a checkout, or no writable folder).
+        return Err("--uploads needs --root: the folder uploads and renditions are written to".into());
+    }
     if custom_root.is_none() && config.request.source_buckets.is_none() {
         config.request.source_buckets = Some(SAMPLES_BUCKET.to_string());
     }
