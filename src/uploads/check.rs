@@ -23,15 +23,11 @@ pub fn probe() -> &'static Renditions {
     &PROBE
 }
 
-/// What to tell a person whose file is refused: what was wrong, and how to retry.
-pub fn refused(status: u16, code: &'static str, message: impl Into<String>) -> Error {
-    Error::new(status, code, message)
-}
-
-/// The format, after the checks that need no decoding.
+/// The format, after the checks that need no decoding. Every message says what was wrong and
+/// how to retry: it is shown to the person uploading.
 pub fn format_of(bytes: &[u8], settings: &PipelineSettings) -> Result<InputFormat, Error> {
     if bytes.is_empty() {
-        return Err(refused(
+        return Err(Error::new(
             400,
             "Upload::Empty",
             "The file is empty (0 bytes). Choose a photo and upload it again.",
@@ -40,7 +36,7 @@ pub fn format_of(bytes: &[u8], settings: &PipelineSettings) -> Result<InputForma
     let format = match sniff::sniff(bytes) {
         // SVG can carry scripts: served back from this origin it would run as a page.
         None | Some(InputFormat::Svg) => {
-            return Err(refused(
+            return Err(Error::new(
                 415,
                 "Upload::NotAnImage",
                 "The file is not an image pixfront can read, whatever its name says. Upload a JPEG, PNG, WebP, GIF, TIFF, AVIF or JPEG XL file.",
@@ -49,7 +45,7 @@ pub fn format_of(bytes: &[u8], settings: &PipelineSettings) -> Result<InputForma
         Some(f) => f,
     };
     let header = codecs::read_header(bytes, format).map_err(|e| {
-        refused(
+        Error::new(
             400,
             "Upload::Unreadable",
             format!(
@@ -59,7 +55,7 @@ pub fn format_of(bytes: &[u8], settings: &PipelineSettings) -> Result<InputForma
         )
     })?;
     limits::check_input(header.width, header.height, settings).map_err(|e| {
-        refused(
+        Error::new(
             413,
             "Upload::TooManyPixels",
             format!("{} Make it smaller and upload it again.", e.message),
@@ -73,7 +69,7 @@ pub fn render_refused(e: Error) -> Error {
     if e.status >= 500 {
         return e;
     }
-    refused(
+    Error::new(
         400,
         "Upload::Unreadable",
         format!(
