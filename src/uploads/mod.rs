@@ -331,3 +331,26 @@ fn query_value(query: &str, name: &str) -> Option<String> {
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_live_on_the_path_slash_only() {
+        assert_eq!(page_of("/", "upload"), Some(Page::Upload));
+        assert_eq!(page_of("/", "gallery&page=2"), Some(Page::Gallery));
+        assert_eq!(page_of("/", "presign&name=a.jpg"), Some(Page::Presign));
+        // Image keys and edit parameters are never pages.
+        assert_eq!(page_of("/upload", ""), None);
+        assert_eq!(page_of("/photo.jpg", "upload"), None);
+        assert_eq!(page_of("/", "width=100&upload"), None);
+        assert_eq!(page_of("/", ""), None);
+        let req = HttpRequest {
+            headers: vec![("Cookie".into(), "a=1; pixfront-upload=t%20k".into())],
+            ..HttpRequest::default()
+        };
+        assert_eq!(cookie(&req, "pixfront-upload").as_deref(), Some("t k"));
+        assert_eq!(cookie(&req, "b"), None);
+    }
+}
