@@ -20,6 +20,7 @@ pub mod secrets;
 pub mod server;
 pub mod settings;
 pub mod storage;
+pub mod uploads;
 
 pub use error::{Error, Result};
 

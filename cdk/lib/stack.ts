@@ -3,6 +3,7 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { Construct } from 'constructs';
 import { PixfrontObjectLambda, PixfrontObjectLambdaProps } from './object-lambda';
 import { Pixfront, PixfrontProps } from './pixfront';
+import { addPagesBehavior } from './renditions-delivery';
 import { PixfrontUploadPipeline, PixfrontUploadPipelineProps } from './upload-pipeline';
 
 export interface PixfrontStackProps extends StackProps {
@@ -41,6 +42,10 @@ export class PixfrontStack extends Stack {
       this.uploadPipeline = pipeline;
       new CfnOutput(this, 'UploadBucket', { value: pipeline.sourceBucket.bucketName, description: 'Uploads here get renditions' });
       new CfnOutput(this, 'RenditionsBucket', { value: pipeline.destinationBucket.bucketName });
+      if (props.uploadPipeline.uploadPages) {
+        pipeline.allowPresignedUploads(this.pixfront.function, props.uploadPipeline.uploadPages.tokenSecretField);
+        addPagesBehavior(this.pixfront.distribution, this.pixfront.origin);
+      }
       new CfnOutput(this, 'UploadDeadLetterQueueUrl', {
         value: pipeline.deadLetterQueue.queueUrl,
         description: 'Uploads that could not be rendered',

@@ -3,10 +3,12 @@
 
 pub mod connections;
 pub mod settings;
+pub mod uploads;
 
 use crate::config::Config;
 use crate::http::{DemoImages, Handler, HttpRequest, HttpResponse};
 use crate::storage::fs::FsStorage;
+use crate::uploads::{Page, Uploads};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
@@ -24,7 +26,13 @@ pub const SAMPLES_BUCKET: &str = "pixfront-samples";
 
 /// The router: every path goes to the shared handler.
 pub fn router(handler: Arc<Handler>) -> Router {
-    Router::new().fallback(move |req: Request| serve_one(handler.clone(), req))
+    router_with(handler, None)
+}
+
+/// The router with the upload pages (`/?upload`, `/?gallery`, `/?presign`) in front of the
+/// handler.
+pub fn router_with(handler: Arc<Handler>, uploads: Option<Arc<Uploads>>) -> Router {
+    Router::new().fallback(move |req: Request| serve_one(handler.clone(), uploads.clone(), req))
 }
 
 /// Serves `handler` on an already bound listener until `shutdown` resolves; requests in flight
@@ -47,9 +55,20 @@ pub async fn serve_with(
     connections::serve(listener, router(handler), limits, shutdown).await
 }
 
-async fn serve_one(handler: Arc<Handler>, req: Request) -> Response {
+/// [`serve_with`] with the upload pages.
+pub async fn serve_with_uploads(
+    listener: tokio::net::TcpListener,
+    handler: Arc<Handler>,
+    uploads: Option<Arc<Uploads>>,
+    limits: &ConnectionSettings,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    connections::serve(listener, router_with(handler, uploads), limits, shutdown).await
+}
+
+async fn serve_one(handler: Arc<Handler>, uploads: Option<Arc<Uploads>>, req: Request) -> Response {
     let started = Instant::now();
-    let (parts, _body) = req.into_parts();
+    let (parts, body) = req.into_parts();
     let request = HttpRequest {
         method: parts.method.as_str().to_string(),
         path: parts.uri.path().to_string(),
@@ -60,7 +79,16 @@ async fn serve_one(handler: Arc<Handler>, req: Request) -> Response {
             .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
             .collect(),
     };
-    let resp = handler.handle(&request).await;
+    let page = uploads
+        .as_ref()
+        .and_then(|u| Some((u, crate::uploads::page_of(&request.path, &request.query)?)));
+    let resp = match page {
+        Some((u, Page::Upload)) if request.method == "POST" => {
+            u.receive(&request, body.into_data_stream()).await
+        }
+        Some((u, page)) => u.handle(page, &request).await,
+        None => handler.handle(&request).await,
+    };
     crate::logging::log_request(&request, &resp, started);
     to_axum(resp)
 }
@@ -131,6 +159,10 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     if args.get("PIXFRONT_S3").as_deref() == Some("Yes") {
         return run_s3(args, config, limits).await;
     }
+    if custom_root.is_none() && config.uploads.enabled {
+        // Uploads would be written into the bundled samples (a checkout, or no writable folder).
+        return Err("--uploads needs --root: the folder uploads and renditions are written to".into());
+    }
     if custom_root.is_none() && config.request.source_buckets.is_none() {
         config.request.source_buckets = Some(SAMPLES_BUCKET.to_string());
     }
@@ -161,12 +193,13 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     };
     let secrets = crate::secrets::provider_from_env(&config.secrets).await;
     let faces = Arc::new(crate::faces::FaceService::from_env(&config.faces).await);
+    let uploads = uploads::local(&config, &root, faces.clone(), addr).await?;
     let storage = config.storage_over(Arc::new(FsStorage::new(root)))?;
     let handler = Handler::new(storage, config)
         .with_faces(faces)
         .with_demo_images(demo)
         .with_secrets(secrets);
-    serve_with(listener, Arc::new(handler), &limits, shutdown_signal())
+    serve_with_uploads(listener, Arc::new(handler), uploads, &limits, shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;
     tracing::info!("stopped");
@@ -180,9 +213,10 @@ async fn run_s3(args: ServeArgs, config: Config, limits: ConnectionSettings) -> 
         .unwrap_or_else(|| "127.0.0.1:8080".into());
     let sdk = crate::aws::load_sdk_config().await;
     let s3 = crate::storage::s3::S3Storage::from_sdk_config(&sdk, &config.s3, config.health_buckets());
+    let s3_client = s3.client().clone();
     let storage = config.storage_over(Arc::new(s3))?;
     let secrets = crate::secrets::provider(&config.secrets, &sdk);
-    let faces = Arc::new(crate::faces::FaceService::from_sdk_config(&sdk, &config.faces));
+    let faces = crate::faces::FaceService::from_sdk_config(&sdk, &config.faces);
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
@@ -190,10 +224,12 @@ async fn run_s3(args: ServeArgs, config: Config, limits: ConnectionSettings) -> 
     let buckets = config.request.source_buckets.clone().unwrap_or_default();
     println!("pixfront serving S3 buckets [{buckets}] on http://{addr}");
     println!("  health:     http://{addr}/?health");
+    let faces = Arc::new(faces);
+    let uploads = uploads::s3(&config, &sdk, s3_client, faces.clone(), Some(addr))?;
     let handler = Handler::new(storage, config)
         .with_secrets(secrets)
         .with_faces(faces);
-    serve_with(listener, Arc::new(handler), &limits, shutdown_signal())
+    serve_with_uploads(listener, Arc::new(handler), uploads, &limits, shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;
     tracing::info!("stopped");
