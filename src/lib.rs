@@ -20,6 +20,7 @@ pub mod secrets;
 pub mod server;
 pub mod settings;
 pub mod storage;
+pub mod telemetry;
 
 pub use error::{Error, Result};
 

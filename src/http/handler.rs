@@ -10,6 +10,7 @@ use crate::faces::{self, CacheKey, FaceJob, FaceService, FaceSettings};
 use crate::pipeline::{self, PipelineSettings, Resources};
 use crate::request::{self, ImageRequest, RequestInput, RequestSettings, SecretProvider, StaticSecret};
 use crate::storage::{Object, Storage};
+use crate::telemetry::{self, prometheus::Exposition, Stage};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -25,6 +26,22 @@ pub struct HandlerSettings {
     pub signature_secret: Option<String>,
 }
 
+/// Counts one answered image request (see `telemetry` for the names).
+fn record(resp: &HttpResponse, total: std::time::Duration) {
+    let log = &resp.log;
+    let faces = log.faces.as_ref().map(|f| f.elapsed).unwrap_or_default();
+    let stages = [
+        (Stage::Queue, log.queue),
+        (Stage::Fetch, log.fetch),
+        (Stage::Faces, faces),
+        (Stage::Decode, log.decode),
+        (Stage::Transform, log.transform),
+        (Stage::Encode, log.encode),
+        (Stage::Total, total),
+    ];
+    telemetry::request(resp.status, log.error.as_deref(), &stages, resp.body.len());
+}
+
 /// The transport-agnostic request handler.
 pub struct Handler {
     storage: Arc<dyn Storage>,
@@ -33,6 +50,8 @@ pub struct Handler {
     secrets: Arc<dyn SecretProvider>,
     demo: DemoImages,
     faces: Arc<FaceService>,
+    /// Answers `GET /?metrics` when set (`pixfront serve` without `METRICS_LISTEN`).
+    metrics: Option<Exposition>,
 }
 
 impl Handler {
@@ -52,6 +71,7 @@ impl Handler {
             secrets,
             demo: DemoImages::default(),
             faces,
+            metrics: None,
         }
     }
 
@@ -74,7 +94,14 @@ impl Handler {
         self
     }
 
+    /// Answers `GET /?metrics` with `exposition`.
+    pub fn with_metrics(mut self, exposition: Exposition) -> Handler {
+        self.metrics = Some(exposition);
+        self
+    }
+
     pub async fn handle(&self, req: &HttpRequest) -> HttpResponse {
+        let started = Instant::now();
         let head = req.method.eq_ignore_ascii_case("HEAD");
         let mut resp = match req.method.to_ascii_uppercase().as_str() {
             "GET" | "HEAD" => self.get(req).await,
@@ -95,6 +122,10 @@ impl Handler {
                 .push(("Content-Length".into(), resp.body.len().to_string()));
             resp.body = bytes::Bytes::new();
         }
+        // Service endpoints (probes, scrapes) would drown the image traffic's rates.
+        if req.path != "/" || !["", "health", "metrics"].contains(&req.query.as_str()) {
+            record(&resp, started.elapsed());
+        }
         resp
     }
 
@@ -105,6 +136,9 @@ impl Handler {
             }
             if req.query == "health" {
                 return demo::health(&self.config.http, self.storage.as_ref()).await;
+            }
+            if let (Some(m), "metrics") = (&self.metrics, req.query.as_str()) {
+                return demo::metrics(m);
             }
         }
         let input = RequestInput {
@@ -179,6 +213,7 @@ impl Handler {
         let object = self.storage.get(&image.bucket, &image.key).await;
         let mut resources = Resources::default();
         let object = object.map_err(|e| (e, log.clone()))?;
+        telemetry::original_bytes(object.body.len());
         let face_job = FaceJob::new(
             self.faces.clone(),
             object.etag.as_ref().map(|etag| CacheKey {
@@ -196,6 +231,7 @@ impl Handler {
                 .get(&bucket, &key)
                 .await
                 .map_err(|e| (e, log.clone()))?;
+            telemetry::original_bytes(overlay.body.len());
             if faces::policy::covers(&self.config.faces.force_blur_faces, &bucket, &key) {
                 let job = FaceJob {
                     key: overlay.etag.map(|etag| CacheKey {
@@ -242,6 +278,9 @@ impl Handler {
                 out
             });
         let face_stats = face_job.stats();
+        if let Some(hit) = face_stats.cache_hit {
+            telemetry::face_cache(hit);
+        }
         if face_stats.detector.is_some() {
             log.faces = Some(face_stats);
         }

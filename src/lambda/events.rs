@@ -31,6 +31,7 @@ use crate::renditions::{self, FolderSink, Renditions, S3Sink, Sink};
 use crate::storage::fs::FsStorage;
 use crate::storage::s3::S3Storage;
 use crate::storage::Storage;
+use crate::telemetry::Record;
 use lambda_http::lambda_runtime::{self, Diagnostic, LambdaEvent};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -276,6 +277,10 @@ impl Events {
                     tracing::error!(target: "pixfront::events", event, bucket, key, code = %e.code, error = %e.message, total_ms = ms, "will be retried")
                 }
             }
+            crate::telemetry::upload_record(match result {
+                Ok(_) => Record::Acknowledged,
+                Err(_) => Record::Retried,
+            });
             out.push(result.map(|_| ()));
         }
         out
@@ -368,6 +373,7 @@ impl Events {
         for r in &rendered {
             upload.sink.put(r).await?;
         }
+        crate::telemetry::upload_record(Record::Rendered);
         let bytes: usize = rendered.iter().map(|r| r.bytes.len()).sum();
         Ok(format!(
             "rendered {} ({bytes} bytes) to {}",
@@ -454,7 +460,11 @@ pub async fn run(config: Config, lambda: LambdaSettings) -> Result<(), String> {
     );
     lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<Value>| {
         let events = events.clone();
-        async move { events.handle(event.payload, event.context.deadline()).await }
+        async move {
+            let answer = events.handle(event.payload, event.context.deadline()).await;
+            crate::telemetry::emf::flush();
+            answer
+        }
     }))
     .await
     .map_err(|e| e.to_string())

@@ -77,6 +77,8 @@ async fn run() -> Result<(), String> {
             return Err(e);
         }
     };
+    // Metrics leave as one EMF line on stdout per invocation (`telemetry::emf`).
+    crate::telemetry::emf::install();
     let mode = lambda.mode;
     if mode == Mode::Events {
         return events::run(config, lambda).await;
@@ -157,6 +159,7 @@ async fn answer(
         resp = too_large_answer(handler, resp, limit).await;
     }
     crate::logging::log_request(&request, &resp, started);
+    crate::telemetry::emf::flush();
     response::to_lambda(resp, origin)
 }
 

@@ -7,6 +7,8 @@ pub mod settings;
 use crate::config::Config;
 use crate::http::{DemoImages, Handler, HttpRequest, HttpResponse};
 use crate::storage::fs::FsStorage;
+use crate::telemetry::prometheus::Exposition;
+use crate::telemetry::MetricsSettings;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
@@ -166,6 +168,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         .with_faces(faces)
         .with_demo_images(demo)
         .with_secrets(secrets);
+    let handler = with_metrics(handler, &args, addr).await?;
     serve_with(listener, Arc::new(handler), &limits, shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;
@@ -193,11 +196,56 @@ async fn run_s3(args: ServeArgs, config: Config, limits: ConnectionSettings) -> 
     let handler = Handler::new(storage, config)
         .with_secrets(secrets)
         .with_faces(faces);
+    let handler = with_metrics(handler, &args, addr).await?;
     serve_with(listener, Arc::new(handler), &limits, shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Installs the Prometheus recorder and answers scrapes: on `METRICS_LISTEN` when set (the main
+/// address then has no metrics endpoint), else on `/?metrics` of the main address.
+async fn with_metrics(handler: Handler, args: &ServeArgs, main: SocketAddr) -> Result<Handler, String> {
+    let settings = MetricsSettings::from_lookup(&crate::settings::Lookup(&|k| args.get(k)));
+    let Some(exposition) = crate::telemetry::prometheus::install() else {
+        return Ok(handler);
+    };
+    let Some(listen) = settings.listen else {
+        println!("  metrics:    http://{main}/?metrics");
+        return Ok(handler.with_metrics(exposition));
+    };
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen} (METRICS_LISTEN): {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("  metrics:    http://{addr}/metrics");
+    // Lives as long as the process: a scrape during shutdown still answers.
+    tokio::spawn(serve_metrics(listener, exposition));
+    Ok(handler)
+}
+
+/// The metrics-only listener: `GET /metrics` (or `/?metrics`) is the exposition, anything
+/// else 404.
+pub async fn serve_metrics(listener: tokio::net::TcpListener, exposition: Exposition) {
+    let app = Router::new().fallback(move |req: Request| {
+        let exposition = exposition.clone();
+        async move {
+            let uri = req.uri();
+            let scrape = uri.path() == "/metrics" || (uri.path() == "/" && uri.query() == Some("metrics"));
+            match scrape {
+                true => to_axum(crate::http::metrics_response(&exposition)),
+                false => {
+                    let mut r = Response::new(Body::from("not found"));
+                    *r.status_mut() = axum::http::StatusCode::NOT_FOUND;
+                    r
+                }
+            }
+        }
+    });
+    if let Err(e) = axum::serve(listener, app).await {
+        tracing::error!("metrics listener stopped: {e}");
+    }
 }
 
 fn print_banner(addr: SocketAddr, root: &Path, bucket: &str, keys: &[String], samples: bool) {
