@@ -1,9 +1,10 @@
 # pixfront's container image: `docker build -t pixfront .` (or `podman build --format docker`).
 # The build stage compiles the release binary and collects what it needs at run time
 # (scripts/container/rootfs: the binary, its shared libraries, CA certificates, a non-root user,
-# the samples); the image itself is FROM scratch: no shell, about 65 MB (the binary is 60). docs/operations.md shows how
-# to run it (read-only root filesystem, probes, sizing). On a machine without registry access,
-# scripts/container/build makes the same image from a binary built there.
+# the samples); the image itself is FROM scratch: no shell, about 65 MB (the binary is 60).
+# docs/operations.md shows how to run it (read-only root filesystem, probes, sizing). On a
+# machine without registry access, scripts/container/build makes the same runtime image from a
+# binary built there.
 FROM rust:1-bookworm AS build
 # nasm: rav1d's x86_64 assembly; cmake: libjpeg-turbo (mozjpeg) and libwebp.
 RUN apt-get update \

@@ -10,7 +10,8 @@ use crate::faces::{self, CacheKey, FaceJob, FaceService, FaceSettings};
 use crate::pipeline::{self, PipelineSettings, Resources};
 use crate::request::{self, ImageRequest, RequestInput, RequestSettings, SecretProvider, StaticSecret};
 use crate::storage::{Object, Storage};
-use crate::telemetry::{self, prometheus::Exposition, Stage};
+use crate::telemetry::prometheus::{self, Exposition};
+use crate::telemetry::{self, Stage};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -123,7 +124,8 @@ impl Handler {
             resp.body = bytes::Bytes::new();
         }
         // Service endpoints (probes, scrapes) would drown the image traffic's rates.
-        if req.path != "/" || !["", "health", "metrics"].contains(&req.query.as_str()) {
+        let service = req.query.is_empty() || req.query == "health" || prometheus::is_scrape(&req.query);
+        if req.path != "/" || !service {
             record(&resp, started.elapsed());
         }
         resp
@@ -137,7 +139,7 @@ impl Handler {
             if req.query == "health" {
                 return demo::health(&self.config.http, self.storage.as_ref()).await;
             }
-            if let (Some(m), "metrics") = (&self.metrics, req.query.as_str()) {
+            if let (Some(m), true) = (&self.metrics, prometheus::is_scrape(&req.query)) {
                 return demo::metrics(m);
             }
         }

@@ -155,7 +155,15 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    print_banner(addr, &root, &default_bucket, &keys, custom_root.is_none());
+    let (scrape, metrics_url) = setup_metrics(&args, addr).await?;
+    print_banner(
+        addr,
+        &root,
+        &default_bucket,
+        &keys,
+        custom_root.is_none(),
+        &metrics_url,
+    );
 
     let demo = DemoImages {
         bucket: default_bucket,
@@ -168,7 +176,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         .with_faces(faces)
         .with_demo_images(demo)
         .with_secrets(secrets);
-    let handler = with_metrics(handler, &args, addr).await?;
+    let handler = with_scrape(handler, scrape);
     serve_with(listener, Arc::new(handler), &limits, shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;
@@ -193,10 +201,12 @@ async fn run_s3(args: ServeArgs, config: Config, limits: ConnectionSettings) -> 
     let buckets = config.request.source_buckets.clone().unwrap_or_default();
     println!("pixfront serving S3 buckets [{buckets}] on http://{addr}");
     println!("  health:     http://{addr}/?health");
+    let (scrape, metrics_url) = setup_metrics(&args, addr).await?;
+    println!("  metrics:    {metrics_url}");
     let handler = Handler::new(storage, config)
         .with_secrets(secrets)
         .with_faces(faces);
-    let handler = with_metrics(handler, &args, addr).await?;
+    let handler = with_scrape(handler, scrape);
     serve_with(listener, Arc::new(handler), &limits, shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;
@@ -204,25 +214,31 @@ async fn run_s3(args: ServeArgs, config: Config, limits: ConnectionSettings) -> 
     Ok(())
 }
 
-/// Installs the Prometheus recorder and answers scrapes: on `METRICS_LISTEN` when set (the main
-/// address then has no metrics endpoint), else on `/?metrics` of the main address.
-async fn with_metrics(handler: Handler, args: &ServeArgs, main: SocketAddr) -> Result<Handler, String> {
+/// Installs the Prometheus recorder and starts answering scrapes: on `METRICS_LISTEN` when set
+/// (returns no exposition: the main address then has no metrics endpoint), else the exposition
+/// for the handler's `/?metrics`. Also returns the scrape URL for the banner.
+async fn setup_metrics(args: &ServeArgs, main: SocketAddr) -> Result<(Option<Exposition>, String), String> {
     let settings = MetricsSettings::from_lookup(&crate::settings::Lookup(&|k| args.get(k)));
     let Some(exposition) = crate::telemetry::prometheus::install() else {
-        return Ok(handler);
+        return Ok((None, "(another metrics recorder is installed)".into()));
     };
     let Some(listen) = settings.listen else {
-        println!("  metrics:    http://{main}/?metrics");
-        return Ok(handler.with_metrics(exposition));
+        return Ok((Some(exposition), format!("http://{main}/?metrics")));
     };
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .map_err(|e| format!("cannot listen on {listen} (METRICS_LISTEN): {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    println!("  metrics:    http://{addr}/metrics");
     // Lives as long as the process: a scrape during shutdown still answers.
     tokio::spawn(serve_metrics(listener, exposition));
-    Ok(handler)
+    Ok((None, format!("http://{addr}/metrics")))
+}
+
+fn with_scrape(handler: Handler, scrape: Option<Exposition>) -> Handler {
+    match scrape {
+        Some(exposition) => handler.with_metrics(exposition),
+        None => handler,
+    }
 }
 
 /// The metrics-only listener: `GET /metrics` (or `/?metrics`) is the exposition, anything
@@ -232,7 +248,8 @@ pub async fn serve_metrics(listener: tokio::net::TcpListener, exposition: Exposi
         let exposition = exposition.clone();
         async move {
             let uri = req.uri();
-            let scrape = uri.path() == "/metrics" || (uri.path() == "/" && uri.query() == Some("metrics"));
+            let scrape = uri.path() == "/metrics"
+                || (uri.path() == "/" && uri.query().is_some_and(crate::telemetry::prometheus::is_scrape));
             match scrape {
                 true => to_axum(crate::http::metrics_response(&exposition)),
                 false => {
@@ -248,11 +265,12 @@ pub async fn serve_metrics(listener: tokio::net::TcpListener, exposition: Exposi
     }
 }
 
-fn print_banner(addr: SocketAddr, root: &Path, bucket: &str, keys: &[String], samples: bool) {
+fn print_banner(addr: SocketAddr, root: &Path, bucket: &str, keys: &[String], samples: bool, metrics: &str) {
     let base = format!("http://{addr}");
     println!("pixfront serving {} on {base}", root.display());
     println!("  demo page:  {base}/");
     println!("  health:     {base}/?health");
+    println!("  metrics:    {metrics}");
     if samples {
         let default = serde_json::json!({
             "bucket": bucket,

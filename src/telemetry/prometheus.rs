@@ -11,6 +11,12 @@ pub struct Exposition(PrometheusHandle);
 /// The Prometheus content type of the text format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
+/// Whether a query on `/` asks for the metrics: `metrics`, or `metrics=` as Prometheus sends
+/// `params: {metrics: [""]}`.
+pub fn is_scrape(query: &str) -> bool {
+    query == "metrics" || query == "metrics="
+}
+
 static INSTALLED: OnceLock<Option<Exposition>> = OnceLock::new();
 
 /// Installs the Prometheus recorder as the process's recorder (once; later calls return the
