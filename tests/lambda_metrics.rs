@@ -1,6 +1,7 @@
 //! The real bootstrap under the local Runtime API prints one CloudWatch Embedded Metric Format
 //! line per invocation on stdout, and its numbers are the invocation's: status class, error
-//! code, body bytes, one `total` latency sample.
+//! code, body bytes, one `total` latency sample; in events mode, the upload records by outcome
+//! and the S3 calls.
 
 mod shared_data;
 use shared_data::testdata;
@@ -8,6 +9,8 @@ use shared_data::testdata;
 #[path = "lambda_common/mod.rs"]
 mod lambda_common;
 use lambda_common::{Bootstrap, RuntimeApi};
+#[path = "s3_common/mod.rs"]
+mod s3_common;
 
 use base64::Engine;
 use serde_json::{json, Value};
@@ -60,6 +63,18 @@ fn check_emf(doc: &Value) {
     }
 }
 
+/// The bootstrap's stdout, line by line (read on a thread so the pipe never fills).
+fn stdout_lines(boot: &mut Bootstrap) -> mpsc::Receiver<String> {
+    let stdout = boot.0.stdout.take().unwrap();
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    lines
+}
+
 #[tokio::test]
 async fn one_emf_line_per_invocation_with_its_numbers() {
     let dir = tempfile::tempdir().unwrap();
@@ -72,13 +87,7 @@ async fn one_emf_line_per_invocation_with_its_numbers() {
         .env("SOURCE_BUCKETS", "test-bucket")
         .stdout(Stdio::piped());
     let mut boot = Bootstrap::spawn(cmd);
-    let stdout = boot.0.stdout.take().unwrap();
-    let (tx, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let lines = stdout_lines(&mut boot);
 
     let posted = api.invoke(event("/fit-in/100x100/rocket.jpg")).await;
     let answer: Value = serde_json::from_slice(&posted.body).unwrap();
@@ -126,4 +135,68 @@ async fn one_emf_line_per_invocation_with_its_numbers() {
     assert!(doc
         .get("pixfront_request_duration_seconds.stage=decode")
         .is_none());
+}
+
+/// An SQS message whose body is an S3 `ObjectCreated:Put` notification for `key`.
+fn sqs_message(id: &str, key: &str) -> Value {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/events");
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{name}.json")).unwrap()).unwrap()
+    };
+    let mut body = read("s3_put");
+    body["Records"][0]["s3"]["object"]["key"] = json!(key);
+    let mut m = read("sqs_message");
+    m["messageId"] = json!(id);
+    m["body"] = json!(body.to_string());
+    m
+}
+
+#[tokio::test]
+async fn upload_records_by_outcome_in_events_mode() {
+    let s3 = s3_common::S3Server::start().await;
+    std::fs::create_dir_all(s3.root.path().join("thumbs")).unwrap();
+    s3.put("a.jpg", s3_common::fixture("formats/rocket.jpg")).await;
+    s3.put("notes/readme.txt", b"not an image".to_vec()).await;
+    let renditions = json!({"destinationBucket": "thumbs", "renditions": [
+        {"name": "thumb", "edits": {"resize": {"width": 64}}, "key": "{dir}/thumb/{stem}.jpg"}]});
+    let mut api = RuntimeApi::start().await;
+    let mut cmd = lambda_common::lambda_command(&api);
+    cmd.env("PIXFRONT_LAMBDA_MODE", "events")
+        .env("PIXFRONT_RENDITIONS", renditions.to_string())
+        .env("SOURCE_BUCKETS", s3_common::BUCKET)
+        .env("AWS_ENDPOINT_URL_S3", &s3.endpoint)
+        .env("S3_FORCE_PATH_STYLE", "Yes")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", s3_common::ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", s3_common::SECRET_KEY)
+        .stdout(Stdio::piped());
+    let mut boot = Bootstrap::spawn(cmd);
+    let lines = stdout_lines(&mut boot);
+
+    // Rendered, acknowledged (not an image), retried (the store answers 500 under `down/`).
+    let batch = json!({"Records": [
+        sqs_message("m-a", "a.jpg"),
+        sqs_message("m-txt", "notes/readme.txt"),
+        sqs_message("m-down", "down/x.jpg"),
+    ]});
+    let posted = api.invoke(batch).await;
+    let answer: Value = serde_json::from_slice(&posted.body).unwrap();
+    assert_eq!(
+        answer,
+        json!({"batchItemFailures": [{"itemIdentifier": "m-down"}]})
+    );
+    let doc = next_emf(&lines);
+    check_emf(&doc);
+    assert_eq!(doc["pixfront_upload_records_total.outcome=rendered"], 1);
+    assert_eq!(doc["pixfront_upload_records_total.outcome=acknowledged"], 1);
+    assert_eq!(doc["pixfront_upload_records_total.outcome=retried"], 1);
+    assert_eq!(doc["pixfront_upload_records_total"], 3);
+    // GetObject of the two stored originals, and one failed call (its SDK retries inside).
+    assert_eq!(doc["pixfront_aws_calls_total.outcome=ok"], 2);
+    assert_eq!(doc["pixfront_aws_calls_total.outcome=error"], 1);
+    assert_eq!(doc["pixfront_aws_calls_total.service=s3"], 3);
+    assert!(
+        doc.get("pixfront_requests_total").is_none(),
+        "no HTTP request here"
+    );
 }

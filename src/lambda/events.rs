@@ -277,7 +277,9 @@ impl Events {
                     tracing::error!(target: "pixfront::events", event, bucket, key, code = %e.code, error = %e.message, total_ms = ms, "will be retried")
                 }
             }
-            crate::telemetry::upload_record(match result {
+            // `record`'s outcome text starts with what was done (rendered, deleted, skipped…).
+            crate::telemetry::upload_record(match &result {
+                Ok(outcome) if outcome.starts_with("rendered ") => Record::Rendered,
                 Ok(_) => Record::Acknowledged,
                 Err(_) => Record::Retried,
             });
@@ -373,7 +375,6 @@ impl Events {
         for r in &rendered {
             upload.sink.put(r).await?;
         }
-        crate::telemetry::upload_record(Record::Rendered);
         let bytes: usize = rendered.iter().map(|r| r.bytes.len()).sum();
         Ok(format!(
             "rendered {} ({bytes} bytes) to {}",

@@ -49,7 +49,8 @@ pub const DETECTOR_FAILURES: &str = "pixfront_face_detector_failures_total";
 /// Counter `{service="s3|rekognition|secretsmanager", outcome="ok|not_found|error"}`: AWS calls.
 pub const AWS_CALLS: &str = "pixfront_aws_calls_total";
 /// Counter `{outcome="rendered|acknowledged|retried"}`: upload-pipeline S3 records (Lambda events
-/// mode). `acknowledged` counts every record done for good, the rendered ones included.
+/// mode): `rendered` (renditions written), `acknowledged` (done for good without rendering:
+/// removals, skipped records, uploads that are not images), `retried` (delivered again later).
 pub const UPLOAD_RECORDS: &str = "pixfront_upload_records_total";
 
 /// Upper bounds of the latency buckets (seconds): cache-speed answers to slow AVIF encodes.
@@ -203,6 +204,7 @@ pub fn aws_call(service: Service, outcome: Outcome) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Record {
     Rendered,
+    /// Done for good without rendering.
     Acknowledged,
     Retried,
 }
