@@ -81,6 +81,7 @@ async fn one_emf_line_per_invocation_with_its_numbers() {
     let bucket = dir.path().join("test-bucket");
     std::fs::create_dir_all(&bucket).unwrap();
     std::fs::copy(testdata().join("formats/rocket.jpg"), bucket.join("rocket.jpg")).unwrap();
+    std::fs::write(bucket.join("noise.png"), noise_png()).unwrap();
     let mut api = RuntimeApi::start().await;
     let mut cmd = lambda_common::lambda_command(&api);
     cmd.env("PIXFRONT_ROOT", dir.path())
@@ -135,6 +136,41 @@ async fn one_emf_line_per_invocation_with_its_numbers() {
     assert!(doc
         .get("pixfront_request_duration_seconds.stage=decode")
         .is_none());
+
+    // Over an ALB's 1 MB payload limit: counted as the 413 that was sent.
+    let template = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/lambda/alb.json");
+    let mut alb: Value = serde_json::from_str(&std::fs::read_to_string(template).unwrap()).unwrap();
+    alb["path"] = json!("/noise.png");
+    let posted = api.invoke(alb).await;
+    let answer: Value = serde_json::from_slice(&posted.body).unwrap();
+    assert_eq!(answer["statusCode"], 413);
+    let doc = next_emf(&lines);
+    assert_eq!(doc["pixfront_requests_total.status=4xx"], 1);
+    assert!(doc.get("pixfront_requests_total.status=2xx").is_none());
+    assert_eq!(doc["pixfront_errors_total.code=TooLargeImageException"], 1);
+    let noise = std::fs::metadata(bucket.join("noise.png")).unwrap().len();
+    assert_eq!(doc["pixfront_original_bytes_total"], noise);
+}
+
+/// 640 x 640 noise no encoder can shrink: about 1.2 MB as PNG, over an ALB's 1 MB.
+fn noise_png() -> Vec<u8> {
+    let (w, h) = (640u32, 640u32);
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let pixels: Vec<u8> = (0..w as usize * h as usize * 3)
+        .map(|_| {
+            // xorshift64
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect();
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, w, h);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_compression(png::Compression::Fast);
+    enc.write_header().unwrap().write_image_data(&pixels).unwrap();
+    out
 }
 
 /// An SQS message whose body is an S3 `ObjectCreated:Put` notification for `key`.

@@ -27,8 +27,13 @@ pub struct HandlerSettings {
     pub signature_secret: Option<String>,
 }
 
-/// Counts one answered image request (see `telemetry` for the names).
-fn record(resp: &HttpResponse, total: std::time::Duration) {
+/// Counts one answer in the metrics (see `telemetry` for the names), unless it is a service
+/// endpoint's: probes and scrapes would drown the image traffic's rates.
+pub fn record(req: &HttpRequest, resp: &HttpResponse, total: std::time::Duration) {
+    let service = req.query.is_empty() || req.query == "health" || prometheus::is_scrape(&req.query);
+    if req.path == "/" && service {
+        return;
+    }
     let log = &resp.log;
     let faces = log.faces.as_ref().map(|f| f.elapsed).unwrap_or_default();
     let stages = [
@@ -101,8 +106,17 @@ impl Handler {
         self
     }
 
+    /// The answer to `req`, counted in the metrics.
     pub async fn handle(&self, req: &HttpRequest) -> HttpResponse {
         let started = Instant::now();
+        let resp = self.respond(req).await;
+        record(req, &resp, started.elapsed());
+        resp
+    }
+
+    /// [`Handler::handle`] without counting the answer: for a front end that may still replace
+    /// it (Lambda's payload limit) and then calls [`record`] with what it sends.
+    pub async fn respond(&self, req: &HttpRequest) -> HttpResponse {
         let head = req.method.eq_ignore_ascii_case("HEAD");
         let mut resp = match req.method.to_ascii_uppercase().as_str() {
             "GET" | "HEAD" => self.get(req).await,
@@ -122,11 +136,6 @@ impl Handler {
             resp.headers
                 .push(("Content-Length".into(), resp.body.len().to_string()));
             resp.body = bytes::Bytes::new();
-        }
-        // Service endpoints (probes, scrapes) would drown the image traffic's rates.
-        let service = req.query.is_empty() || req.query == "health" || prometheus::is_scrape(&req.query);
-        if req.path != "/" || !service {
-            record(&resp, started.elapsed());
         }
         resp
     }

@@ -15,7 +15,7 @@ mod message;
 pub mod settings;
 
 pub use demo::metrics as metrics_response;
-pub use handler::{Handler, HandlerSettings};
+pub use handler::{record, Handler, HandlerSettings};
 pub use limit::Limiter;
 pub use message::{DemoImages, HttpRequest, HttpResponse, RequestLog};
 pub use settings::HttpSettings;

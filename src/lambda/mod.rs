@@ -153,11 +153,12 @@ async fn answer(
     let origin = event::origin(&req);
     let request = event::to_http_request(&req);
     drop(req);
-    let mut resp = handler.handle(&request).await;
+    let mut resp = handler.respond(&request).await;
     let limit = response::payload_limit(origin);
     if mode == Mode::Buffered && response::buffered_size(&resp) > limit {
         resp = too_large_answer(handler, resp, limit).await;
     }
+    crate::http::record(&request, &resp, started.elapsed());
     crate::logging::log_request(&request, &resp, started);
     crate::telemetry::emf::flush();
     response::to_lambda(resp, origin)
