@@ -80,13 +80,11 @@ impl EmfRecorder {
     /// reset; gauges keep their value), `None` when nothing was recorded.
     pub fn take_line(&self, function: &str, timestamp_ms: u128) -> Option<String> {
         let mut values: BTreeMap<String, Value> = BTreeMap::new();
-        let mut counted = false;
         self.registry.visit_counters(|key, c| {
             let n = c.swap(0, Ordering::Relaxed);
             if n == 0 {
                 return;
             }
-            counted = true;
             let mut targets = names(key);
             targets.push(key.name().to_string());
             for name in targets {
@@ -109,7 +107,7 @@ impl EmfRecorder {
                 values.insert(name, json!(samples));
             }
         });
-        if !counted && values.is_empty() {
+        if values.is_empty() {
             return None;
         }
         self.registry.visit_gauges(|key, g| {
