@@ -21,6 +21,7 @@ pub mod server;
 pub mod settings;
 pub mod storage;
 pub mod uploads;
+pub mod telemetry;
 
 pub use error::{Error, Result};
 

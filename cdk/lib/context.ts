@@ -61,6 +61,7 @@ export const CONTEXT_KEYS = {
   objectLambdaBucket: '(pixfront) the bucket behind it',
   objectLambdaEdits: '(pixfront) edits applied to every GET, inline JSON or a file path',
   objectLambdaAccessPointName: '(pixfront) name of the Object Lambda access point',
+  monitoring: '(pixfront) No: no CloudWatch dashboard and alarms (default Yes)',
 } as const;
 export type ContextKey = keyof typeof CONTEXT_KEYS;
 
@@ -274,6 +275,7 @@ export function buildApp(app: App): PixfrontStack {
     analyticsReporting: false,
     pixfront: props,
     ...events,
+    monitoring: readers(get).bool('monitoring'),
     certificateArn: typeof certificateArn === 'string' && certificateArn.trim() !== '' ? certificateArn.trim() : undefined,
   });
 }

@@ -34,6 +34,7 @@ use crate::storage::fs::FsStorage;
 use crate::storage::s3::S3Storage;
 use crate::storage::Storage;
 use crate::uploads::{NotAnImage, QUARANTINE_PREFIX};
+use crate::telemetry::Record;
 use lambda_http::lambda_runtime::{self, Diagnostic, LambdaEvent};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -294,6 +295,12 @@ impl Events {
                     tracing::error!(target: "pixfront::events", event, bucket, key, code = %e.code, error = %e.message, total_ms = ms, "will be retried")
                 }
             }
+            // `record`'s outcome text starts with what was done (rendered, deleted, skipped…).
+            crate::telemetry::upload_record(match &result {
+                Ok(outcome) if outcome.starts_with("rendered ") => Record::Rendered,
+                Ok(_) => Record::Acknowledged,
+                Err(_) => Record::Retried,
+            });
             out.push(result.map(|_| ()));
         }
         out
@@ -507,7 +514,11 @@ pub async fn run(config: Config, lambda: LambdaSettings) -> Result<(), String> {
     );
     lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<Value>| {
         let events = events.clone();
-        async move { events.handle(event.payload, event.context.deadline()).await }
+        async move {
+            let answer = events.handle(event.payload, event.context.deadline()).await;
+            crate::telemetry::emf::flush();
+            answer
+        }
     }))
     .await
     .map_err(|e| e.to_string())

@@ -78,6 +78,8 @@ async fn run() -> Result<(), String> {
             return Err(e);
         }
     };
+    // Metrics leave as one EMF line on stdout per invocation (`telemetry::emf`).
+    crate::telemetry::emf::install();
     let mode = lambda.mode;
     if mode == Mode::Events {
         return events::run(config, lambda).await;
@@ -168,13 +170,15 @@ async fn answer(
             u.receive(&request, none).await
         }
         Some((u, page)) => u.handle(page, &request).await,
-        None => handler.handle(&request).await,
+        None => handler.respond(&request).await,
     };
     let limit = response::payload_limit(origin);
     if mode == Mode::Buffered && response::buffered_size(&resp) > limit {
         resp = too_large_answer(handler, resp, limit).await;
     }
+    crate::http::record(&request, &resp, started.elapsed());
     crate::logging::log_request(&request, &resp, started);
+    crate::telemetry::emf::flush();
     response::to_lambda(resp, origin)
 }
 

@@ -9,6 +9,8 @@ use crate::config::Config;
 use crate::http::{DemoImages, Handler, HttpRequest, HttpResponse};
 use crate::storage::fs::FsStorage;
 use crate::uploads::{Page, Uploads};
+use crate::telemetry::prometheus::Exposition;
+use crate::telemetry::MetricsSettings;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
@@ -185,7 +187,15 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    print_banner(addr, &root, &default_bucket, &keys, custom_root.is_none());
+    let (scrape, metrics_url) = setup_metrics(&args, addr).await?;
+    print_banner(
+        addr,
+        &root,
+        &default_bucket,
+        &keys,
+        custom_root.is_none(),
+        &metrics_url,
+    );
 
     let demo = DemoImages {
         bucket: default_bucket,
@@ -199,6 +209,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         .with_faces(faces)
         .with_demo_images(demo)
         .with_secrets(secrets);
+    let handler = with_scrape(handler, scrape);
     serve_with_uploads(listener, Arc::new(handler), uploads, &limits, shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;
@@ -224,11 +235,14 @@ async fn run_s3(args: ServeArgs, config: Config, limits: ConnectionSettings) -> 
     let buckets = config.request.source_buckets.clone().unwrap_or_default();
     println!("pixfront serving S3 buckets [{buckets}] on http://{addr}");
     println!("  health:     http://{addr}/?health");
+    let (scrape, metrics_url) = setup_metrics(&args, addr).await?;
+    println!("  metrics:    {metrics_url}");
     let faces = Arc::new(faces);
     let uploads = uploads::s3(&config, &sdk, s3_client, faces.clone(), Some(addr))?;
     let handler = Handler::new(storage, config)
         .with_secrets(secrets)
         .with_faces(faces);
+    let handler = with_scrape(handler, scrape);
     serve_with_uploads(listener, Arc::new(handler), uploads, &limits, shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;
@@ -236,11 +250,63 @@ async fn run_s3(args: ServeArgs, config: Config, limits: ConnectionSettings) -> 
     Ok(())
 }
 
-fn print_banner(addr: SocketAddr, root: &Path, bucket: &str, keys: &[String], samples: bool) {
+/// Installs the Prometheus recorder and starts answering scrapes: on `METRICS_LISTEN` when set
+/// (returns no exposition: the main address then has no metrics endpoint), else the exposition
+/// for the handler's `/?metrics`. Also returns the scrape URL for the banner.
+async fn setup_metrics(args: &ServeArgs, main: SocketAddr) -> Result<(Option<Exposition>, String), String> {
+    let settings = MetricsSettings::from_lookup(&crate::settings::Lookup(&|k| args.get(k)));
+    let Some(exposition) = crate::telemetry::prometheus::install() else {
+        return Ok((None, "(another metrics recorder is installed)".into()));
+    };
+    let Some(listen) = settings.listen else {
+        return Ok((Some(exposition), format!("http://{main}/?metrics")));
+    };
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen} (METRICS_LISTEN): {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    // Lives as long as the process: a scrape during shutdown still answers.
+    tokio::spawn(serve_metrics(listener, exposition));
+    Ok((None, format!("http://{addr}/metrics")))
+}
+
+fn with_scrape(handler: Handler, scrape: Option<Exposition>) -> Handler {
+    match scrape {
+        Some(exposition) => handler.with_metrics(exposition),
+        None => handler,
+    }
+}
+
+/// The metrics-only listener: `GET /metrics` (or `/?metrics`) is the exposition, anything
+/// else 404.
+pub async fn serve_metrics(listener: tokio::net::TcpListener, exposition: Exposition) {
+    let app = Router::new().fallback(move |req: Request| {
+        let exposition = exposition.clone();
+        async move {
+            let uri = req.uri();
+            let scrape = uri.path() == "/metrics"
+                || (uri.path() == "/" && uri.query().is_some_and(crate::telemetry::prometheus::is_scrape));
+            match scrape {
+                true => to_axum(crate::http::metrics_response(&exposition)),
+                false => {
+                    let mut r = Response::new(Body::from("not found"));
+                    *r.status_mut() = axum::http::StatusCode::NOT_FOUND;
+                    r
+                }
+            }
+        }
+    });
+    if let Err(e) = axum::serve(listener, app).await {
+        tracing::error!("metrics listener stopped: {e}");
+    }
+}
+
+fn print_banner(addr: SocketAddr, root: &Path, bucket: &str, keys: &[String], samples: bool, metrics: &str) {
     let base = format!("http://{addr}");
     println!("pixfront serving {} on {base}", root.display());
     println!("  demo page:  {base}/");
     println!("  health:     {base}/?health");
+    println!("  metrics:    {metrics}");
     if samples {
         let default = serde_json::json!({
             "bucket": bucket,

@@ -144,6 +144,13 @@ pub const SETTINGS: &[Setting] = &[
         "Address to listen on",
     ),
     s(
+        "METRICS_LISTEN",
+        "metrics-listen",
+        "",
+        "",
+        "Separate address answering GET /metrics (Prometheus); the main address then has no /?metrics (docs/operations.md)",
+    ),
+    s(
         "LOG_FORMAT",
         "log-format",
         "pretty on a terminal, else json",
