@@ -294,17 +294,17 @@ fn animated_frames_are_all_edited() {
     let mut b = a.clone();
     image::imageops::invert(&mut b);
     let pic = Picture {
-        frames: vec![
-            Frame::new(a.clone(), 100),
-            Frame::new(b.clone(), 50),
-        ],
+        frames: vec![Frame::new(a.clone(), 100), Frame::new(b.clone(), 50)],
         loop_count: 0,
         has_alpha: false,
     };
     let out = run(json!({"flop": true}), pic.clone());
     assert_eq!(out.frames.len(), 2);
     assert_eq!(out.frames[1].delay_ms, 50);
-    assert_eq!(out.frames[1].pixels.to_rgba().get_pixel(0, 0), b.get_pixel(127, 0));
+    assert_eq!(
+        out.frames[1].pixels.to_rgba().get_pixel(0, 0),
+        b.get_pixel(127, 0)
+    );
     // SIH skips rotate for animations.
     let rotated = run(json!({"rotate": 90}), pic);
     assert_eq!(*rotated.frames[0].pixels.to_rgba(), a);

@@ -325,7 +325,11 @@ fn opaque_originals_decode_to_rgb_and_alpha_ones_to_rgba() {
 #[test]
 fn rgb_and_rgba_paths_render_the_same_pixels() {
     for format in ["png", "webp", "jpeg"] {
-        let rgb = run("faces/obama.jpg", json!({"resize": {"width": 120}, "toFormat": format})).unwrap();
+        let rgb = run(
+            "faces/obama.jpg",
+            json!({"resize": {"width": 120}, "toFormat": format}),
+        )
+        .unwrap();
         // ensureAlpha(1) widens to RGBA without changing a pixel; encoders drop the opaque alpha.
         let rgba = run(
             "faces/obama.jpg",

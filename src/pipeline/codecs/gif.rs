@@ -98,7 +98,10 @@ pub(super) fn animation(bytes: &[u8], fail_on: FailOn) -> Result<Animation<'_>, 
             false => truncated("GIF data ends inside a frame"),
         })?;
         let (num, den) = frame.delay().numer_denom_ms();
-        Ok(Frame::new(frame.into_buffer(), if den == 0 { 0 } else { num / den }))
+        Ok(Frame::new(
+            frame.into_buffer(),
+            if den == 0 { 0 } else { num / den },
+        ))
     });
     Ok(Animation {
         size,
@@ -162,11 +165,7 @@ pub(super) fn encode(picture: &Picture) -> Result<Vec<u8>, Error> {
             .any(|f| f.as_raw().chunks_exact(4).any(|p| p[3] < 128));
         let mut previous: Option<Vec<u8>> = None;
         for (f, px) in picture.frames.iter().zip(&frames) {
-            let indices: Vec<u8> = px
-                .as_raw()
-                .chunks_exact(4)
-                .map(|p| palette.index(p))
-                .collect();
+            let indices: Vec<u8> = px.as_raw().chunks_exact(4).map(|p| palette.index(p)).collect();
             let mut frame = match &previous {
                 // Later frames of an opaque animation store only the box of pixels that changed,
                 // unchanged ones transparent so the previous frame shows through (as libvips'
@@ -312,10 +311,7 @@ mod tests {
 
     fn animation(frames: Vec<RgbaImage>) -> Picture {
         Picture {
-            frames: frames
-                .into_iter()
-                .map(|pixels| Frame::new(pixels, 50))
-                .collect(),
+            frames: frames.into_iter().map(|pixels| Frame::new(pixels, 50)).collect(),
             loop_count: 0,
             has_alpha: true,
         }

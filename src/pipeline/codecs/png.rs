@@ -1,7 +1,7 @@
 //! PNG: IHDR read by hand, decode through `image` (any bit depth), encode through the `png`
 //! crate (RGB when opaque, a NeuQuant palette when `palette`/`quality` is asked).
 
-use super::common::{be32, encode_failed, packed, truncated, Packed, with_image, Decoded, HeaderInfo};
+use super::common::{be32, encode_failed, packed, truncated, with_image, Decoded, HeaderInfo, Packed};
 use crate::edits::{Format, FormatOptions};
 use crate::error::Error;
 use crate::pipeline::picture::Picture;

@@ -1,6 +1,6 @@
 //! TIFF: size, decode and (uncompressed) encode all through `image`.
 
-use super::common::{encode_failed, packed, with_image, Packed, Decoded, HeaderInfo};
+use super::common::{encode_failed, packed, with_image, Decoded, HeaderInfo, Packed};
 use crate::edits::Format;
 use crate::error::Error;
 use crate::pipeline::picture::Picture;
@@ -27,8 +27,12 @@ pub(super) fn encode(picture: &Picture) -> Result<Vec<u8>, Error> {
     let mut out = Cursor::new(Vec::new());
     let (w, h) = px.dimensions();
     let img = match packed(px) {
-        Packed::Rgb(rgb) => image::RgbImage::from_raw(w, h, rgb.into_owned()).map(image::DynamicImage::ImageRgb8),
-        Packed::Rgba(rgba) => image::RgbaImage::from_raw(w, h, rgba.to_vec()).map(image::DynamicImage::ImageRgba8),
+        Packed::Rgb(rgb) => {
+            image::RgbImage::from_raw(w, h, rgb.into_owned()).map(image::DynamicImage::ImageRgb8)
+        }
+        Packed::Rgba(rgba) => {
+            image::RgbaImage::from_raw(w, h, rgba.to_vec()).map(image::DynamicImage::ImageRgba8)
+        }
     }
     .ok_or_else(|| encode_failed(Format::Tiff, "pixel buffer"))?;
     img.write_to(&mut out, image::ImageFormat::Tiff)
