@@ -1,11 +1,13 @@
 //! JPEG: header walk, decode through mozjpeg (libjpeg-turbo) with DCT-domain downscaling (baseline
-//! files shrunk on load take `jpeg_scaled.rs` first), CMYK and ICC handling, and encode through
-//! mozjpeg with libjpeg-turbo's fast settings.
+//! files shrunk on load take `jpeg_scaled.rs` first), CMYK through its ICC profile (other
+//! profiles are applied by the pipeline), and encode through mozjpeg with libjpeg-turbo's fast
+//! settings.
 
 use super::common::{be16, corrupt, encode_failed, exif_orientation, flatten_rgb, packed, quality, Packed};
 use super::common::{truncated, DecodeOptions, Decoded, HeaderInfo, Keep, ShrinkRule};
 use crate::edits::{Format, FormatOptions};
 use crate::error::Error;
+use crate::pipeline::color_profile;
 use crate::pipeline::picture::Picture;
 use crate::pipeline::settings::FailOn;
 use image::RgbImage;
@@ -202,12 +204,13 @@ pub(super) fn decode(bytes: &[u8], opts: DecodeOptions) -> Result<Decoded, Error
     WARNING.set(None);
     // mozjpeg reports libjpeg errors by unwinding: contain them and answer 400.
     let run = || -> std::io::Result<Decoded> {
-        let mut d = Decompress::with_markers(&[Marker::APP(1), Marker::APP(2)])
+        let mut d = Decompress::with_markers(&[Marker::APP(1), Marker::APP(2), Marker::APP(14)])
             .with_err(error_manager())
             .from_mem(bytes)?;
         let original_size = (d.width() as u32, d.height() as u32);
         let mut exif = None;
         let mut icc_chunks: Vec<(u8, &[u8])> = Vec::new();
+        let mut adobe = false;
         for m in d.markers() {
             match m.marker {
                 Marker::APP(1) if m.data.starts_with(b"Exif\0\0") => {
@@ -217,27 +220,29 @@ pub(super) fn decode(bytes: &[u8], opts: DecodeOptions) -> Result<Decoded, Error
                 Marker::APP(2) if m.data.len() > 14 && m.data.starts_with(b"ICC_PROFILE\0") => {
                     icc_chunks.push((m.data[12], &m.data[14..]));
                 }
+                Marker::APP(14) if m.data.starts_with(b"Adobe") => adobe = true,
                 _ => {}
             }
         }
         icc_chunks.sort_by_key(|c| c.0);
-        let icc = (!icc_chunks.is_empty()).then(|| icc_chunks.iter().flat_map(|c| c.1).copied().collect());
+        let icc: Option<Vec<u8>> =
+            (!icc_chunks.is_empty()).then(|| icc_chunks.iter().flat_map(|c| c.1).copied().collect());
         let factor = decode_factor(original_size, opts.shrink.as_ref());
         d.scale((8 / factor) as u8);
         let cmyk = matches!(d.color_space(), ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK);
         let (w, h, px) = if cmyk {
             let mut s = d.to_colorspace(ColorSpace::JCS_CMYK)?;
             let (w, h) = (s.width(), s.height());
-            let px: Vec<[u8; 4]> = s.read_scanlines()?;
+            let mut px: Vec<u8> = s.read_scanlines()?;
             s.finish()?;
-            // Adobe writes CMYK JPEGs inverted (255 = no ink), which is what nearly every CMYK
-            // JPEG in the wild is; convert without a CMYK profile (naive, like Pillow).
-            let mut out = Vec::with_capacity(w * h * 3);
-            for [c, m, y, k] in px {
-                let mul = |v: u8| ((v as u32 * k as u32 + 127) / 255) as u8;
-                out.extend_from_slice(&[mul(c), mul(m), mul(y)]);
+            // Photoshop (Adobe APP14) writes CMYK inverted (255 = no ink), as libvips assumes
+            // for files with that marker; ICC profiles count ink from 0.
+            if adobe {
+                px.iter_mut().for_each(|v| *v = 255 - *v);
             }
-            (w, h, out)
+            color_profile::cmyk_to_srgb(&mut px, icc.as_deref());
+            let rgb = px.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
+            (w, h, rgb)
         } else {
             // JPEG is opaque: three channels from here to the encoder.
             let mut s = d.rgb()?;

@@ -1,5 +1,9 @@
 //! PNG: IHDR read by hand, decode through `image` (any bit depth), encode through the `png`
 //! crate (RGB when opaque, a NeuQuant palette when `palette`/`quality` is asked).
+//!
+//! Colour, in the PNG 3rd edition's order of precedence: `cICP` (as an ICC profile from
+//! `color_profile::cicp_profile`), else `iCCP`, else none: an `sRGB` chunk needs nothing, and
+//! `gAMA`/`cHRM` are ignored, as libvips (sharp) ignores them.
 
 use super::common::{be32, encode_failed, packed, truncated, with_image, Decoded, HeaderInfo, Packed};
 use crate::edits::{Format, FormatOptions};
@@ -29,10 +33,31 @@ pub(super) fn decode(bytes: &[u8], fail_on: FailOn) -> Result<Decoded, Error> {
         return Err(truncated("PNG data ends before its IEND chunk"));
     }
     let decoded = with_image(image::codecs::png::PngDecoder::new(Cursor::new(bytes)))?;
+    let icc = match cicp(bytes) {
+        Some([primaries, transfer, _, full]) => {
+            crate::pipeline::color_profile::cicp_profile(primaries.into(), transfer.into(), full != 0)
+        }
+        None => decoded.icc,
+    };
     Ok(Decoded {
         damaged: !whole,
+        icc,
         ..decoded
     })
+}
+
+/// The `cICP` chunk's four bytes (primaries, transfer, matrix, full range), if one comes
+/// before the image data, where it must be.
+fn cicp(b: &[u8]) -> Option<[u8; 4]> {
+    let mut at = 8;
+    loop {
+        let len = be32(b, at)? as usize;
+        match b.get(at + 4..at + 8)? {
+            b"IDAT" => return None,
+            b"cICP" if len == 4 => return b.get(at + 8..at + 12)?.try_into().ok(),
+            _ => at = at.checked_add(len)?.checked_add(12)?,
+        }
+    }
 }
 
 pub(super) fn encode(picture: &Picture, opts: &FormatOptions, exif: Option<&[u8]>) -> Result<Vec<u8>, Error> {
