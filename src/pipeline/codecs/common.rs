@@ -319,3 +319,14 @@ pub(super) fn le32(b: &[u8], at: usize) -> Option<u32> {
 pub(super) fn be32(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
+
+/// Keeps the top-left `w`×`h` of a `stride_px`-wide buffer of `n`-byte pixels, in place.
+pub(super) fn crop_top_left(mut px: Vec<u8>, n: usize, stride_px: usize, (w, h): (usize, usize)) -> Vec<u8> {
+    if stride_px != w {
+        for y in 1..h {
+            px.copy_within(y * stride_px * n..(y * stride_px + w) * n, y * w * n);
+        }
+    }
+    px.truncate(w * h * n);
+    px
+}

@@ -79,17 +79,6 @@ pub(super) fn loaded_size((w, h): (u32, u32), factor: u32) -> (u32, u32) {
     ((w / factor).max(1), (h / factor).max(1))
 }
 
-/// Keeps the top-left `w`×`h` of a `stride_px`-wide buffer of `n`-byte pixels, in place.
-pub(super) fn crop_top_left(mut px: Vec<u8>, n: usize, stride_px: usize, (w, h): (usize, usize)) -> Vec<u8> {
-    if stride_px != w {
-        for y in 1..h {
-            px.copy_within(y * stride_px * n..(y * stride_px + w) * n, y * w * n);
-        }
-    }
-    px.truncate(w * h * n);
-    px
-}
-
 /// The factor pixfront decodes at: sharp's, unless the plan needs more pixels.
 fn decode_factor(size: (u32, u32), rule: Option<&ShrinkRule>) -> u32 {
     let Some(rule) = rule else { return 1 };
@@ -254,7 +243,7 @@ pub(super) fn decode(bytes: &[u8], opts: DecodeOptions) -> Result<Decoded, Error
         // libvips' size at this scale, so pixfront resamples exactly the pixels sharp does.
         let (lw, lh) = loaded_size(original_size, factor);
         let (lw, lh) = ((lw as usize).min(w), (lh as usize).min(h));
-        let px = crop_top_left(px, 3, w, (lw, lh));
+        let px = super::common::crop_top_left(px, 3, w, (lw, lh));
         let (w, h) = (lw, lh);
         let pixels = RgbImage::from_raw(w as u32, h as u32, px)
             .ok_or_else(|| std::io::Error::other("short pixel buffer"))?;
@@ -374,7 +363,10 @@ mod tests {
         assert_eq!(sharp_factor(big, &rule(Some(1200), None, true)), 4); // 5.02
         assert_eq!(sharp_factor(big, &rule(Some(4000), None, true)), 1);
         assert_eq!(loaded_size(big, 8), (753, 423));
-        assert_eq!(crop_top_left(vec![1; 3 * 2 * 4], 4, 3, (2, 1)), vec![1; 8]);
+        assert_eq!(
+            super::super::common::crop_top_left(vec![1; 3 * 2 * 4], 4, 3, (2, 1)),
+            vec![1; 8]
+        );
         let mut faces = rule(Some(100), None, true);
         faces.keep = Keep::LongSide(1000);
         assert_eq!(decode_factor(big, Some(&faces)), 4);

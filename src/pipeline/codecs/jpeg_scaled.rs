@@ -73,7 +73,7 @@ pub(super) fn decode(
         return None;
     }
     let (w, h) = (loaded.0 as usize, loaded.1 as usize);
-    let rgb = super::jpeg::crop_top_left(rgb, 3, full_w, (w, h));
+    let rgb = super::common::crop_top_left(rgb, 3, full_w, (w, h));
     let pixels = RgbImage::from_raw(w as u32, h as u32, rgb)?;
     let (exif, icc) = metadata(bytes);
     let orientation = exif.as_deref().map_or(1, exif_orientation);
