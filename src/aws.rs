@@ -49,3 +49,18 @@ pub fn describe(err: &dyn std::error::Error) -> String {
     }
     s
 }
+
+/// Counts one AWS call by its outcome (`pixfront_aws_calls_total`): a 404 is the caller's miss
+/// (no such key or secret), any other failure an error.
+pub fn count_call<T, E>(
+    service: crate::telemetry::Service,
+    result: &Result<T, aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>>,
+) {
+    use crate::telemetry::Outcome;
+    let outcome = match result {
+        Ok(_) => Outcome::Ok,
+        Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(404) => Outcome::NotFound,
+        Err(_) => Outcome::Error,
+    };
+    crate::telemetry::aws_call(service, outcome);
+}

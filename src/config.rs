@@ -15,6 +15,7 @@ use crate::storage::http::HttpOriginSettings;
 use crate::storage::origins::{OriginSettings, Origins};
 use crate::storage::s3::S3Settings;
 use crate::storage::Storage;
+use crate::uploads::UploadSettings;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -35,6 +36,8 @@ pub struct Config {
     pub origin_http: HttpOriginSettings,
     /// CORS, error caching, fallback image, admission.
     pub http: HttpSettings,
+    /// Upload and gallery pages, presigned uploads.
+    pub uploads: UploadSettings,
 }
 
 impl Config {
@@ -55,6 +58,7 @@ impl Config {
             origins: OriginSettings::from_lookup(&get)?,
             origin_http: HttpOriginSettings::from_lookup(&get)?,
             http: HttpSettings::from_lookup(&get)?,
+            uploads: UploadSettings::from_lookup(&get)?,
         })
     }
 

@@ -20,6 +20,8 @@ pub mod secrets;
 pub mod server;
 pub mod settings;
 pub mod storage;
+pub mod telemetry;
+pub mod uploads;
 
 pub use error::{Error, Result};
 

@@ -1,4 +1,4 @@
-//! The `pixfront` command: `serve`, `explain`, `sign`, `render`; the Lambda `bootstrap` when started by Lambda.
+//! The `pixfront` command: `serve`, `explain`, `sign`, `render`, `health`; the Lambda `bootstrap` when started by Lambda.
 
 use clap::{Parser, Subcommand};
 
@@ -23,6 +23,8 @@ enum Command {
     Sign(pixfront::cli::sign::Args),
     /// Write the renditions of a renditions document for every image of a folder.
     Render(pixfront::cli::render::Args),
+    /// Ask a running server for /?health (exit 0 on 200): the container's HEALTHCHECK.
+    Health(pixfront::cli::health::Args),
 }
 
 fn main() {
@@ -43,6 +45,7 @@ fn main() {
         Command::Explain(args) => std::process::exit(pixfront::cli::explain::run(&args)),
         Command::Sign(args) => std::process::exit(pixfront::cli::sign::run(&args)),
         Command::Render(args) => std::process::exit(pixfront::cli::render::run(&args)),
+        Command::Health(args) => std::process::exit(pixfront::cli::health::run(&args)),
     }
 }
 

@@ -143,16 +143,17 @@ impl SecretsManagerSecret {
             .get_secret_value()
             .secret_id(&self.secret_id)
             .send()
-            .await
-            .map_err(|e| {
-                let mut s = e.to_string();
-                let mut source = std::error::Error::source(&e);
-                while let Some(inner) = source {
-                    s.push_str(&format!(": {inner}"));
-                    source = inner.source();
-                }
-                s
-            })?;
+            .await;
+        crate::aws::count_call(crate::telemetry::Service::SecretsManager, &out);
+        let out = out.map_err(|e| {
+            let mut s = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(inner) = source {
+                s.push_str(&format!(": {inner}"));
+                source = inner.source();
+            }
+            s
+        })?;
         let text = out.secret_string().ok_or("the secret has no SecretString")?;
         let json: serde_json::Value =
             serde_json::from_str(text).map_err(|e| format!("SecretString is not JSON: {e}"))?;

@@ -8,7 +8,7 @@ use image::{Rgba, RgbaImage};
 use pixfront::config::Config;
 use pixfront::edits::{Edit, Edits};
 use pixfront::pipeline::ops::{apply, apply_all, OpContext};
-use pixfront::pipeline::picture::{Frame, Picture};
+use pixfront::pipeline::picture::{Frame, Picture, Pixels};
 use pixfront::pipeline::Resources;
 use serde_json::{json, Value};
 
@@ -57,8 +57,12 @@ fn run_err(v: Value, pic: Picture) -> pixfront::Error {
     run_with(v.clone(), pic, &Resources::default()).expect_err(&v.to_string())
 }
 
+/// The first frame; these tests start from RGBA pictures, and every step keeps the layout.
 fn px(p: &Picture) -> &RgbaImage {
-    &p.frames[0].pixels
+    match &p.frames[0].pixels {
+        Pixels::Rgba(px) => px,
+        Pixels::Rgb(_) => panic!("an RGBA picture came out as RGB"),
+    }
 }
 
 fn mean(img: &RgbaImage, c: usize) -> f64 {
@@ -290,26 +294,20 @@ fn animated_frames_are_all_edited() {
     let mut b = a.clone();
     image::imageops::invert(&mut b);
     let pic = Picture {
-        frames: vec![
-            Frame {
-                pixels: a.clone(),
-                delay_ms: 100,
-            },
-            Frame {
-                pixels: b.clone(),
-                delay_ms: 50,
-            },
-        ],
+        frames: vec![Frame::new(a.clone(), 100), Frame::new(b.clone(), 50)],
         loop_count: 0,
         has_alpha: false,
     };
     let out = run(json!({"flop": true}), pic.clone());
     assert_eq!(out.frames.len(), 2);
     assert_eq!(out.frames[1].delay_ms, 50);
-    assert_eq!(out.frames[1].pixels.get_pixel(0, 0), b.get_pixel(127, 0));
+    assert_eq!(
+        out.frames[1].pixels.to_rgba().get_pixel(0, 0),
+        b.get_pixel(127, 0)
+    );
     // SIH skips rotate for animations.
     let rotated = run(json!({"rotate": 90}), pic);
-    assert_eq!(rotated.frames[0].pixels, a);
+    assert_eq!(*rotated.frames[0].pixels.to_rgba(), a);
 }
 
 // ---- colour ----

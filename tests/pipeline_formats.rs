@@ -289,3 +289,55 @@ fn avif_input_is_decoded() {
     .unwrap();
     assert_eq!(decode(&out.bytes).dimensions(), (10, 10));
 }
+
+/// Opaque originals stay three-channel from decode on (a quarter less memory and resampling
+/// work than RGBA); originals with alpha keep four.
+#[test]
+fn opaque_originals_decode_to_rgb_and_alpha_ones_to_rgba() {
+    use pixfront::pipeline::codecs::{decode, DecodeOptions};
+    use pixfront::pipeline::picture::Pixels;
+    use pixfront::pipeline::sniff::sniff;
+    let config = Config::default().pipeline;
+    let cases = [
+        ("faces/obama.jpg", 3),
+        ("formats/hopper.webp", 3),
+        ("faces/astronaut.png", 3),
+        ("formats/hopper.tif", 3),
+        ("formats/cmyk.jpg", 3),
+        ("formats/skimage_logo_rgba.png", 4),
+        ("sih/transparent-5x10.png", 4),
+    ];
+    for (file, channels) in cases {
+        let bytes = read(file);
+        let format = sniff(&bytes).unwrap();
+        let decoded = decode(&bytes, format, DecodeOptions::default(), &config).unwrap();
+        let got = match &decoded.picture.frames[0].pixels {
+            Pixels::Rgb(_) => 3,
+            Pixels::Rgba(_) => 4,
+        };
+        assert_eq!(got, channels, "{file}");
+        assert_eq!(decoded.picture.has_alpha, channels == 4, "{file}");
+    }
+}
+
+/// The three-channel path gives the pixels the four-channel one did: the same opaque JPEG,
+/// resized to JPEG, PNG and WebP, against a render that an alpha edit forced through RGBA.
+#[test]
+fn rgb_and_rgba_paths_render_the_same_pixels() {
+    for format in ["png", "webp", "jpeg"] {
+        let rgb = run(
+            "faces/obama.jpg",
+            json!({"resize": {"width": 120}, "toFormat": format}),
+        )
+        .unwrap();
+        // ensureAlpha(1) widens to RGBA without changing a pixel; encoders drop the opaque alpha.
+        let rgba = run(
+            "faces/obama.jpg",
+            json!({"resize": {"width": 120}, "ensureAlpha": 1, "toFormat": format}),
+        )
+        .unwrap();
+        let (a, b) = (decode(&rgb.bytes), decode(&rgba.bytes));
+        assert_eq!(a.dimensions(), b.dimensions(), "{format}");
+        assert!(mean_diff(&a, &b) < 0.01, "{format}: {}", mean_diff(&a, &b));
+    }
+}

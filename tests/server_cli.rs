@@ -193,3 +193,49 @@ fn readme_opens_with_the_two_commands_and_ci_runs_the_second() {
         Some("exec scripts/test")
     );
 }
+
+#[test]
+fn metrics_on_their_own_address_only_with_metrics_listen() {
+    let srv = start(&[]);
+    let text = srv.banner.join("\n");
+    assert!(
+        text.contains(&format!("metrics:    {}/?metrics", srv.base)),
+        "{text}"
+    );
+    let (status, body, ct) = get(&format!("{}/?metrics", srv.base));
+    assert_eq!(status, 200);
+    assert!(ct.starts_with("text/plain; version=0.0.4"), "{ct}");
+    assert!(String::from_utf8_lossy(&body).contains("pixfront_requests_total{status=\"2xx\"} 0"));
+
+    let srv = start(&["--metrics-listen", "127.0.0.1:0"]);
+    let line = srv
+        .banner
+        .iter()
+        .find(|l| l.trim_start().starts_with("metrics:"))
+        .unwrap();
+    let metrics = line
+        .trim_start()
+        .trim_start_matches("metrics:")
+        .trim()
+        .to_string();
+    assert!(
+        metrics.starts_with("http://127.0.0.1:") && metrics.ends_with("/metrics"),
+        "{line}"
+    );
+    assert_ne!(metrics.trim_end_matches("/metrics"), srv.base);
+    let (status, body, _) = get(&metrics);
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&body).contains("# TYPE pixfront_request_duration_seconds histogram"));
+    // Prometheus' `params: {metrics: [""]}` form, and anything else on that address.
+    assert_eq!(
+        get(&format!("{}/?metrics=", metrics.trim_end_matches("/metrics"))).0,
+        200
+    );
+    assert_eq!(
+        get(&format!("{}/rocket.jpg", metrics.trim_end_matches("/metrics"))).0,
+        404
+    );
+    // The public address no longer answers it: `/` with a query is the empty key.
+    let (status, body, _) = get(&format!("{}/?metrics", srv.base));
+    assert_eq!(status, 404, "{}", String::from_utf8_lossy(&body));
+}

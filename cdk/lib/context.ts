@@ -53,10 +53,15 @@ export const CONTEXT_KEYS = {
   uploadSuffixes: '(pixfront) only keys ending with one of these, comma-separated',
   uploadBatchSize: '(pixfront) messages per invocation; default 10',
   uploadMaxReceiveCount: '(pixfront) deliveries before the dead-letter queue; default 5',
+  renditionsCdn: '(pixfront) Yes: renditions delivered over HTTPS by their own CloudFront distribution',
+  uploadNotAnImage: '(pixfront) keep | delete | quarantine: what becomes of an upload that is not an image',
+  uploadPages: '(pixfront) Yes: upload/gallery pages and presigned uploads on the image function (needs uploadPrefix)',
+  uploadTokenSecretField: '(pixfront) field of the SECRETS_MANAGER secret holding the upload token',
   objectLambda: '(pixfront) Yes: an S3 Object Lambda access point (existing Object Lambda users only)',
   objectLambdaBucket: '(pixfront) the bucket behind it',
   objectLambdaEdits: '(pixfront) edits applied to every GET, inline JSON or a file path',
   objectLambdaAccessPointName: '(pixfront) name of the Object Lambda access point',
+  monitoring: '(pixfront) No: no CloudWatch dashboard and alarms (default Yes)',
 } as const;
 export type ContextKey = keyof typeof CONTEXT_KEYS;
 
@@ -203,7 +208,7 @@ export function eventPropsFromContext(
   get: (key: ContextKey) => unknown,
   shared: Pick<PixfrontProps, 'architecture' | 'faceDetector' | 'logRetention'> = {},
 ): { uploadPipeline?: PixfrontUploadPipelineProps; objectLambda?: PixfrontObjectLambdaProps } {
-  const { str, bool, list, int, json } = readers(get);
+  const { str, bool, list, int, json, oneOf } = readers(get);
   const out: { uploadPipeline?: PixfrontUploadPipelineProps; objectLambda?: PixfrontObjectLambdaProps } = {};
   if (bool('uploadPipeline')) {
     const doc = json('renditions');
@@ -229,6 +234,9 @@ export function eventPropsFromContext(
       suffixes: list('uploadSuffixes'),
       batchSize: int('uploadBatchSize'),
       maxReceiveCount: int('uploadMaxReceiveCount'),
+      deliverRenditions: bool('renditionsCdn') || undefined,
+      notAnImage: oneOf('uploadNotAnImage', ['keep', 'delete', 'quarantine'] as const),
+      uploadPages: bool('uploadPages') ? { tokenSecretField: str('uploadTokenSecretField') } : undefined,
     };
   }
   if (bool('objectLambda')) {
@@ -267,6 +275,7 @@ export function buildApp(app: App): PixfrontStack {
     analyticsReporting: false,
     pixfront: props,
     ...events,
+    monitoring: readers(get).bool('monitoring'),
     certificateArn: typeof certificateArn === 'string' && certificateArn.trim() !== '' ? certificateArn.trim() : undefined,
   });
 }

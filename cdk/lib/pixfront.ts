@@ -114,6 +114,8 @@ export class Pixfront extends Construct {
   readonly restApi?: apigateway.LambdaRestApi;
   /** Present with `originType: 'function-url'`. */
   readonly functionUrl?: lambda.FunctionUrl;
+  /** The distribution's origin (the Function URL or the REST API), for extra behaviours. */
+  readonly origin: cloudfront.IOrigin;
   /** Present when AUTO_WEBP or AUTO_AVIF is on. */
   readonly acceptFunction?: cloudfront.Function;
 
@@ -258,6 +260,7 @@ export class Pixfront extends Construct {
       origin = origins.FunctionUrlOrigin.withOriginAccessControl(this.functionUrl);
     }
 
+    this.origin = origin;
     const cors = props.corsEnabled === true;
     const keyHeaders = [...(autoFormat ? ['Accept'] : []), ...(cors ? ['Access-Control-Request-Headers'] : [])];
     this.cachePolicy = new cloudfront.CachePolicy(this, 'CachePolicy', {

@@ -1,8 +1,10 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { Construct } from 'constructs';
+import { PixfrontMonitoring } from './monitoring';
 import { PixfrontObjectLambda, PixfrontObjectLambdaProps } from './object-lambda';
 import { Pixfront, PixfrontProps } from './pixfront';
+import { addPagesBehavior } from './renditions-delivery';
 import { PixfrontUploadPipeline, PixfrontUploadPipelineProps } from './upload-pipeline';
 
 export interface PixfrontStackProps extends StackProps {
@@ -13,6 +15,8 @@ export interface PixfrontStackProps extends StackProps {
   readonly uploadPipeline?: PixfrontUploadPipelineProps;
   /** Adds an S3 Object Lambda access point (existing Object Lambda users only). @default - none */
   readonly objectLambda?: PixfrontObjectLambdaProps;
+  /** A CloudWatch dashboard and alarms on 5xx rate and throttles. @default true */
+  readonly monitoring?: boolean;
 }
 
 /**
@@ -23,6 +27,7 @@ export class PixfrontStack extends Stack {
   readonly pixfront: Pixfront;
   readonly uploadPipeline?: PixfrontUploadPipeline;
   readonly objectLambda?: PixfrontObjectLambda;
+  readonly monitoring?: PixfrontMonitoring;
 
   constructor(scope: Construct, id: string, props: PixfrontStackProps = {}) {
     super(scope, id, props);
@@ -41,6 +46,10 @@ export class PixfrontStack extends Stack {
       this.uploadPipeline = pipeline;
       new CfnOutput(this, 'UploadBucket', { value: pipeline.sourceBucket.bucketName, description: 'Uploads here get renditions' });
       new CfnOutput(this, 'RenditionsBucket', { value: pipeline.destinationBucket.bucketName });
+      if (props.uploadPipeline.uploadPages) {
+        pipeline.allowPresignedUploads(this.pixfront.function, props.uploadPipeline.uploadPages.tokenSecretField);
+        addPagesBehavior(this.pixfront.distribution, this.pixfront.origin);
+      }
       new CfnOutput(this, 'UploadDeadLetterQueueUrl', {
         value: pipeline.deadLetterQueue.queueUrl,
         description: 'Uploads that could not be rendered',
@@ -54,6 +63,14 @@ export class PixfrontStack extends Stack {
         description: 'GetObject with this as the bucket',
       });
       new CfnOutput(this, 'ObjectLambdaAccessPointAlias', { value: objectLambda.objectLambdaAccessPoint.attrAliasValue });
+    }
+    if (props.monitoring ?? true) {
+      this.monitoring = new PixfrontMonitoring(this, 'Monitoring', {
+        function: this.pixfront.function,
+        uploadFunction: this.uploadPipeline?.function,
+        extraAlarms: this.uploadPipeline ? [this.uploadPipeline.deadLetterAlarm] : [],
+      });
+      new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
     }
   }
 }

@@ -1,4 +1,5 @@
-import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -18,6 +19,7 @@ import {
   renditionProblems,
   renditionsDocument,
 } from './renditions';
+import { allowPresignedUploads, renditionsDistribution } from './renditions-delivery';
 
 /**
  * Shared function settings ({@link PixfrontFunctionProps}) apply; `timeout` defaults to 60 s
@@ -56,6 +58,31 @@ export interface PixfrontUploadPipelineProps extends PixfrontFunctionProps {
   readonly maxConcurrency?: number;
   /** How long failed messages stay in the dead-letter queue. @default 14 days (SQS's maximum) */
   readonly deadLetterRetention?: Duration;
+  /**
+   * Deliver renditions over HTTPS: a CloudFront distribution in front of the destination bucket
+   * (Origin Access Control; the bucket stays private), output as `RenditionsUrl`. An existing
+   * destination bucket given by name cannot be given the OAC bucket policy here: add it yourself.
+   * @default false
+   */
+  readonly deliverRenditions?: boolean;
+  /** Price class of the renditions distribution. @default PRICE_CLASS_ALL */
+  readonly renditionsPriceClass?: cloudfront.PriceClass;
+  /**
+   * An upload that is not an image is acknowledged (never retried) and then `keep`: left as is;
+   * `delete`: removed; `quarantine`: moved under `quarantine/` in the source bucket.
+   * @default 'keep'
+   */
+  readonly notAnImage?: 'keep' | 'delete' | 'quarantine';
+  /**
+   * Web origins (`https://example.com`) whose pages may POST presigned uploads to a source
+   * bucket this construct creates (S3 CORS). @default - none
+   */
+  readonly uploadOrigins?: string[];
+  /**
+   * Used by {@link PixfrontStack}: the upload pages and presigned uploads on its image function
+   * ({@link PixfrontUploadPipeline.allowPresignedUploads}). @default - none
+   */
+  readonly uploadPages?: { readonly tokenSecretField?: string };
 }
 
 /**
@@ -73,6 +100,11 @@ export class PixfrontUploadPipeline extends Construct {
   readonly deadLetterQueue: sqs.Queue;
   /** In alarm while the dead-letter queue holds a message (no action attached: add yours). */
   readonly deadLetterAlarm: cloudwatch.Alarm;
+  /** With `deliverRenditions`: the distribution renditions are read through, and its URL. */
+  readonly renditionsDistribution?: cloudfront.Distribution;
+  readonly renditionsUrl?: string;
+  private readonly prefix: string;
+  private renditionsJson = '';
 
   constructor(scope: Construct, id: string, props: PixfrontUploadPipelineProps) {
     super(scope, id);
@@ -88,6 +120,7 @@ export class PixfrontUploadPipeline extends Construct {
         `suffixes "${overlapping}" and "${s}" overlap (a key ending in "${s}" ends in "${overlapping}"): S3 refuses overlapping notifications`,
       );
     }
+    this.prefix = prefix;
     const maxReceiveCount = props.maxReceiveCount ?? 5;
     check(this, Number.isInteger(maxReceiveCount) && maxReceiveCount >= 1 && maxReceiveCount <= 1000, 'maxReceiveCount must be 1–1000');
 
@@ -140,13 +173,49 @@ export class PixfrontUploadPipeline extends Construct {
       }),
     );
 
+    const notAnImage = props.notAnImage ?? 'keep';
+    check(this, ['keep', 'delete', 'quarantine'].includes(notAnImage), 'notAnImage must be keep, delete or quarantine');
+    if (notAnImage !== 'keep') {
+      parts.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'RemoveNonImages',
+          actions: ['s3:DeleteObject'],
+          resources: (suffixes.length > 0 ? suffixes : ['']).map((s) => this.sourceBucket.arnForObjects(`${prefix}*${s}`)),
+        }),
+      );
+    }
+    if (notAnImage === 'quarantine') {
+      parts.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'QuarantineNonImages',
+          actions: ['s3:PutObject'],
+          resources: [this.sourceBucket.arnForObjects('quarantine/*')],
+        }),
+      );
+    }
+    if (props.uploadOrigins && props.uploadOrigins.length > 0) {
+      check(this, source.created, 'uploadOrigins: CORS can only be set on a source bucket this construct creates');
+      (this.sourceBucket as s3.Bucket).addCorsRule({
+        allowedMethods: [s3.HttpMethods.POST],
+        allowedOrigins: props.uploadOrigins,
+        allowedHeaders: ['*'],
+        maxAge: 3000,
+      });
+    }
+    if (props.deliverRenditions) {
+      this.renditionsDistribution = renditionsDistribution(this, this.destinationBucket, props.renditionsPriceClass);
+      this.renditionsUrl = `https://${this.renditionsDistribution.distributionDomainName}`;
+      new CfnOutput(this, 'RenditionsUrl', { value: this.renditionsUrl, description: 'Renditions are read here (HTTPS, cached)' });
+    }
+
     const document = renditionsDocument(this.destinationBucket.bucketName, props.renditions, prefix);
     const environment: Record<string, string> = {
       PIXFRONT_LAMBDA_MODE: 'events',
       SOURCE_BUCKETS: readable.join(','),
       // toJsonString: the destination's name may be a reference to a created bucket.
-      PIXFRONT_RENDITIONS: Stack.of(this).toJsonString(document),
+      PIXFRONT_RENDITIONS: (this.renditionsJson = Stack.of(this).toJsonString(document)),
       ...parts.faceEnvironment(),
+      ...(notAnImage !== 'keep' ? { UPLOAD_NOT_AN_IMAGE: notAnImage } : {}),
     };
     checkEnvironmentSize(this, { ...environment, PIXFRONT_RENDITIONS: JSON.stringify(document), ...(props.environment ?? {}) });
     this.function = parts.build({
@@ -203,6 +272,24 @@ export class PixfrontUploadPipeline extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /**
+   * Lets `fn` (the pixfront HTTP function) serve the upload pages and hand out presigned POSTs
+   * for this pipeline's source bucket: PutObject under the source prefix only (which therefore
+   * must be set), the gallery linking renditions through the distribution when there is one.
+   * `tokenSecretField`: the field of the function's `SECRETS_MANAGER` secret holding the upload
+   * token.
+   */
+  allowPresignedUploads(fn: lambda.Function, tokenSecretField?: string): void {
+    check(this, this.prefix !== '', 'presigned uploads need a source prefix: PutObject is granted under it only');
+    allowPresignedUploads(fn, {
+      bucket: this.sourceBucket,
+      prefix: this.prefix,
+      renditionsUrl: this.renditionsUrl,
+      tokenSecretField,
+      renditionsDocument: this.renditionsJson,
     });
   }
 }

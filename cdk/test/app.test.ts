@@ -182,6 +182,7 @@ describe('cdk -c key=value: upload pipeline and Object Lambda (opt-in)', () => {
     }
     expect(Object.keys(t.findOutputs('*')).sort()).toEqual([
       'ApiEndpoint',
+      'DashboardName',
       'DistributionUrl',
       'LogGroupName',
       'ObjectLambdaAccessPointAlias',

@@ -5,7 +5,7 @@
 # The files are made in a temporary folder from the shared 20 MP photo (scaled to 4000x3000 with
 # Pillow) with avifenc and cjxl at their default settings; nothing is committed. sharp comes from the cache
 # scripts/bench-compare/run.sh installs it into. pixfront's side is examples/decode_time.rs,
-# built with optimisation for every crate (pixfront included), like a release build.
+# built with optimisation for every crate (pixfront included, through --config), like a release build.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 runs="${1:-5}"
@@ -32,9 +32,12 @@ echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -
 echo "pixfront: $(git rev-parse --short HEAD); $(avifenc --version 2>&1 | head -1); $(cjxl --version 2>&1 | head -1)"
 for f in "$tmp"/photo.{jpg,avif,jxl}; do echo "  $(basename "$f"): $(stat -c %s "$f") bytes"; done
 echo "-- pixfront (examples/decode_time.rs: header check + decode to pixels)"
-CARGO_PROFILE_DEV_PACKAGE_PIXFRONT_OPT_LEVEL=3 CARGO_PROFILE_DEV_PACKAGE_PIXFRONT_DEBUG_ASSERTIONS=false \
-  CARGO_PROFILE_DEV_PACKAGE_PIXFRONT_OVERFLOW_CHECKS=false \
-  cargo run -q --example decode_time -- "$runs" "$tmp"/photo.{jpg,avif,jxl} | sed "s|$tmp/||"
+# --config, not CARGO_PROFILE_DEV_PACKAGE_PIXFRONT_* variables: cargo ignores per-package profile
+# overrides given as environment variables, which left pixfront's own code unoptimised here.
+opt=(--config 'profile.dev.package.pixfront.opt-level=3'
+  --config 'profile.dev.package.pixfront.debug-assertions=false'
+  --config 'profile.dev.package.pixfront.overflow-checks=false')
+cargo run -q "${opt[@]}" --example decode_time -- "$runs" "$tmp"/photo.{jpg,avif,jxl} | sed "s|$tmp/||"
 echo "-- sharp $version (sharp(file).raw().toBuffer(), sharp.concurrency(1), cache off)"
 NODE_PATH="$cache/node_modules" RUNS="$runs" node - "$tmp"/photo.{jpg,avif,jxl} <<'JS' | sed "s|$tmp/||"
 const sharp = require("sharp");

@@ -12,6 +12,7 @@
 use super::settings::FaceSettings;
 use super::{unavailable, Face, FaceDetector, ModerationLabel, Moderator};
 use crate::error::Error;
+use crate::telemetry::Service;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::SdkConfig;
 use aws_sdk_rekognition::error::ProvideErrorMetadata;
@@ -101,13 +102,13 @@ impl FaceDetector for Rekognition {
 
     fn detect(&self, proxy: &RgbaImage) -> Result<Vec<Face>, Error> {
         let image = Image::builder().bytes(jpeg(proxy)?).build();
-        let answer = self
-            .call(self.client.detect_faces().image(image).send())?
-            .map_err(|e| {
-                let why = failed("DetectFaces", &e);
-                tracing::warn!(target: "pixfront::faces", "{why}");
-                unavailable(&why)
-            })?;
+        let answer = self.call(self.client.detect_faces().image(image).send())?;
+        crate::aws::count_call(Service::Rekognition, &answer);
+        let answer = answer.map_err(|e| {
+            let why = failed("DetectFaces", &e);
+            tracing::warn!(target: "pixfront::faces", "{why}");
+            unavailable(&why)
+        })?;
         answer
             .face_details()
             .iter()
@@ -134,19 +135,19 @@ impl Moderator for Rekognition {
 
     fn labels(&self, proxy: &RgbaImage, min_confidence: f32) -> Result<Vec<ModerationLabel>, Error> {
         let image = Image::builder().bytes(jpeg(proxy)?).build();
-        let answer = self
-            .call(
-                self.client
-                    .detect_moderation_labels()
-                    .image(image)
-                    .min_confidence(min_confidence)
-                    .send(),
-            )?
-            .map_err(|e| {
-                let why = failed("DetectModerationLabels", &e);
-                tracing::warn!(target: "pixfront::faces", "{why}");
-                super::moderation_failed(&why)
-            })?;
+        let answer = self.call(
+            self.client
+                .detect_moderation_labels()
+                .image(image)
+                .min_confidence(min_confidence)
+                .send(),
+        )?;
+        crate::aws::count_call(Service::Rekognition, &answer);
+        let answer = answer.map_err(|e| {
+            let why = failed("DetectModerationLabels", &e);
+            tracing::warn!(target: "pixfront::faces", "{why}");
+            super::moderation_failed(&why)
+        })?;
         Ok(answer
             .moderation_labels()
             .iter()

@@ -164,8 +164,14 @@ impl FaceService {
 fn detect_frames(detector: &dyn FaceDetector, frames: &[&RgbaImage]) -> Result<Vec<Face>, Error> {
     let mut all = Vec::new();
     for frame in frames {
-        let p = proxy(frame, detector.proxy_size())?;
-        all.extend(detector.detect(&p)?);
+        let found = proxy(frame, detector.proxy_size()).and_then(|p| detector.detect(&p));
+        match found {
+            Ok(faces) => all.extend(faces),
+            Err(e) => {
+                crate::telemetry::detector_failure(detector.name());
+                return Err(e);
+            }
+        }
     }
     Ok(all)
 }

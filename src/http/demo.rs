@@ -1,9 +1,10 @@
-//! The service endpoints on `/`: the demo page and the health check.
+//! The service endpoints on `/`: the demo page, the health check and the metrics.
 
 use super::headers::{cors, HeaderList};
 use super::message::{DemoImages, HttpResponse, RequestLog};
 use super::settings::HttpSettings;
 use crate::storage::Storage;
+use crate::telemetry::prometheus::{self, Exposition};
 
 const PAGE: &str = include_str!("demo.html");
 
@@ -39,6 +40,19 @@ pub async fn health(config: &HttpSettings, storage: &dyn Storage) -> HttpRespons
         status,
         headers: h.into_vec(),
         body: body.into(),
+        log: RequestLog::default(),
+    }
+}
+
+/// `GET /?metrics`: the Prometheus exposition; never cached, no CORS (not for browsers).
+pub fn metrics(exposition: &Exposition) -> HttpResponse {
+    let mut h = HeaderList::default();
+    h.set("Content-Type", prometheus::CONTENT_TYPE);
+    h.set("Cache-Control", "no-store");
+    HttpResponse {
+        status: 200,
+        headers: h.into_vec(),
+        body: exposition.render().into(),
         log: RequestLog::default(),
     }
 }

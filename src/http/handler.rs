@@ -10,6 +10,8 @@ use crate::faces::{self, CacheKey, FaceJob, FaceService, FaceSettings};
 use crate::pipeline::{self, PipelineSettings, Resources};
 use crate::request::{self, ImageRequest, RequestInput, RequestSettings, SecretProvider, StaticSecret};
 use crate::storage::{Object, Storage};
+use crate::telemetry::prometheus::{self, Exposition};
+use crate::telemetry::{self, Stage};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -25,6 +27,27 @@ pub struct HandlerSettings {
     pub signature_secret: Option<String>,
 }
 
+/// Counts one answer in the metrics (see `telemetry` for the names), unless it is a service
+/// endpoint's: probes and scrapes would drown the image traffic's rates.
+pub fn record(req: &HttpRequest, resp: &HttpResponse, total: std::time::Duration) {
+    let service = req.query.is_empty() || req.query == "health" || prometheus::is_scrape(&req.query);
+    if req.path == "/" && service {
+        return;
+    }
+    let log = &resp.log;
+    let faces = log.faces.as_ref().map(|f| f.elapsed).unwrap_or_default();
+    let stages = [
+        (Stage::Queue, log.queue),
+        (Stage::Fetch, log.fetch),
+        (Stage::Faces, faces),
+        (Stage::Decode, log.decode),
+        (Stage::Transform, log.transform),
+        (Stage::Encode, log.encode),
+        (Stage::Total, total),
+    ];
+    telemetry::request(resp.status, log.error.as_deref(), &stages, resp.body.len());
+}
+
 /// The transport-agnostic request handler.
 pub struct Handler {
     storage: Arc<dyn Storage>,
@@ -33,6 +56,8 @@ pub struct Handler {
     secrets: Arc<dyn SecretProvider>,
     demo: DemoImages,
     faces: Arc<FaceService>,
+    /// Answers `GET /?metrics` when set (`pixfront serve` without `METRICS_LISTEN`).
+    metrics: Option<Exposition>,
 }
 
 impl Handler {
@@ -52,6 +77,7 @@ impl Handler {
             secrets,
             demo: DemoImages::default(),
             faces,
+            metrics: None,
         }
     }
 
@@ -74,7 +100,23 @@ impl Handler {
         self
     }
 
+    /// Answers `GET /?metrics` with `exposition`.
+    pub fn with_metrics(mut self, exposition: Exposition) -> Handler {
+        self.metrics = Some(exposition);
+        self
+    }
+
+    /// The answer to `req`, counted in the metrics.
     pub async fn handle(&self, req: &HttpRequest) -> HttpResponse {
+        let started = Instant::now();
+        let resp = self.respond(req).await;
+        record(req, &resp, started.elapsed());
+        resp
+    }
+
+    /// [`Handler::handle`] without counting the answer: for a front end that may still replace
+    /// it (Lambda's payload limit) and then calls [`record`] with what it sends.
+    pub async fn respond(&self, req: &HttpRequest) -> HttpResponse {
         let head = req.method.eq_ignore_ascii_case("HEAD");
         let mut resp = match req.method.to_ascii_uppercase().as_str() {
             "GET" | "HEAD" => self.get(req).await,
@@ -105,6 +147,9 @@ impl Handler {
             }
             if req.query == "health" {
                 return demo::health(&self.config.http, self.storage.as_ref()).await;
+            }
+            if let (Some(m), true) = (&self.metrics, prometheus::is_scrape(&req.query)) {
+                return demo::metrics(m);
             }
         }
         let input = RequestInput {
@@ -179,6 +224,7 @@ impl Handler {
         let object = self.storage.get(&image.bucket, &image.key).await;
         let mut resources = Resources::default();
         let object = object.map_err(|e| (e, log.clone()))?;
+        telemetry::original_bytes(object.body.len());
         let face_job = FaceJob::new(
             self.faces.clone(),
             object.etag.as_ref().map(|etag| CacheKey {
@@ -196,6 +242,7 @@ impl Handler {
                 .get(&bucket, &key)
                 .await
                 .map_err(|e| (e, log.clone()))?;
+            telemetry::original_bytes(overlay.body.len());
             if faces::policy::covers(&self.config.faces.force_blur_faces, &bucket, &key) {
                 let job = FaceJob {
                     key: overlay.etag.map(|etag| CacheKey {
@@ -242,6 +289,9 @@ impl Handler {
                 out
             });
         let face_stats = face_job.stats();
+        if let Some(hit) = face_stats.cache_hit {
+            telemetry::face_cache(hit);
+        }
         if face_stats.detector.is_some() {
             log.faces = Some(face_stats);
         }

@@ -7,6 +7,7 @@
 //! to the OS.
 
 use crate::error::Error;
+use crate::telemetry::{self, GaugeGuard};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -27,6 +28,8 @@ pub struct Limiter {
 /// A request's place in the system (running or queued), held from fetch to response.
 pub struct Slot {
     _permit: OwnedSemaphorePermit,
+    /// Counts the request in `pixfront_renders_queued` until its render starts.
+    queued: GaugeGuard,
 }
 
 fn overloaded() -> Error {
@@ -63,8 +66,14 @@ impl Limiter {
         self.admit
             .clone()
             .try_acquire_owned()
-            .map(|p| Slot { _permit: p })
-            .map_err(|_| overloaded())
+            .map(|p| Slot {
+                _permit: p,
+                queued: GaugeGuard::new(telemetry::QUEUED, 1.0),
+            })
+            .map_err(|_| {
+                telemetry::overloaded();
+                overloaded()
+            })
     }
 
     /// Runs `job` on the blocking pool once `need` bytes of the memory budget and a render slot
@@ -80,6 +89,7 @@ impl Limiter {
         if need_mb > self.budget_mb {
             return Err(over_budget(need_mb, self.budget_mb));
         }
+        let memory = GaugeGuard::new(telemetry::MEMORY_RESERVED, (need_mb as f64) * (1 << 20) as f64);
         let reserved = self
             .memory
             .clone()
@@ -88,7 +98,10 @@ impl Limiter {
             .map_err(|_| overloaded())?;
         let permit = self.run.clone().acquire_owned().await.map_err(|_| overloaded())?;
         let out = tokio::task::spawn_blocking(move || {
-            let _held = (slot, permit, reserved);
+            let Slot { _permit, queued } = slot;
+            drop(queued);
+            let _running = GaugeGuard::new(telemetry::IN_FLIGHT, 1.0);
+            let _held = (_permit, permit, reserved, memory);
             let out = std::panic::catch_unwind(AssertUnwindSafe(job));
             if need_mb >= TRIM_AFTER_MB {
                 trim();

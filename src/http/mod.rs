@@ -4,7 +4,8 @@
 //!
 //! Service endpoints live on the path `/`, which can never name an image: every SIH dialect
 //! reads `/` as the empty key (SIH answers it with 404 `NoSuchKey`). `GET /` is the demo page,
-//! `GET /?health` the health check.
+//! `GET /?health` the health check, `GET /?metrics` the Prometheus metrics (when the front end
+//! installed them).
 
 mod demo;
 mod handler;
@@ -13,7 +14,8 @@ mod limit;
 mod message;
 pub mod settings;
 
-pub use handler::{Handler, HandlerSettings};
+pub use demo::metrics as metrics_response;
+pub use handler::{record, Handler, HandlerSettings};
 pub use limit::Limiter;
 pub use message::{DemoImages, HttpRequest, HttpResponse, RequestLog};
 pub use settings::HttpSettings;

@@ -17,9 +17,11 @@
 //! - retried (failure): S3 unavailable or refusing our credentials, a write failing, an image
 //!   that fails to render (corrupt, too large…): after the queue's `maxReceiveCount` it lands in
 //!   the dead-letter queue, where an operator sees it;
-//! - acknowledged (logged): an upload that is not an image at all, an original gone before its
-//!   message is processed (403 without `s3:ListBucket`, or 404), a key outside `sourcePrefix`, a
-//!   bucket not in `SOURCE_BUCKETS`, a record that would render a rendition again.
+//! - acknowledged (logged): an upload that is not an image at all (then kept, deleted or moved
+//!   under `quarantine/` as `UPLOAD_NOT_AN_IMAGE` says; keys under `quarantine/` are skipped),
+//!   an original gone before its message is processed (403 without `s3:ListBucket`, or 404), a
+//!   key outside `sourcePrefix`, a bucket not in `SOURCE_BUCKETS`, a record that would render a
+//!   rendition again.
 
 use super::object_lambda::ObjectLambda;
 use super::settings::LambdaSettings;
@@ -31,6 +33,8 @@ use crate::renditions::{self, FolderSink, Renditions, S3Sink, Sink};
 use crate::storage::fs::FsStorage;
 use crate::storage::s3::S3Storage;
 use crate::storage::Storage;
+use crate::telemetry::Record;
+use crate::uploads::{NotAnImage, QUARANTINE_PREFIX};
 use lambda_http::lambda_runtime::{self, Diagnostic, LambdaEvent};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -57,6 +61,9 @@ struct Upload {
     sink: Arc<dyn Sink>,
     /// `SOURCE_BUCKETS`: uploads are read only from these.
     allowed: Vec<String>,
+    /// `UPLOAD_NOT_AN_IMAGE`, and a writer in a source bucket to carry it out.
+    not_an_image: NotAnImage,
+    source_sink: Box<dyn Fn(&str) -> Arc<dyn Sink> + Send + Sync>,
 }
 
 impl Events {
@@ -101,11 +108,23 @@ impl Events {
                         root.clone().unwrap_or_default().join(&destination),
                     )),
                 };
+                let source_sink: Box<dyn Fn(&str) -> Arc<dyn Sink> + Send + Sync> = match (&s3, &root) {
+                    (Some(client), _) => {
+                        let client = client.clone();
+                        Box::new(move |b| Arc::new(S3Sink::new(client.clone(), b)))
+                    }
+                    (None, root) => {
+                        let root = root.clone().unwrap_or_default();
+                        Box::new(move |b| Arc::new(FolderSink::new(root.join(b))))
+                    }
+                };
                 Some(Upload {
                     set: Arc::new(set),
                     destination,
                     sink,
                     allowed,
+                    not_an_image: config.uploads.not_an_image,
+                    source_sink,
                 })
             }
         };
@@ -276,6 +295,12 @@ impl Events {
                     tracing::error!(target: "pixfront::events", event, bucket, key, code = %e.code, error = %e.message, total_ms = ms, "will be retried")
                 }
             }
+            // `record`'s outcome text starts with what was done (rendered, deleted, skipped…).
+            crate::telemetry::upload_record(match &result {
+                Ok(outcome) if outcome.starts_with("rendered ") => Record::Rendered,
+                Ok(_) => Record::Acknowledged,
+                Err(_) => Record::Retried,
+            });
             out.push(result.map(|_| ()));
         }
         out
@@ -308,6 +333,9 @@ impl Events {
         if !key.starts_with(&upload.set.source_prefix) {
             return Ok("skipped: key outside sourcePrefix".into());
         }
+        if key.starts_with(QUARANTINE_PREFIX) {
+            return Ok("skipped: quarantined".into());
+        }
         if bucket == upload.destination && !upload.set.prefixes_separate() {
             tracing::error!(
                 bucket,
@@ -329,7 +357,7 @@ impl Events {
         }
         if renditions::render::is_not_an_image(&original.body) {
             tracing::warn!(bucket, key, "upload is not an image; nothing rendered");
-            return Ok("skipped: not an image".into());
+            return not_an_image(upload, bucket, &key, original).await;
         }
         let mut resources = Resources::default();
         for (b, k) in upload.set.overlay_refs() {
@@ -382,6 +410,38 @@ impl Events {
         }
         Ok(format!("deleted {} renditions", upload.set.renditions.len()))
     }
+}
+
+/// Acknowledges an upload that is not an image (it never will be: retrying cannot help) and
+/// keeps, deletes or quarantines it as `UPLOAD_NOT_AN_IMAGE` says. A failed write or delete is
+/// retried like any other.
+async fn not_an_image(
+    upload: &Upload,
+    bucket: &str,
+    key: &str,
+    original: crate::storage::Object,
+) -> Result<String, Error> {
+    let sink = (upload.source_sink)(bucket);
+    match upload.not_an_image {
+        NotAnImage::Keep => return Ok("skipped: not an image (kept)".into()),
+        NotAnImage::Delete => {}
+        NotAnImage::Quarantine => {
+            let moved = renditions::Rendered {
+                rendition: "quarantine".into(),
+                key: format!("{QUARANTINE_PREFIX}{key}"),
+                bytes: original.body,
+                content_type: "application/octet-stream".into(),
+                cache_control: "no-store".into(),
+                metadata: Vec::new(),
+            };
+            sink.put(&moved).await?;
+        }
+    }
+    sink.delete(key).await?;
+    Ok(match upload.not_an_image {
+        NotAnImage::Quarantine => format!("not an image: moved to {QUARANTINE_PREFIX}{key}"),
+        _ => "not an image: deleted".into(),
+    })
 }
 
 fn diagnostic(error_type: &str, e: Error) -> Diagnostic {
@@ -454,7 +514,11 @@ pub async fn run(config: Config, lambda: LambdaSettings) -> Result<(), String> {
     );
     lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<Value>| {
         let events = events.clone();
-        async move { events.handle(event.payload, event.context.deadline()).await }
+        async move {
+            let answer = events.handle(event.payload, event.context.deadline()).await;
+            crate::telemetry::emf::flush();
+            answer
+        }
     }))
     .await
     .map_err(|e| e.to_string())

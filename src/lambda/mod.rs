@@ -25,6 +25,7 @@ use crate::settings::Lookup;
 use crate::storage::fs::FsStorage;
 use crate::storage::s3::S3Storage;
 use crate::storage::Storage;
+use crate::uploads::{Page, Uploads};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Instant;
@@ -77,12 +78,14 @@ async fn run() -> Result<(), String> {
             return Err(e);
         }
     };
+    // Metrics leave as one EMF line on stdout per invocation (`telemetry::emf`).
+    crate::telemetry::emf::install();
     let mode = lambda.mode;
     if mode == Mode::Events {
         return events::run(config, lambda).await;
     }
-    let handler = match build_handler(config, &lambda).await {
-        Ok(handler) => handler,
+    let (handler, uploads) = match build_handler(config, &lambda).await {
+        Ok(built) => built,
         Err(e) => {
             response::report_init_error(&e).await;
             return Err(e);
@@ -94,16 +97,16 @@ async fn run() -> Result<(), String> {
     let result = match mode {
         Mode::Buffered => {
             lambda_http::run(lambda_http::service_fn(move |req| {
-                let handler = handler.clone();
-                async move { Ok::<_, Infallible>(answer(&handler, req, mode).await) }
+                let (handler, uploads) = (handler.clone(), uploads.clone());
+                async move { Ok::<_, Infallible>(answer(&handler, uploads.as_deref(), req, mode).await) }
             }))
             .await
         }
         // `Events` has returned above.
         Mode::Streaming | Mode::Events => {
             lambda_http::run_with_streaming_response(lambda_http::service_fn(move |req| {
-                let handler = handler.clone();
-                async move { Ok::<_, Infallible>(answer(&handler, req, mode).await) }
+                let (handler, uploads) = (handler.clone(), uploads.clone());
+                async move { Ok::<_, Infallible>(answer(&handler, uploads.as_deref(), req, mode).await) }
             }))
             .await
         }
@@ -116,34 +119,42 @@ async fn run() -> Result<(), String> {
 /// sub-folder per bucket; for running the bootstrap without AWS). The SDK configuration is
 /// loaded once per container and shared by the S3 and Secrets Manager clients. Configured origins
 /// (`ORIGINS`, …) sit in front of either, as with `pixfront serve`.
-async fn build_handler(config: Config, lambda: &LambdaSettings) -> Result<Handler, String> {
-    let (storage, secrets, faces): (Arc<dyn Storage>, _, _) = match &lambda.root {
+/// With `PIXFRONT_UPLOADS=Yes` (and S3), the upload pages and the presign endpoint too.
+async fn build_handler(
+    config: Config,
+    lambda: &LambdaSettings,
+) -> Result<(Handler, Option<Arc<Uploads>>), String> {
+    let (storage, secrets, faces, uploads): (Arc<dyn Storage>, _, _, _) = match &lambda.root {
         Some(root) => (
             Arc::new(FsStorage::new(root)),
             crate::secrets::provider_from_env(&config.secrets).await,
-            crate::faces::FaceService::from_env(&config.faces).await,
+            Arc::new(crate::faces::FaceService::from_env(&config.faces).await),
+            None,
         ),
         None => {
             let sdk = crate::aws::load_sdk_config().await;
+            let s3 = S3Storage::from_sdk_config(&sdk, &config.s3, config.health_buckets());
+            let faces = Arc::new(crate::faces::FaceService::from_sdk_config(&sdk, &config.faces));
+            let uploads =
+                crate::server::uploads::s3(&config, &sdk, s3.client().clone(), faces.clone(), None)?;
             (
-                Arc::new(S3Storage::from_sdk_config(
-                    &sdk,
-                    &config.s3,
-                    config.health_buckets(),
-                )),
+                Arc::new(s3),
                 crate::secrets::provider(&config.secrets, &sdk),
-                crate::faces::FaceService::from_sdk_config(&sdk, &config.faces),
+                faces,
+                uploads,
             )
         }
     };
     let storage = config.storage_over(storage)?;
-    Ok(Handler::new(storage, config)
+    let handler = Handler::new(storage, config)
         .with_secrets(secrets)
-        .with_faces(Arc::new(faces)))
+        .with_faces(faces);
+    Ok((handler, uploads))
 }
 
 async fn answer(
     handler: &Handler,
+    uploads: Option<&Uploads>,
     req: lambda_http::Request,
     mode: Mode,
 ) -> lambda_http::Response<lambda_http::Body> {
@@ -151,12 +162,23 @@ async fn answer(
     let origin = event::origin(&req);
     let request = event::to_http_request(&req);
     drop(req);
-    let mut resp = handler.handle(&request).await;
+    let page = uploads.and_then(|u| Some((u, crate::uploads::page_of(&request.path, &request.query)?)));
+    let mut resp = match page {
+        // Over S3 the files go to the bucket (presigned): a body posted here is refused unread.
+        Some((u, Page::Upload)) if request.method == "POST" => {
+            let none = futures_util::stream::empty::<Result<bytes::Bytes, Infallible>>();
+            u.receive(&request, none).await
+        }
+        Some((u, page)) => u.handle(page, &request).await,
+        None => handler.respond(&request).await,
+    };
     let limit = response::payload_limit(origin);
     if mode == Mode::Buffered && response::buffered_size(&resp) > limit {
         resp = too_large_answer(handler, resp, limit).await;
     }
+    crate::http::record(&request, &resp, started.elapsed());
     crate::logging::log_request(&request, &resp, started);
+    crate::telemetry::emf::flush();
     response::to_lambda(resp, origin)
 }
 

@@ -146,10 +146,15 @@ impl ObjectLambda {
             )
         })?;
         let ctx = &event.get_object_context;
+        let started = std::time::Instant::now();
         let answer = match self.transform(&event, storage, face_service, config).await {
             Ok(a) => a,
             Err(e) => Answer::from_error(&e),
         };
+        // Counted like an HTTP request (total time only: the stages are not broken down here).
+        let code = answer.error.as_ref().map(|(code, _)| code.as_str());
+        let total = [(crate::telemetry::Stage::Total, started.elapsed())];
+        crate::telemetry::request(answer.status, code, &total, answer.body.len());
         if let Some((code, message)) = &answer.error {
             tracing::warn!(target: "pixfront::events", status = answer.status, code, message, "Object Lambda error answer");
         }

@@ -9,8 +9,8 @@ pub fn apply(picture: Picture, o: u8) -> Picture {
     if !(2..=8).contains(&o) {
         return picture;
     }
-    let result: Result<Picture, std::convert::Infallible> = picture.map_frames(|px| {
-        Ok(match o {
+    let result: Result<Picture, std::convert::Infallible> = picture.map_pixels(|px| {
+        Ok(crate::each_layout!(px, px => match o {
             2 => imageops::flip_horizontal(&px),
             3 => imageops::rotate180(&px),
             4 => imageops::flip_vertical(&px),
@@ -18,7 +18,7 @@ pub fn apply(picture: Picture, o: u8) -> Picture {
             6 => imageops::rotate90(&px),
             7 => imageops::flip_horizontal(&imageops::rotate270(&px)),
             _ => imageops::rotate270(&px),
-        })
+        }))
     });
     match result {
         Ok(p) => p,
@@ -42,8 +42,8 @@ mod tests {
         let mut px = RgbaImage::new(2, 1);
         px.put_pixel(0, 0, Rgba([255, 0, 0, 255]));
         px.put_pixel(1, 0, Rgba([0, 0, 255, 255]));
-        let out = apply(Picture::still(px, false), 6);
-        let f = &out.frames[0].pixels;
+        let mut out = apply(Picture::still(px, false), 6);
+        let f = out.frames[0].pixels.rgba();
         assert_eq!(f.dimensions(), (1, 2));
         assert_eq!(f.get_pixel(0, 0).0, [255, 0, 0, 255]);
         assert_eq!(f.get_pixel(0, 1).0, [0, 0, 255, 255]);

@@ -3,10 +3,14 @@
 
 pub mod connections;
 pub mod settings;
+pub mod uploads;
 
 use crate::config::Config;
 use crate::http::{DemoImages, Handler, HttpRequest, HttpResponse};
 use crate::storage::fs::FsStorage;
+use crate::telemetry::prometheus::Exposition;
+use crate::telemetry::MetricsSettings;
+use crate::uploads::{Page, Uploads};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
@@ -24,7 +28,13 @@ pub const SAMPLES_BUCKET: &str = "pixfront-samples";
 
 /// The router: every path goes to the shared handler.
 pub fn router(handler: Arc<Handler>) -> Router {
-    Router::new().fallback(move |req: Request| serve_one(handler.clone(), req))
+    router_with(handler, None)
+}
+
+/// The router with the upload pages (`/?upload`, `/?gallery`, `/?presign`) in front of the
+/// handler.
+pub fn router_with(handler: Arc<Handler>, uploads: Option<Arc<Uploads>>) -> Router {
+    Router::new().fallback(move |req: Request| serve_one(handler.clone(), uploads.clone(), req))
 }
 
 /// Serves `handler` on an already bound listener until `shutdown` resolves; requests in flight
@@ -47,9 +57,20 @@ pub async fn serve_with(
     connections::serve(listener, router(handler), limits, shutdown).await
 }
 
-async fn serve_one(handler: Arc<Handler>, req: Request) -> Response {
+/// [`serve_with`] with the upload pages.
+pub async fn serve_with_uploads(
+    listener: tokio::net::TcpListener,
+    handler: Arc<Handler>,
+    uploads: Option<Arc<Uploads>>,
+    limits: &ConnectionSettings,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    connections::serve(listener, router_with(handler, uploads), limits, shutdown).await
+}
+
+async fn serve_one(handler: Arc<Handler>, uploads: Option<Arc<Uploads>>, req: Request) -> Response {
     let started = Instant::now();
-    let (parts, _body) = req.into_parts();
+    let (parts, body) = req.into_parts();
     let request = HttpRequest {
         method: parts.method.as_str().to_string(),
         path: parts.uri.path().to_string(),
@@ -60,7 +81,16 @@ async fn serve_one(handler: Arc<Handler>, req: Request) -> Response {
             .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
             .collect(),
     };
-    let resp = handler.handle(&request).await;
+    let page = uploads
+        .as_ref()
+        .and_then(|u| Some((u, crate::uploads::page_of(&request.path, &request.query)?)));
+    let resp = match page {
+        Some((u, Page::Upload)) if request.method == "POST" => {
+            u.receive(&request, body.into_data_stream()).await
+        }
+        Some((u, page)) => u.handle(page, &request).await,
+        None => handler.handle(&request).await,
+    };
     crate::logging::log_request(&request, &resp, started);
     to_axum(resp)
 }
@@ -131,6 +161,10 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     if args.get("PIXFRONT_S3").as_deref() == Some("Yes") {
         return run_s3(args, config, limits).await;
     }
+    if custom_root.is_none() && config.uploads.enabled {
+        // Uploads would be written into the bundled samples (a checkout, or no writable folder).
+        return Err("--uploads needs --root: the folder uploads and renditions are written to".into());
+    }
     if custom_root.is_none() && config.request.source_buckets.is_none() {
         config.request.source_buckets = Some(SAMPLES_BUCKET.to_string());
     }
@@ -153,7 +187,15 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    print_banner(addr, &root, &default_bucket, &keys, custom_root.is_none());
+    let (scrape, metrics_url) = setup_metrics(&args, addr).await?;
+    print_banner(
+        addr,
+        &root,
+        &default_bucket,
+        &keys,
+        custom_root.is_none(),
+        &metrics_url,
+    );
 
     let demo = DemoImages {
         bucket: default_bucket,
@@ -161,12 +203,14 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     };
     let secrets = crate::secrets::provider_from_env(&config.secrets).await;
     let faces = Arc::new(crate::faces::FaceService::from_env(&config.faces).await);
+    let uploads = uploads::local(&config, &root, faces.clone(), addr).await?;
     let storage = config.storage_over(Arc::new(FsStorage::new(root)))?;
     let handler = Handler::new(storage, config)
         .with_faces(faces)
         .with_demo_images(demo)
         .with_secrets(secrets);
-    serve_with(listener, Arc::new(handler), &limits, shutdown_signal())
+    let handler = with_scrape(handler, scrape);
+    serve_with_uploads(listener, Arc::new(handler), uploads, &limits, shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;
     tracing::info!("stopped");
@@ -180,9 +224,10 @@ async fn run_s3(args: ServeArgs, config: Config, limits: ConnectionSettings) -> 
         .unwrap_or_else(|| "127.0.0.1:8080".into());
     let sdk = crate::aws::load_sdk_config().await;
     let s3 = crate::storage::s3::S3Storage::from_sdk_config(&sdk, &config.s3, config.health_buckets());
+    let s3_client = s3.client().clone();
     let storage = config.storage_over(Arc::new(s3))?;
     let secrets = crate::secrets::provider(&config.secrets, &sdk);
-    let faces = Arc::new(crate::faces::FaceService::from_sdk_config(&sdk, &config.faces));
+    let faces = crate::faces::FaceService::from_sdk_config(&sdk, &config.faces);
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
@@ -190,21 +235,78 @@ async fn run_s3(args: ServeArgs, config: Config, limits: ConnectionSettings) -> 
     let buckets = config.request.source_buckets.clone().unwrap_or_default();
     println!("pixfront serving S3 buckets [{buckets}] on http://{addr}");
     println!("  health:     http://{addr}/?health");
+    let (scrape, metrics_url) = setup_metrics(&args, addr).await?;
+    println!("  metrics:    {metrics_url}");
+    let faces = Arc::new(faces);
+    let uploads = uploads::s3(&config, &sdk, s3_client, faces.clone(), Some(addr))?;
     let handler = Handler::new(storage, config)
         .with_secrets(secrets)
         .with_faces(faces);
-    serve_with(listener, Arc::new(handler), &limits, shutdown_signal())
+    let handler = with_scrape(handler, scrape);
+    serve_with_uploads(listener, Arc::new(handler), uploads, &limits, shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;
     tracing::info!("stopped");
     Ok(())
 }
 
-fn print_banner(addr: SocketAddr, root: &Path, bucket: &str, keys: &[String], samples: bool) {
+/// Installs the Prometheus recorder and starts answering scrapes: on `METRICS_LISTEN` when set
+/// (returns no exposition: the main address then has no metrics endpoint), else the exposition
+/// for the handler's `/?metrics`. Also returns the scrape URL for the banner.
+async fn setup_metrics(args: &ServeArgs, main: SocketAddr) -> Result<(Option<Exposition>, String), String> {
+    let settings = MetricsSettings::from_lookup(&crate::settings::Lookup(&|k| args.get(k)));
+    let Some(exposition) = crate::telemetry::prometheus::install() else {
+        return Ok((None, "(another metrics recorder is installed)".into()));
+    };
+    let Some(listen) = settings.listen else {
+        return Ok((Some(exposition), format!("http://{main}/?metrics")));
+    };
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen} (METRICS_LISTEN): {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    // Lives as long as the process: a scrape during shutdown still answers.
+    tokio::spawn(serve_metrics(listener, exposition));
+    Ok((None, format!("http://{addr}/metrics")))
+}
+
+fn with_scrape(handler: Handler, scrape: Option<Exposition>) -> Handler {
+    match scrape {
+        Some(exposition) => handler.with_metrics(exposition),
+        None => handler,
+    }
+}
+
+/// The metrics-only listener: `GET /metrics` (or `/?metrics`) is the exposition, anything
+/// else 404.
+pub async fn serve_metrics(listener: tokio::net::TcpListener, exposition: Exposition) {
+    let app = Router::new().fallback(move |req: Request| {
+        let exposition = exposition.clone();
+        async move {
+            let uri = req.uri();
+            let scrape = uri.path() == "/metrics"
+                || (uri.path() == "/" && uri.query().is_some_and(crate::telemetry::prometheus::is_scrape));
+            match scrape {
+                true => to_axum(crate::http::metrics_response(&exposition)),
+                false => {
+                    let mut r = Response::new(Body::from("not found"));
+                    *r.status_mut() = axum::http::StatusCode::NOT_FOUND;
+                    r
+                }
+            }
+        }
+    });
+    if let Err(e) = axum::serve(listener, app).await {
+        tracing::error!("metrics listener stopped: {e}");
+    }
+}
+
+fn print_banner(addr: SocketAddr, root: &Path, bucket: &str, keys: &[String], samples: bool, metrics: &str) {
     let base = format!("http://{addr}");
     println!("pixfront serving {} on {base}", root.display());
     println!("  demo page:  {base}/");
     println!("  health:     {base}/?health");
+    println!("  metrics:    {metrics}");
     if samples {
         let default = serde_json::json!({
             "bucket": bucket,

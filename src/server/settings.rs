@@ -144,6 +144,13 @@ pub const SETTINGS: &[Setting] = &[
         "Address to listen on",
     ),
     s(
+        "METRICS_LISTEN",
+        "metrics-listen",
+        "",
+        "",
+        "Separate address answering GET /metrics (Prometheus); the main address then has no /?metrics (docs/operations.md)",
+    ),
+    s(
         "LOG_FORMAT",
         "log-format",
         "pretty on a terminal, else json",
@@ -402,6 +409,18 @@ pub const SETTINGS: &[Setting] = &[
         "",
         "Originals whose face boxes are kept in memory (LRU)",
     ),
+    s("PIXFRONT_UPLOADS", "uploads", "No", "", "Yes: the upload and gallery pages (/?upload, /?gallery, /?presign)"),
+    s("PIXFRONT_RENDITIONS", "renditions", "", "", "Renditions document (file or inline JSON) rendered for each upload"),
+    s("UPLOAD_BUCKET", "upload-bucket", "first of SOURCE_BUCKETS", "", "Bucket uploads are written to"),
+    s("UPLOAD_PREFIX", "upload-prefix", "uploads/", "", "Key prefix of every upload"),
+    s("UPLOAD_MAX_BYTES", "upload-max-bytes", "26214400 (25 MiB)", "", "Largest upload"),
+    s("UPLOAD_TOKEN", "upload-token", "random, printed (serve)", "", "Token that allows uploads"),
+    s("UPLOAD_TOKEN_FILE", "upload-token-file", "", "", "File holding the upload token"),
+    s("UPLOAD_TOKEN_SECRET_KEY", "upload-token-secret-key", "", "", "JSON field of SECRETS_MANAGER with the token"),
+    s("UPLOAD_GALLERY_PUBLIC", "upload-gallery-public", "No", "", "Yes: the gallery needs no token"),
+    s("UPLOAD_RENDITIONS_URL", "upload-renditions-url", "", "", "Base URL the gallery links renditions to"),
+    s("UPLOAD_PRESIGN_SECONDS", "upload-presign-seconds", "300", "", "Lifetime of a presigned POST"),
+    s("UPLOAD_NOT_AN_IMAGE", "upload-not-an-image", "keep", "", "Pipeline: keep, delete or quarantine non-images"),
 ];
 
 /// The values given on the command line or in the environment (flags win), by variable name.

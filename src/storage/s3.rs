@@ -18,6 +18,7 @@ use super::{no_such_key, BoxFuture, Object, Storage};
 use crate::aws::describe;
 use crate::error::Error;
 use crate::settings::Lookup;
+use crate::telemetry::Service;
 use aws_config::SdkConfig;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
@@ -70,14 +71,9 @@ impl S3Storage {
     }
 
     async fn fetch(&self, bucket: &str, key: &str) -> Result<Object, Error> {
-        let out = self
-            .client
-            .get_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| classify(&e, key))?;
+        let out = self.client.get_object().bucket(bucket).key(key).send().await;
+        crate::aws::count_call(Service::S3, &out);
+        let out = out.map_err(|e| classify(&e, key))?;
         let content_type = out.content_type().map(str::to_string);
         let cache_control = out.cache_control().map(str::to_string);
         // `expires()` is deprecated because S3 passes any string through; an unparsable value
@@ -111,17 +107,12 @@ impl Storage for S3Storage {
     /// classified: the caller falls back to GetObject, which reports them.
     fn head<'a>(&'a self, bucket: &'a str, key: &'a str) -> BoxFuture<'a, Result<Object, Error>> {
         Box::pin(async move {
-            let out = self
-                .client
-                .head_object()
-                .bucket(bucket)
-                .key(key)
-                .send()
-                .await
-                .map_err(|e| {
-                    tracing::debug!(bucket, key, error = %describe(&e), "S3 HeadObject failed");
-                    Error::store_unavailable()
-                })?;
+            let out = self.client.head_object().bucket(bucket).key(key).send().await;
+            crate::aws::count_call(Service::S3, &out);
+            let out = out.map_err(|e| {
+                tracing::debug!(bucket, key, error = %describe(&e), "S3 HeadObject failed");
+                Error::store_unavailable()
+            })?;
             Ok(Object {
                 body: Default::default(),
                 content_type: out.content_type().map(str::to_string),

@@ -71,11 +71,7 @@ fn webp_bomb(w: u32, h: u32, frames: usize) -> Vec<u8> {
     let colours = [image::Rgba([200, 30, 30, 255]), image::Rgba([30, 30, 200, 255])];
     let pics = colours.map(|c| image::RgbaImage::from_pixel(w, h, c));
     for i in 0..frames {
-        enc.add(&Frame {
-            pixels: pics[i % 2].clone(),
-            delay_ms: 20,
-        })
-        .unwrap();
+        enc.add(&Frame::new(pics[i % 2].clone(), 20)).unwrap();
     }
     enc.finish(None).unwrap()
 }

@@ -1,7 +1,7 @@
 //! AVIF: encode only, through ravif (rav1e), with sharp's meaning of `quality`. Originals are
 //! refused before decoding: no permissive AV1 decoder is available without a system libdav1d.
 
-use super::common::{encode_failed, is_opaque, quality};
+use super::common::{encode_failed, packed, quality, Packed};
 use crate::edits::{Format, FormatOptions};
 use crate::error::Error;
 use crate::pipeline::picture::Picture;
@@ -30,12 +30,18 @@ pub(super) fn encode(picture: &Picture, opts: &FormatOptions) -> Result<Vec<u8>,
         .with_alpha_quality(ravif_quality(quality(opts, 50)))
         .with_speed(10 - effort.min(9))
         .with_num_threads(None);
-    let encoded = if is_opaque(px.as_raw()) {
-        let rgb: Vec<RGB8> = px.pixels().map(|p| RGB8::new(p[0], p[1], p[2])).collect();
-        encoder.encode_rgb(Img::new(rgb.as_slice(), w, h))
-    } else {
-        let rgba: Vec<RGBA8> = px.pixels().map(|p| RGBA8::new(p[0], p[1], p[2], p[3])).collect();
-        encoder.encode_rgba(Img::new(rgba.as_slice(), w, h))
+    let encoded = match packed(px) {
+        Packed::Rgb(rgb) => {
+            let rgb: Vec<RGB8> = rgb.chunks_exact(3).map(|p| RGB8::new(p[0], p[1], p[2])).collect();
+            encoder.encode_rgb(Img::new(rgb.as_slice(), w, h))
+        }
+        Packed::Rgba(rgba) => {
+            let rgba: Vec<RGBA8> = rgba
+                .chunks_exact(4)
+                .map(|p| RGBA8::new(p[0], p[1], p[2], p[3]))
+                .collect();
+            encoder.encode_rgba(Img::new(rgba.as_slice(), w, h))
+        }
     };
     encoded
         .map(|e| e.avif_file)

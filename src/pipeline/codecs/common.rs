@@ -5,7 +5,7 @@
 use crate::edits::{Fit, Format, FormatOptions};
 use crate::error::Error;
 use crate::pipeline::ops::geometry;
-use crate::pipeline::picture::{Frame, Picture};
+use crate::pipeline::picture::{Frame, Picture, Pixels};
 use crate::pipeline::settings::FailOn;
 use image::{DynamicImage, ImageDecoder};
 
@@ -222,7 +222,8 @@ pub(super) fn image_err(e: image::ImageError) -> Error {
     }
 }
 
-/// Decoders from `image` (PNG, TIFF): any bit depth and colour type → RGBA8.
+/// Decoders from `image` (PNG, TIFF): any bit depth and colour type → RGB8, or RGBA8 when the
+/// original has alpha.
 pub(super) fn with_image<D: ImageDecoder>(decoder: image::ImageResult<D>) -> Result<Decoded, Error> {
     let mut decoder = decoder.map_err(image_err)?;
     // Our own limits were checked from the header; image's default allocation cap (512 MiB)
@@ -236,8 +237,12 @@ pub(super) fn with_image<D: ImageDecoder>(decoder: image::ImageResult<D>) -> Res
     let orientation = decoder.orientation().map_or(1, |o| o.to_exif());
     let img = DynamicImage::from_decoder(decoder).map_err(image_err)?;
     let has_alpha = img.color().has_alpha();
+    let picture = match has_alpha {
+        true => Picture::still(img.into_rgba8(), true),
+        false => Picture::still(img.into_rgb8(), false),
+    };
     Ok(Decoded {
-        picture: Picture::still(img.into_rgba8(), has_alpha),
+        picture,
         icc,
         exif,
         orientation,
@@ -250,6 +255,23 @@ pub(super) fn with_image<D: ImageDecoder>(decoder: image::ImageResult<D>) -> Res
 pub(super) fn exif_orientation(exif: &[u8]) -> u8 {
     let tiff = exif.strip_prefix(b"Exif\0\0").unwrap_or(exif);
     image::metadata::Orientation::from_exif_chunk(tiff).map_or(1, |o| o.to_exif())
+}
+
+/// A frame's bytes as encoders take them.
+pub(super) enum Packed<'a> {
+    /// Opaque: an RGB frame as it is, or an RGBA one whose every alpha is 255, packed.
+    Rgb(std::borrow::Cow<'a, [u8]>),
+    /// Some pixel is not opaque.
+    Rgba(&'a [u8]),
+}
+
+/// The frame as packed RGB when it is opaque, so encoders write no alpha channel then.
+pub(super) fn packed(px: &Pixels) -> Packed<'_> {
+    match px {
+        Pixels::Rgb(p) => Packed::Rgb(std::borrow::Cow::Borrowed(p.as_raw())),
+        Pixels::Rgba(p) if is_opaque(p.as_raw()) => Packed::Rgb(flatten_rgb(p.as_raw()).into()),
+        Pixels::Rgba(p) => Packed::Rgba(p.as_raw()),
+    }
 }
 
 pub(super) fn is_opaque(rgba: &[u8]) -> bool {
@@ -296,4 +318,15 @@ pub(super) fn le32(b: &[u8], at: usize) -> Option<u32> {
 
 pub(super) fn be32(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// Keeps the top-left `w`×`h` of a `stride_px`-wide buffer of `n`-byte pixels, in place.
+pub(super) fn crop_top_left(mut px: Vec<u8>, n: usize, stride_px: usize, (w, h): (usize, usize)) -> Vec<u8> {
+    if stride_px != w {
+        for y in 1..h {
+            px.copy_within(y * stride_px * n..(y * stride_px + w) * n, y * w * n);
+        }
+    }
+    px.truncate(w * h * n);
+    px
 }

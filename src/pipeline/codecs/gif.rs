@@ -98,10 +98,10 @@ pub(super) fn animation(bytes: &[u8], fail_on: FailOn) -> Result<Animation<'_>, 
             false => truncated("GIF data ends inside a frame"),
         })?;
         let (num, den) = frame.delay().numer_denom_ms();
-        Ok(Frame {
-            delay_ms: if den == 0 { 0 } else { num / den },
-            pixels: frame.into_buffer(),
-        })
+        Ok(Frame::new(
+            frame.into_buffer(),
+            if den == 0 { 0 } else { num / den },
+        ))
     });
     Ok(Animation {
         size,
@@ -141,7 +141,9 @@ pub(super) fn encode(picture: &Picture) -> Result<Vec<u8>, Error> {
     };
     let mut out = Vec::new();
     {
-        let palette = GifPalette::new(picture);
+        // The palette and transparency work on RGBA.
+        let frames: Vec<_> = picture.frames.iter().map(|f| f.pixels.to_rgba()).collect();
+        let palette = GifPalette::new(&frames);
         let mut enc =
             gif::Encoder::new(&mut out, w16, h16, &palette.rgb).map_err(|e| encode_failed(Format::Gif, e))?;
         if picture.is_animated() {
@@ -158,18 +160,12 @@ pub(super) fn encode(picture: &Picture) -> Result<Vec<u8>, Error> {
             }
         }
         // GIF transparency is one bit: alpha < 128 is transparent.
-        let translucent = picture
-            .frames
+        let translucent = frames
             .iter()
-            .any(|f| f.pixels.as_raw().chunks_exact(4).any(|p| p[3] < 128));
+            .any(|f| f.as_raw().chunks_exact(4).any(|p| p[3] < 128));
         let mut previous: Option<Vec<u8>> = None;
-        for f in &picture.frames {
-            let indices: Vec<u8> = f
-                .pixels
-                .as_raw()
-                .chunks_exact(4)
-                .map(|p| palette.index(p))
-                .collect();
+        for (f, px) in picture.frames.iter().zip(&frames) {
+            let indices: Vec<u8> = px.as_raw().chunks_exact(4).map(|p| palette.index(p)).collect();
             let mut frame = match &previous {
                 // Later frames of an opaque animation store only the box of pixels that changed,
                 // unchanged ones transparent so the previous frame shows through (as libvips'
@@ -214,12 +210,11 @@ struct GifPalette {
 }
 
 impl GifPalette {
-    fn new(picture: &Picture) -> GifPalette {
+    fn new(frames: &[std::borrow::Cow<'_, image::RgbaImage>]) -> GifPalette {
         let opaque = || {
-            picture
-                .frames
+            frames
                 .iter()
-                .flat_map(|f| f.pixels.as_raw().chunks_exact(4))
+                .flat_map(|f| f.as_raw().chunks_exact(4))
                 .filter(|p| p[3] >= 128)
         };
         let mut exact = std::collections::HashMap::new();
@@ -316,10 +311,7 @@ mod tests {
 
     fn animation(frames: Vec<RgbaImage>) -> Picture {
         Picture {
-            frames: frames
-                .into_iter()
-                .map(|pixels| Frame { pixels, delay_ms: 50 })
-                .collect(),
+            frames: frames.into_iter().map(|pixels| Frame::new(pixels, 50)).collect(),
             loop_count: 0,
             has_alpha: true,
         }

@@ -1,14 +1,16 @@
 //! JPEG: header walk, decode through mozjpeg (libjpeg-turbo) with DCT-domain downscaling (baseline
-//! files shrunk on load take `jpeg_scaled.rs` first), CMYK and ICC handling, and encode through
-//! mozjpeg with libjpeg-turbo's fast settings.
+//! files shrunk on load take `jpeg_scaled.rs` first), CMYK through its ICC profile (other
+//! profiles are applied by the pipeline), and encode through mozjpeg with libjpeg-turbo's fast
+//! settings.
 
-use super::common::{be16, corrupt, encode_failed, exif_orientation, flatten_rgb, is_opaque, quality};
+use super::common::{be16, corrupt, encode_failed, exif_orientation, flatten_rgb, packed, quality, Packed};
 use super::common::{truncated, DecodeOptions, Decoded, HeaderInfo, Keep, ShrinkRule};
 use crate::edits::{Format, FormatOptions};
 use crate::error::Error;
+use crate::pipeline::color_profile;
 use crate::pipeline::picture::Picture;
 use crate::pipeline::settings::FailOn;
-use image::RgbaImage;
+use image::RgbImage;
 use std::cell::Cell;
 
 /// Walks JPEG marker segments up to the first SOFn.
@@ -75,17 +77,6 @@ pub(super) fn sharp_factor(size: (u32, u32), rule: &ShrinkRule) -> u32 {
 /// rounds up; libvips drops the partial last column and row).
 pub(super) fn loaded_size((w, h): (u32, u32), factor: u32) -> (u32, u32) {
     ((w / factor).max(1), (h / factor).max(1))
-}
-
-/// Keeps the top-left `w`×`h` of a `stride_px`-wide RGBA buffer, in place.
-fn crop_top_left(mut px: Vec<u8>, stride_px: usize, (w, h): (usize, usize)) -> Vec<u8> {
-    if stride_px != w {
-        for y in 1..h {
-            px.copy_within(y * stride_px * 4..(y * stride_px + w) * 4, y * w * 4);
-        }
-    }
-    px.truncate(w * h * 4);
-    px
 }
 
 /// The factor pixfront decodes at: sharp's, unless the plan needs more pixels.
@@ -202,12 +193,13 @@ pub(super) fn decode(bytes: &[u8], opts: DecodeOptions) -> Result<Decoded, Error
     WARNING.set(None);
     // mozjpeg reports libjpeg errors by unwinding: contain them and answer 400.
     let run = || -> std::io::Result<Decoded> {
-        let mut d = Decompress::with_markers(&[Marker::APP(1), Marker::APP(2)])
+        let mut d = Decompress::with_markers(&[Marker::APP(1), Marker::APP(2), Marker::APP(14)])
             .with_err(error_manager())
             .from_mem(bytes)?;
         let original_size = (d.width() as u32, d.height() as u32);
         let mut exif = None;
         let mut icc_chunks: Vec<(u8, &[u8])> = Vec::new();
+        let mut adobe = false;
         for m in d.markers() {
             match m.marker {
                 Marker::APP(1) if m.data.starts_with(b"Exif\0\0") => {
@@ -217,29 +209,32 @@ pub(super) fn decode(bytes: &[u8], opts: DecodeOptions) -> Result<Decoded, Error
                 Marker::APP(2) if m.data.len() > 14 && m.data.starts_with(b"ICC_PROFILE\0") => {
                     icc_chunks.push((m.data[12], &m.data[14..]));
                 }
+                Marker::APP(14) if m.data.starts_with(b"Adobe") => adobe = true,
                 _ => {}
             }
         }
         icc_chunks.sort_by_key(|c| c.0);
-        let icc = (!icc_chunks.is_empty()).then(|| icc_chunks.iter().flat_map(|c| c.1).copied().collect());
+        let icc: Option<Vec<u8>> =
+            (!icc_chunks.is_empty()).then(|| icc_chunks.iter().flat_map(|c| c.1).copied().collect());
         let factor = decode_factor(original_size, opts.shrink.as_ref());
         d.scale((8 / factor) as u8);
         let cmyk = matches!(d.color_space(), ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK);
-        let (w, h, rgba) = if cmyk {
+        let (w, h, px) = if cmyk {
             let mut s = d.to_colorspace(ColorSpace::JCS_CMYK)?;
             let (w, h) = (s.width(), s.height());
-            let px: Vec<[u8; 4]> = s.read_scanlines()?;
+            let mut px: Vec<u8> = s.read_scanlines()?;
             s.finish()?;
-            // Adobe writes CMYK JPEGs inverted (255 = no ink), which is what nearly every CMYK
-            // JPEG in the wild is; convert without a CMYK profile (naive, like Pillow).
-            let mut out = Vec::with_capacity(w * h * 4);
-            for [c, m, y, k] in px {
-                let mul = |v: u8| ((v as u32 * k as u32 + 127) / 255) as u8;
-                out.extend_from_slice(&[mul(c), mul(m), mul(y), 255]);
+            // Photoshop (Adobe APP14) writes CMYK inverted (255 = no ink), as libvips assumes
+            // for files with that marker; ICC profiles count ink from 0.
+            if adobe {
+                px.iter_mut().for_each(|v| *v = 255 - *v);
             }
-            (w, h, out)
+            color_profile::cmyk_to_srgb(&mut px, icc.as_deref());
+            let rgb = px.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
+            (w, h, rgb)
         } else {
-            let mut s = d.rgba()?;
+            // JPEG is opaque: three channels from here to the encoder.
+            let mut s = d.rgb()?;
             let (w, h) = (s.width(), s.height());
             let px: Vec<u8> = s.read_scanlines()?;
             s.finish()?;
@@ -248,9 +243,9 @@ pub(super) fn decode(bytes: &[u8], opts: DecodeOptions) -> Result<Decoded, Error
         // libvips' size at this scale, so pixfront resamples exactly the pixels sharp does.
         let (lw, lh) = loaded_size(original_size, factor);
         let (lw, lh) = ((lw as usize).min(w), (lh as usize).min(h));
-        let rgba = crop_top_left(rgba, w, (lw, lh));
+        let px = super::common::crop_top_left(px, 3, w, (lw, lh));
         let (w, h) = (lw, lh);
-        let pixels = RgbaImage::from_raw(w as u32, h as u32, rgba)
+        let pixels = RgbImage::from_raw(w as u32, h as u32, px)
             .ok_or_else(|| std::io::Error::other("short pixel buffer"))?;
         let orientation = exif.as_deref().map_or(1, exif_orientation);
         Ok(Decoded {
@@ -287,16 +282,16 @@ pub(super) fn encode(picture: &Picture, opts: &FormatOptions, exif: Option<&[u8]
     use mozjpeg::{ColorSpace, Compress, Marker};
     let px = &picture.frames[0].pixels;
     let (w, h) = (px.width() as usize, px.height() as usize);
-    let rgb = (!is_opaque(px.as_raw())).then(|| flatten_rgb(px.as_raw()));
+    // JPEG has no alpha: translucent pixels are flattened over black, as libvips does.
+    let rgb = match packed(px) {
+        Packed::Rgb(rgb) => rgb,
+        Packed::Rgba(rgba) => flatten_rgb(rgba).into(),
+    };
     let q = quality(opts, 80);
     let progressive = opts.progressive.unwrap_or(false);
     let subsample = opts.chroma_subsampling.as_deref() != Some("4:4:4");
     let run = || -> std::io::Result<Vec<u8>> {
-        let (space, data) = match &rgb {
-            Some(rgb) => (ColorSpace::JCS_RGB, rgb.as_slice()),
-            None => (ColorSpace::JCS_EXT_RGBA, px.as_raw().as_slice()),
-        };
-        let mut c = Compress::new(space);
+        let mut c = Compress::new(ColorSpace::JCS_RGB);
         // libjpeg-turbo's settings (no trellis quantisation, no scan search): mozjpeg's defaults
         // are several times slower for a few percent in size. Huffman tables are still optimised.
         c.set_fastest_defaults();
@@ -312,7 +307,7 @@ pub(super) fn encode(picture: &Picture, opts: &FormatOptions, exif: Option<&[u8]
         if let Some(exif) = exif {
             started.write_marker(Marker::APP(1), &[&b"Exif\0\0"[..], exif].concat());
         }
-        started.write_scanlines(data)?;
+        started.write_scanlines(&rgb)?;
         started.finish()
     };
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
@@ -368,7 +363,10 @@ mod tests {
         assert_eq!(sharp_factor(big, &rule(Some(1200), None, true)), 4); // 5.02
         assert_eq!(sharp_factor(big, &rule(Some(4000), None, true)), 1);
         assert_eq!(loaded_size(big, 8), (753, 423));
-        assert_eq!(crop_top_left(vec![1; 3 * 2 * 4], 3, (2, 1)), vec![1; 8]);
+        assert_eq!(
+            super::super::common::crop_top_left(vec![1; 3 * 2 * 4], 4, 3, (2, 1)),
+            vec![1; 8]
+        );
         let mut faces = rule(Some(100), None, true);
         faces.keep = Keep::LongSide(1000);
         assert_eq!(decode_factor(big, Some(&faces)), 4);

@@ -6,7 +6,7 @@
 
 use super::common::{exif_orientation, Decoded};
 use crate::pipeline::picture::Picture;
-use image::RgbaImage;
+use image::RgbImage;
 use pixfront_jpegscale::{decode_scaled, Options};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
@@ -80,13 +80,8 @@ pub(super) fn decode(
         return None;
     }
     let (w, h) = (loaded.0 as usize, loaded.1 as usize);
-    let mut rgba = Vec::with_capacity(w * h * 4);
-    for row in rgb.chunks_exact(full_w * 3).take(h) {
-        for p in row[..w * 3].chunks_exact(3) {
-            rgba.extend_from_slice(&[p[0], p[1], p[2], 255]);
-        }
-    }
-    let pixels = RgbaImage::from_raw(w as u32, h as u32, rgba)?;
+    let rgb = super::common::crop_top_left(rgb, 3, full_w, (w, h));
+    let pixels = RgbImage::from_raw(w as u32, h as u32, rgb)?;
     let (exif, icc) = metadata(bytes);
     let orientation = exif.as_deref().map_or(1, exif_orientation);
     Some(Decoded {

@@ -84,10 +84,10 @@ fn frames(image: JxlImage, max_pixels: u64) -> Result<Animation<'static>, Error>
             _ => return Err(corrupt("JPEG XL colour format (CMYK is not supported)")),
         };
         let pixels = RgbaImage::from_raw(sw, sh, rgba).ok_or_else(|| corrupt("JPEG XL frame"))?;
-        Ok(Frame {
+        Ok(Frame::new(
             pixels,
-            delay_ms: (render.duration() as f64 * tick_ms).round() as u32,
-        })
+            (render.duration() as f64 * tick_ms).round() as u32,
+        ))
     });
     Ok(Animation {
         size: (w, h),

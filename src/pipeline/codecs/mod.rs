@@ -175,7 +175,7 @@ pub fn encode(picture: &Picture, format: Format, settings: &EncodeOptions) -> Re
         Format::Avif => avif::encode(picture, opts),
         Format::Gif => gif::encode(picture),
         Format::Tiff => tiff::encode(picture),
-        Format::Raw => Ok(picture.frames[0].pixels.as_raw().clone()),
+        Format::Raw => Ok(picture.frames[0].pixels.to_rgba().as_raw().clone()),
         Format::Heif => Err(unsupported_output(format)),
     }
 }

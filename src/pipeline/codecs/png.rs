@@ -1,7 +1,11 @@
 //! PNG: IHDR read by hand, decode through `image` (any bit depth), encode through the `png`
 //! crate (RGB when opaque, a NeuQuant palette when `palette`/`quality` is asked).
+//!
+//! Colour, in the PNG 3rd edition's order of precedence: `cICP` (as an ICC profile from
+//! `color_profile::cicp_profile`), else `iCCP`, else none: an `sRGB` chunk needs nothing, and
+//! `gAMA`/`cHRM` are ignored, as libvips (sharp) ignores them.
 
-use super::common::{be32, encode_failed, is_opaque, truncated, with_image, Decoded, HeaderInfo};
+use super::common::{be32, encode_failed, packed, truncated, with_image, Decoded, HeaderInfo, Packed};
 use crate::edits::{Format, FormatOptions};
 use crate::error::Error;
 use crate::pipeline::picture::Picture;
@@ -29,16 +33,42 @@ pub(super) fn decode(bytes: &[u8], fail_on: FailOn) -> Result<Decoded, Error> {
         return Err(truncated("PNG data ends before its IEND chunk"));
     }
     let decoded = with_image(image::codecs::png::PngDecoder::new(Cursor::new(bytes)))?;
+    let icc = match cicp(bytes) {
+        Some([primaries, transfer, _, full]) => {
+            crate::pipeline::color_profile::cicp_profile(primaries.into(), transfer.into(), full != 0)
+        }
+        None => decoded.icc,
+    };
     Ok(Decoded {
         damaged: !whole,
+        icc,
         ..decoded
     })
+}
+
+/// The `cICP` chunk's four bytes (primaries, transfer, matrix, full range), if one comes
+/// before the image data, where it must be.
+fn cicp(b: &[u8]) -> Option<[u8; 4]> {
+    let mut at = 8;
+    loop {
+        let len = be32(b, at)? as usize;
+        match b.get(at + 4..at + 8)? {
+            b"IDAT" => return None,
+            b"cICP" if len == 4 => return b.get(at + 8..at + 12)?.try_into().ok(),
+            _ => at = at.checked_add(len)?.checked_add(12)?,
+        }
+    }
 }
 
 pub(super) fn encode(picture: &Picture, opts: &FormatOptions, exif: Option<&[u8]>) -> Result<Vec<u8>, Error> {
     let px = &picture.frames[0].pixels;
     let (w, h) = px.dimensions();
-    let rgba = px.as_raw();
+    let rgb = match packed(px) {
+        Packed::Rgb(rgb) => Some(rgb),
+        Packed::Rgba(_) => None,
+    };
+    let rgba = px.to_rgba();
+    let rgba = rgba.as_raw();
     let mut out = Vec::new();
     let mut enc = png::Encoder::new(&mut out, w, h);
     enc.set_depth(png::BitDepth::Eight);
@@ -65,9 +95,9 @@ pub(super) fn encode(picture: &Picture, opts: &FormatOptions, exif: Option<&[u8]
             enc.set_trns(trns);
         }
         rgba.chunks_exact(4).map(|p| quant.index_of(p) as u8).collect()
-    } else if is_opaque(rgba) {
+    } else if let Some(rgb) = rgb {
         enc.set_color(png::ColorType::Rgb);
-        rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect()
+        rgb.into_owned()
     } else {
         enc.set_color(png::ColorType::Rgba);
         rgba.clone()

@@ -1,6 +1,6 @@
 //! TIFF: size, decode and (uncompressed) encode all through `image`.
 
-use super::common::{encode_failed, is_opaque, with_image, Decoded, HeaderInfo};
+use super::common::{encode_failed, packed, with_image, Decoded, HeaderInfo, Packed};
 use crate::edits::Format;
 use crate::error::Error;
 use crate::pipeline::picture::Picture;
@@ -25,11 +25,16 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Decoded, Error> {
 pub(super) fn encode(picture: &Picture) -> Result<Vec<u8>, Error> {
     let px = &picture.frames[0].pixels;
     let mut out = Cursor::new(Vec::new());
-    let img = if is_opaque(px.as_raw()) {
-        image::DynamicImage::ImageRgb8(image::DynamicImage::ImageRgba8(px.clone()).into_rgb8())
-    } else {
-        image::DynamicImage::ImageRgba8(px.clone())
-    };
+    let (w, h) = px.dimensions();
+    let img = match packed(px) {
+        Packed::Rgb(rgb) => {
+            image::RgbImage::from_raw(w, h, rgb.into_owned()).map(image::DynamicImage::ImageRgb8)
+        }
+        Packed::Rgba(rgba) => {
+            image::RgbaImage::from_raw(w, h, rgba.to_vec()).map(image::DynamicImage::ImageRgba8)
+        }
+    }
+    .ok_or_else(|| encode_failed(Format::Tiff, "pixel buffer"))?;
     img.write_to(&mut out, image::ImageFormat::Tiff)
         .map_err(|e| encode_failed(Format::Tiff, e))?;
     Ok(out.into_inner())

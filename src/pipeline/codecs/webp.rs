@@ -2,7 +2,7 @@
 //! stills, WebPAnimDecoder for animations), encode through libwebp (WebPAnimEncoder for
 //! animations) and its muxer for EXIF.
 
-use super::common::{corrupt, encode_failed, exif_orientation, flatten_rgb, is_opaque, quality, truncated};
+use super::common::{corrupt, encode_failed, exif_orientation, packed, quality, truncated, Packed};
 use super::common::{le16, le24, le32, Animation, DecodeOptions, Decoded, HeaderInfo, Keep, ShrinkRule};
 use crate::edits::{Format, FormatOptions};
 use crate::error::Error;
@@ -132,7 +132,9 @@ pub(super) fn decode(bytes: &[u8], opts: DecodeOptions) -> Result<Decoded, Error
     let (w, h) = original_size;
     let (sw, sh) = loaded_size(original_size, decode_scale(original_size, opts.shrink.as_ref()));
     let mut config = sys::WebPDecoderConfig::new().map_err(|_| Error::internal())?;
-    let stride = sw as usize * 4;
+    // Opaque originals decode to three channels (see picture.rs).
+    let channels = if has_alpha { 4 } else { 3 };
+    let stride = sw as usize * channels;
     let mut out = vec![0u8; stride * sh as usize];
     config.options.use_threads = 1;
     if (sw, sh) != (w, h) {
@@ -140,7 +142,10 @@ pub(super) fn decode(bytes: &[u8], opts: DecodeOptions) -> Result<Decoded, Error
         config.options.scaled_width = sw as i32;
         config.options.scaled_height = sh as i32;
     }
-    config.output.colorspace = sys::WEBP_CSP_MODE::MODE_RGBA;
+    config.output.colorspace = match has_alpha {
+        true => sys::WEBP_CSP_MODE::MODE_RGBA,
+        false => sys::WEBP_CSP_MODE::MODE_RGB,
+    };
     config.output.is_external_memory = 1;
     config.output.u.RGBA = sys::WebPRGBABuffer {
         rgba: out.as_mut_ptr(),
@@ -155,9 +160,13 @@ pub(super) fn decode(bytes: &[u8], opts: DecodeOptions) -> Result<Decoded, Error
     if status != sys::VP8StatusCode::VP8_STATUS_OK {
         return Err(corrupt(&format!("WebP: {status:?}")));
     }
-    let pixels = RgbaImage::from_raw(sw, sh, out).ok_or_else(|| corrupt("WebP"))?;
+    let picture = match has_alpha {
+        true => RgbaImage::from_raw(sw, sh, out).map(|px| Picture::still(px, true)),
+        false => image::RgbImage::from_raw(sw, sh, out).map(|px| Picture::still(px, false)),
+    }
+    .ok_or_else(|| corrupt("WebP"))?;
     Ok(Decoded {
-        picture: Picture::still(pixels, has_alpha),
+        picture,
         icc,
         exif,
         orientation,
@@ -203,7 +212,7 @@ pub(super) fn animation(bytes: &[u8]) -> Result<Animation<'_>, Error> {
             previous_end = end;
             Some(
                 RgbaImage::from_raw(w, h, rgba)
-                    .map(|pixels| Frame { pixels, delay_ms })
+                    .map(|pixels| Frame::new(pixels, delay_ms))
                     .ok_or_else(|| corrupt("WebP frame")),
             )
         }
@@ -294,12 +303,10 @@ fn encode_pixels(picture: &Picture, opts: &FormatOptions, effort: Option<u8>) ->
     if picture.is_animated() {
         return encode_animation(picture, &config);
     }
-    let rgb;
-    let encoder = if is_opaque(first.as_raw()) {
-        rgb = flatten_rgb(first.as_raw());
-        webp::Encoder::from_rgb(&rgb, w, h)
-    } else {
-        webp::Encoder::from_rgba(first.as_raw(), w, h)
+    let px = packed(first);
+    let encoder = match &px {
+        Packed::Rgb(rgb) => webp::Encoder::from_rgb(rgb, w, h),
+        Packed::Rgba(rgba) => webp::Encoder::from_rgba(rgba, w, h),
     };
     let bytes = encoder
         .encode_advanced(&config)
@@ -383,7 +390,8 @@ impl AnimEncoder {
             pic.use_argb = 1;
             pic.width = w;
             pic.height = h;
-            if sys::WebPPictureImportRGBA(&mut pic, frame.pixels.as_raw().as_ptr(), w * 4) == 0 {
+            let rgba = frame.pixels.to_rgba();
+            if sys::WebPPictureImportRGBA(&mut pic, rgba.as_raw().as_ptr(), w * 4) == 0 {
                 sys::WebPPictureFree(&mut pic);
                 return Err(failed("frame import"));
             }

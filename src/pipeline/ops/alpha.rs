@@ -16,7 +16,7 @@ pub fn flatten(f: &FlattenArg, mut pic: Picture) -> Picture {
     }
     let bg = bg.to_rgba8();
     for frame in &mut pic.frames {
-        for p in frame.pixels.pixels_mut() {
+        for p in frame.pixels.rgba().pixels_mut() {
             let a = p[3] as u32;
             for c in 0..3 {
                 p[c] = ((p[c] as u32 * a + bg[c] as u32 * (255 - a) + 127) / 255) as u8;
@@ -34,7 +34,7 @@ pub fn remove_alpha(on: bool, mut pic: Picture) -> Picture {
         return pic;
     }
     for frame in &mut pic.frames {
-        for p in frame.pixels.pixels_mut() {
+        for p in frame.pixels.rgba().pixels_mut() {
             p[3] = 255;
         }
     }
@@ -56,7 +56,7 @@ pub fn ensure_alpha(v: &BoolOrNumber, mut pic: Picture) -> Result<Picture, Error
     }
     let a = (alpha * 255.0).round() as u8;
     for frame in &mut pic.frames {
-        for p in frame.pixels.pixels_mut() {
+        for p in frame.pixels.rgba().pixels_mut() {
             p[3] = a;
         }
     }

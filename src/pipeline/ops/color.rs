@@ -5,12 +5,12 @@
 use super::colorspace::{grey, lab_to_rgb, linear_table, rgb_to_lab};
 use crate::edits::{BoolOrNumber, Color, Modulate, Negate};
 use crate::error::Error;
-use crate::pipeline::picture::Picture;
+use crate::pipeline::picture::{Picture, Pixels};
 use image::RgbaImage;
 
 fn each_pixel(mut pic: Picture, mut f: impl FnMut(&mut [u8; 4])) -> Picture {
     for frame in &mut pic.frames {
-        for p in frame.pixels.pixels_mut() {
+        for p in frame.pixels.rgba().pixels_mut() {
             f(&mut p.0);
         }
     }
@@ -103,7 +103,11 @@ pub fn normalize(pic: Picture) -> Picture {
     let mut hist = [0u64; 101];
     let mut n = 0u64;
     for frame in &pic.frames {
-        for p in frame.pixels.pixels() {
+        let (raw, channels) = match &frame.pixels {
+            Pixels::Rgb(px) => (px.as_raw(), 3),
+            Pixels::Rgba(px) => (px.as_raw(), 4),
+        };
+        for p in raw.chunks_exact(channels) {
             let l = rgb_to_lab(&lin, p[0], p[1], p[2])[0];
             hist[l.round().clamp(0.0, 100.0) as usize] += 1;
             n += 1;

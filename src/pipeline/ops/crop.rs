@@ -41,10 +41,10 @@ fn fits(r: &Region, pic: &Picture) -> bool {
 }
 
 fn cut(r: &Region, pic: Picture) -> Picture {
-    let Ok(pic) = pic.map_frames(|px| {
-        Ok::<_, std::convert::Infallible>(
-            image::imageops::crop_imm(&px, r.left, r.top, r.width, r.height).to_image(),
-        )
+    let Ok(pic) = pic.map_pixels(|px| {
+        Ok::<_, std::convert::Infallible>(crate::each_layout!(px, px =>
+            image::imageops::crop_imm(&px, r.left, r.top, r.width, r.height).to_image()
+        ))
     });
     pic
 }

@@ -64,10 +64,10 @@ pub fn blur_original(
 pub fn blur_with_job(
     job: &FaceJob,
     opts: &BlurFacesOptions,
-    pic: Picture,
+    mut pic: Picture,
     scale: f32,
 ) -> Result<Picture, Error> {
-    let frames: Vec<&RgbaImage> = pic.frames.iter().map(|f| &f.pixels).collect();
+    let frames = pic.rgba_frames();
     let found = job.service.faces(job.key.as_ref(), &frames, &job.stats)?;
     let min_confidence = opts.min_confidence.unwrap_or(0.0) as f32;
     let chosen: Vec<Face> = found
@@ -174,7 +174,12 @@ fn pixelate(region: &RgbaImage, block: u32, (cx, cy): (f32, f32)) -> RgbaImage {
 /// image; the whole image when no face is found. `pristine` says the picture still has the
 /// original's geometry, so the cached detection of the original applies; otherwise the current
 /// picture is examined (as SIH does, it looks at the pipeline's output so far).
-pub fn smart_crop(sc: &SmartCrop, pic: Picture, ctx: &OpContext, pristine: bool) -> Result<Picture, Error> {
+pub fn smart_crop(
+    sc: &SmartCrop,
+    mut pic: Picture,
+    ctx: &OpContext,
+    pristine: bool,
+) -> Result<Picture, Error> {
     let (face_index, padding) = match sc {
         SmartCrop::Bool(false) => return Ok(pic),
         SmartCrop::Bool(true) => (0, 0.0),
@@ -182,10 +187,11 @@ pub fn smart_crop(sc: &SmartCrop, pic: Picture, ctx: &OpContext, pristine: bool)
     };
     let job = job(ctx)?;
     let mut found: Vec<Face> = if pristine {
-        let frames = [&pic.frames[0].pixels];
+        let frames = [&*pic.frames[0].pixels.rgba()];
         job.service.faces(job.key.as_ref(), &frames, &job.stats)?.to_vec()
     } else {
-        job.service.faces_uncached(&pic.frames[0].pixels, &job.stats)?
+        job.service
+            .faces_uncached(pic.frames[0].pixels.rgba(), &job.stats)?
     };
     // Rekognition's order: most confident first.
     found.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
@@ -264,7 +270,11 @@ fn padding_out_of_bounds() -> Error {
 /// SIH's `contentModeration`: blur the whole picture (sigma `ceil(blur)`, default 50, applied
 /// only within sharp's 0.3–1000) when moderation finds a label (any label, or one of
 /// `moderationLabels` when given) at `minConfidence` (default 75) or above.
-pub fn content_moderation(cm: &ContentModeration, pic: Picture, ctx: &OpContext) -> Result<Picture, Error> {
+pub fn content_moderation(
+    cm: &ContentModeration,
+    mut pic: Picture,
+    ctx: &OpContext,
+) -> Result<Picture, Error> {
     let opts = match cm {
         ContentModeration::Bool(false) => return Ok(pic),
         ContentModeration::Bool(true) => Default::default(),
@@ -274,7 +284,7 @@ pub fn content_moderation(cm: &ContentModeration, pic: Picture, ctx: &OpContext)
     let min_confidence = opts.min_confidence.unwrap_or(75.0) as f32;
     let labels = job
         .service
-        .moderation_labels(&pic.frames[0].pixels, min_confidence, &job.stats)?;
+        .moderation_labels(pic.frames[0].pixels.rgba(), min_confidence, &job.stats)?;
     let hit = match &opts.moderation_labels {
         Some(wanted) => labels.iter().any(|l| wanted.contains(&l.name)),
         None => !labels.is_empty(),

@@ -114,7 +114,7 @@ fn decode_overlay(
     }
     let has_alpha = picture.has_alpha;
     let first = picture.frames.swap_remove(0);
-    Ok((first.pixels, has_alpha))
+    Ok((first.pixels.into_rgba(), has_alpha))
 }
 
 fn as_text(v: &NumOrString) -> String {

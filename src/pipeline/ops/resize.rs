@@ -6,9 +6,9 @@ use super::context::{check_output_size, OpContext};
 use super::geometry::{self, Plan};
 use crate::edits::{Color, Fit, Position, Resize};
 use crate::error::Error;
-use crate::pipeline::picture::Picture;
+use crate::pipeline::picture::{Picture, Pixels};
 use fast_image_resize::{images::Image, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
-use image::{Rgba, RgbaImage};
+use image::{Rgb, RgbImage, Rgba, RgbaImage};
 
 /// Where a `cover` crop or a `contain` embed sits: sharp's gravities (0 = centre, 1 = north,
 /// 2 = east, 3 = south, 4 = west, 5–8 = the corners), or a content-aware strategy.
@@ -90,13 +90,17 @@ pub fn apply(resize: &Resize, pic: Picture, ctx: &OpContext) -> Result<Picture, 
                 .resize_alg(alg)
                 .use_alpha(has_alpha)
                 .crop(bx, by, bw, bh);
-            pic.map_frames(|px| resample_with(&mut resizer, px, plan.canvas, &opts))?
+            pic.map_pixels(|px| resample_with(&mut resizer, px, plan.canvas, &opts))?
         }
         _ => {
             // Content-aware crops need the whole scaled image.
             check_output_size("resize", plan.scaled, ctx)?;
-            pic.map_frames(|px| {
-                let scaled = resample(&mut resizer, px, plan.scaled, alg, has_alpha)?;
+            let opts = ResizeOptions::new().resize_alg(alg).use_alpha(has_alpha);
+            pic.map_pixels(|px| {
+                let scaled = match px.dimensions() == plan.scaled {
+                    true => px,
+                    false => resample_with(&mut resizer, px, plan.scaled, &opts)?,
+                };
                 Ok::<_, Error>(fit_canvas(scaled, &plan, gravity, background))
             })?
         }
@@ -107,43 +111,50 @@ pub fn apply(resize: &Resize, pic: Picture, ctx: &OpContext) -> Result<Picture, 
     Ok(pic)
 }
 
-/// Scales `px` to `size` (a no-op when it already has that size).
-pub fn resample(
-    resizer: &mut Resizer,
-    px: RgbaImage,
-    size: (u32, u32),
-    alg: ResizeAlg,
-    has_alpha: bool,
-) -> Result<RgbaImage, Error> {
+/// Resamples RGBA pixels with the default kernel (overlays and other steps that scale).
+pub fn resample_default(px: RgbaImage, size: (u32, u32), has_alpha: bool) -> Result<RgbaImage, Error> {
     if px.dimensions() == size {
         return Ok(px);
     }
-    let opts = ResizeOptions::new().resize_alg(alg).use_alpha(has_alpha);
-    resample_with(resizer, px, size, &opts)
+    let opts = ResizeOptions::new()
+        .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
+        .use_alpha(has_alpha);
+    match resample_with(&mut Resizer::new(), Pixels::Rgba(px), size, &opts)? {
+        Pixels::Rgba(px) => Ok(px),
+        Pixels::Rgb(_) => Err(Error::internal()),
+    }
 }
 
+/// Scales `px` to `size` in its own layout (three channels for opaque images).
 fn resample_with(
     resizer: &mut Resizer,
-    px: RgbaImage,
+    px: Pixels,
     size: (u32, u32),
     opts: &ResizeOptions,
-) -> Result<RgbaImage, Error> {
+) -> Result<Pixels, Error> {
     let (w, h) = px.dimensions();
-    let src = Image::from_vec_u8(w, h, px.into_raw(), PixelType::U8x4).map_err(|_| Error::internal())?;
-    let mut dst = Image::new(size.0, size.1, PixelType::U8x4);
+    let kind = match px.channels() {
+        3 => PixelType::U8x3,
+        _ => PixelType::U8x4,
+    };
+    let raw = match px {
+        Pixels::Rgb(p) => p.into_raw(),
+        Pixels::Rgba(p) => p.into_raw(),
+    };
+    let src = Image::from_vec_u8(w, h, raw, kind).map_err(|_| Error::internal())?;
+    let mut dst = Image::new(size.0, size.1, kind);
     resizer
         .resize(&src, &mut dst, opts)
         .map_err(|_| Error::internal())?;
-    RgbaImage::from_raw(size.0, size.1, dst.into_vec()).ok_or_else(Error::internal)
+    let out = dst.into_vec();
+    match kind {
+        PixelType::U8x3 => RgbImage::from_raw(size.0, size.1, out).map(Pixels::Rgb),
+        _ => RgbaImage::from_raw(size.0, size.1, out).map(Pixels::Rgba),
+    }
+    .ok_or_else(Error::internal)
 }
 
-/// Resamples with the default kernel (used by overlay and other steps that scale).
-pub fn resample_default(px: RgbaImage, size: (u32, u32), has_alpha: bool) -> Result<RgbaImage, Error> {
-    let alg = ResizeAlg::Convolution(FilterType::Lanczos3);
-    resample(&mut Resizer::new(), px, size, alg, has_alpha)
-}
-
-fn fit_canvas(px: RgbaImage, plan: &Plan, gravity: Gravity, background: Color) -> RgbaImage {
+fn fit_canvas(px: Pixels, plan: &Plan, gravity: Gravity, background: Color) -> Pixels {
     let (w, h) = px.dimensions();
     let (cw, ch) = plan.canvas;
     if (w, h) == (cw, ch) {
@@ -153,10 +164,10 @@ fn fit_canvas(px: RgbaImage, plan: &Plan, gravity: Gravity, background: Color) -
         Fit::Cover => {
             let (left, top) = match gravity {
                 Gravity::Fixed(g) => crop_position(w, h, cw, ch, g),
-                Gravity::Entropy => super::smart::entropy_crop(&px, cw, ch),
-                Gravity::Attention => super::smart::attention_crop(&px, cw, ch),
+                Gravity::Entropy => super::smart::entropy_crop(&px.to_rgba(), cw, ch),
+                Gravity::Attention => super::smart::attention_crop(&px.to_rgba(), cw, ch),
             };
-            image::imageops::crop_imm(&px, left, top, cw, ch).to_image()
+            crate::each_layout!(px, px => image::imageops::crop_imm(&px, left, top, cw, ch).to_image())
         }
         _ => {
             let g = match gravity {
@@ -164,9 +175,20 @@ fn fit_canvas(px: RgbaImage, plan: &Plan, gravity: Gravity, background: Color) -
                 _ => 0,
             };
             let (left, top) = embed_position(w, h, cw, ch, g);
-            let mut canvas = RgbaImage::from_pixel(cw, ch, Rgba(background.to_rgba8()));
-            image::imageops::replace(&mut canvas, &px, left as i64, top as i64);
-            canvas
+            let bg = background.to_rgba8();
+            match px {
+                // An opaque background keeps an opaque image three-channel.
+                Pixels::Rgb(px) if bg[3] == 255 => {
+                    let mut canvas = RgbImage::from_pixel(cw, ch, Rgb([bg[0], bg[1], bg[2]]));
+                    image::imageops::replace(&mut canvas, &px, left as i64, top as i64);
+                    Pixels::Rgb(canvas)
+                }
+                px => {
+                    let mut canvas = RgbaImage::from_pixel(cw, ch, Rgba(bg));
+                    image::imageops::replace(&mut canvas, &px.into_rgba(), left as i64, top as i64);
+                    Pixels::Rgba(canvas)
+                }
+            }
         }
     }
 }

@@ -13,15 +13,21 @@ pub fn rotate(angle: f64, pic: Picture) -> Result<Picture, Error> {
         return Err(Error::invalid_edit("rotate", "angle must be a number"));
     }
     let deg = angle.rem_euclid(360.0);
-    let Ok(pic) = pic.map_frames(|px| {
-        Ok::<_, std::convert::Infallible>(match deg {
-            0.0 => px,
-            90.0 => imageops::rotate90(&px),
-            180.0 => imageops::rotate180(&px),
-            270.0 => imageops::rotate270(&px),
-            _ => rotate_any(&px, deg, Color::BLACK),
-        })
-    });
+    if deg == 0.0 {
+        return Ok(pic);
+    }
+    // Right angles move pixels in either layout; other angles fill corners, which needs RGBA.
+    if deg % 90.0 == 0.0 {
+        let Ok(pic) = pic.map_pixels(|px| {
+            Ok::<_, std::convert::Infallible>(crate::each_layout!(px, px => match deg {
+                90.0 => imageops::rotate90(&px),
+                180.0 => imageops::rotate180(&px),
+                _ => imageops::rotate270(&px),
+            }))
+        });
+        return Ok(pic);
+    }
+    let Ok(pic) = pic.map_frames(|px| Ok::<_, std::convert::Infallible>(rotate_any(&px, deg, Color::BLACK)));
     Ok(pic)
 }
 

@@ -24,7 +24,7 @@ pub fn round_crop(rc: &RoundCrop, mut pic: Picture) -> Picture {
     // 4×4 supersampling gives the ellipse an anti-aliased edge like librsvg's.
     const S: u32 = 4;
     for frame in &mut pic.frames {
-        for (x, y, p) in frame.pixels.enumerate_pixels_mut() {
+        for (x, y, p) in frame.pixels.rgba().enumerate_pixels_mut() {
             let mut inside = 0;
             for sy in 0..S {
                 for sx in 0..S {

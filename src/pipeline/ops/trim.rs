@@ -24,17 +24,21 @@ pub fn trim(t: &Trim, pic: Picture) -> Result<Picture, Error> {
 
 /// Trims every frame to the box found on the first frame (animations keep one size).
 pub fn trim_with(pic: Picture, threshold: f64, background: Option<[u8; 4]>) -> Picture {
-    let first = &pic.frames[0].pixels;
-    let bg = background.unwrap_or_else(|| first.get_pixel(0, 0).0);
-    let smoothed = super::filters::median_filter(first, 3, 4);
+    let (bg, smoothed) = {
+        let first = pic.frames[0].pixels.to_rgba();
+        let bg = background.unwrap_or_else(|| first.get_pixel(0, 0).0);
+        (bg, super::filters::median_filter(&first, 3, 4))
+    };
     let Some((l, t, w, h)) = content_box(&smoothed, bg, threshold, pic.has_alpha) else {
         return pic;
     };
     if (w, h) == (pic.width(), pic.height()) {
         return pic;
     }
-    let Ok(pic) = pic.map_frames(|px| {
-        Ok::<_, std::convert::Infallible>(image::imageops::crop_imm(&px, l, t, w, h).to_image())
+    let Ok(pic) = pic.map_pixels(|px| {
+        Ok::<_, std::convert::Infallible>(crate::each_layout!(px, px =>
+            image::imageops::crop_imm(&px, l, t, w, h).to_image()
+        ))
     });
     pic
 }

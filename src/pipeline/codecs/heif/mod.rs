@@ -5,8 +5,8 @@
 //! image (`auxl` reference, alpha `auxC`), `irot`/`imir` (returned as the EXIF orientation they
 //! amount to, so the pipeline turns the pixels like a JPEG's), and `colr`: an ICC profile is
 //! passed on like JPEG's; nclx matrix/range drive the YUV conversion, and wide-gamut primaries
-//! (Display P3, BT.2020) become an ICC profile the pipeline converts to sRGB. HDR transfers
-//! (PQ, HLG) are not tone-mapped. `clap` crops are not applied.
+//! (Display P3, BT.2020) become an ICC profile the pipeline converts to sRGB; PQ and HLG are
+//! tone-mapped to SDR on the way (`color_profile::cicp_profile`). `clap` crops are not applied.
 //! A sequence (`avis`) is its colour track, with the track its alpha `auxl` track refers to.
 //! HEVC (`hvc1`) items are HEIC: refused with their own code, no permissive decoder exists.
 
@@ -260,25 +260,9 @@ fn colour<'a>(props: impl Iterator<Item = &'a Property<'a>>, planes: &Planes) ->
     (nclx, icc.or_else(|| icc_for(nclx)))
 }
 
-/// An ICC profile for primaries other than sRGB's (BT.709) with an SDR transfer, or `None`.
+/// The ICC profile nclx code points amount to, for the pipeline's conversion to sRGB.
 fn icc_for(nclx: Nclx) -> Option<Vec<u8>> {
-    use moxcms::{
-        CicpColorPrimaries, CicpProfile, ColorProfile, MatrixCoefficients, TransferCharacteristics,
-    };
-    if matches!(nclx.primaries, 1 | 2) || matches!(nclx.transfer, 16 | 18) {
-        return None;
-    }
-    let transfer = match nclx.transfer {
-        2 => TransferCharacteristics::Srgb,
-        t => TransferCharacteristics::try_from(u8::try_from(t).ok()?).ok()?,
-    };
-    let profile = ColorProfile::new_from_cicp(CicpProfile {
-        color_primaries: CicpColorPrimaries::try_from(u8::try_from(nclx.primaries).ok()?).ok()?,
-        transfer_characteristics: transfer,
-        matrix_coefficients: MatrixCoefficients::try_from(u8::try_from(nclx.matrix).ok()?).ok()?,
-        full_range: nclx.full_range,
-    });
-    profile.encode().ok()
+    crate::pipeline::color_profile::cicp_profile(nclx.primaries, nclx.transfer, nclx.full_range)
 }
 
 /// An image sequence, one frame at a time: the colour track's samples through one decoder,
@@ -317,10 +301,10 @@ pub(super) fn animation(b: &[u8], max_pixels: u64) -> Result<Animation<'_>, Erro
             return Err(corrupt("AVIF frame size differs from its track's"));
         }
         let nclx = track_colour.0.unwrap_or(planes.nclx);
-        Ok(Frame {
-            pixels: yuv::to_rgba(&planes, alpha.as_ref(), nclx),
-            delay_ms: delays.get(i).copied().unwrap_or(0),
-        })
+        Ok(Frame::new(
+            yuv::to_rgba(&planes, alpha.as_ref(), nclx),
+            delays.get(i).copied().unwrap_or(0),
+        ))
     });
     Ok(Animation {
         size,

@@ -66,11 +66,46 @@ fn taps(len: u32, chroma_len: u32, shift: u8) -> Vec<(u32, u32, f32)> {
         .collect()
 }
 
+/// [0, 1] → 0–255, rounded; `as` saturates out-of-range values (and maps NaN to 0).
 fn to_u8(v: f32) -> u8 {
-    (v * 255.0 + 0.5).clamp(0.0, 255.0) as u8
+    (v * 255.0 + 0.5) as u8
+}
+
+/// One chroma row upsampled horizontally to the output width (`xs`: each column's taps, from
+/// `taps`; `shift`: the chroma subsampling). The regular cases (4:4:4, and 4:2:0/4:2:2 away
+/// from the right edge) skip the taps' indirection and give the same values.
+fn upsample_row(plane: &[u16], cw: u32, y: u32, xs: &[(u32, u32, f32)], shift: u8, out: &mut [f32]) {
+    let row = &plane[(y * cw) as usize..((y + 1) * cw) as usize];
+    let generic = |from: usize, out: &mut [f32]| {
+        for (o, &(x0, x1, wx)) in out[from..].iter_mut().zip(&xs[from..]) {
+            *o = row[x0 as usize] as f32 * (1.0 - wx) + row[x1 as usize] as f32 * wx;
+        }
+    };
+    match shift {
+        0 => out.iter_mut().zip(row).for_each(|(o, &v)| *o = v as f32),
+        1 if !out.is_empty() => {
+            // Column 0 is chroma sample 0; columns 2k+1 and 2k+2 lie between samples k and k+1,
+            // a quarter and three quarters of the way.
+            generic(0, &mut out[..1]);
+            let n = (2 * (row.len() - 1)).min(out.len() - 1);
+            for (o, r) in out[1..1 + n].chunks_mut(2).zip(row.windows(2)) {
+                let (a, b) = (r[0] as f32, r[1] as f32);
+                o[0] = a * 0.75 + b * 0.25;
+                if let Some(o) = o.get_mut(1) {
+                    *o = a * 0.25 + b * 0.75;
+                }
+            }
+            generic(1 + n, out);
+        }
+        _ => generic(0, out),
+    }
 }
 
 /// Converts `color` (and `alpha`'s luma, when given) to RGBA with colour `nclx`.
+///
+/// Row by row: the two chroma rows around an output row are upsampled horizontally once (and
+/// reused by the next output row when it shares them), then blended and converted in one pass
+/// over plain slices, which the compiler vectorises.
 pub(super) fn to_rgba(color: &Planes, alpha: Option<&Planes>, nclx: Nclx) -> RgbaImage {
     let (w, h) = (color.width, color.height);
     let range = Range::new(color.depth, nclx.full_range);
@@ -79,45 +114,74 @@ pub(super) fn to_rgba(color: &Planes, alpha: Option<&Planes>, nclx: Nclx) -> Rgb
     let (cw, ch) = color.chroma_size();
     let xs = taps(w, cw, color.shift.0);
     let ys = taps(h, ch, color.shift.1);
-    let y_plane = &color.planes[0];
     let alpha = alpha.filter(|a| (a.width, a.height) == (w, h));
     let alpha_range = alpha.map(|a| Range::new(a.depth, a.nclx.full_range));
+    let chroma = match color.planes.get(1..3) {
+        Some([u, v]) => Some((u, v)),
+        _ => None,
+    };
+    let wu = w as usize;
+    // Upsampled rows: chroma row index, then U and V.
+    let mut top = (u32::MAX, vec![0f32; wu], vec![0f32; wu]);
+    let mut bottom = (u32::MAX, vec![0f32; wu], vec![0f32; wu]);
+    let (mut cb, mut cr) = (vec![0f32; wu], vec![0f32; wu]);
     let mut out = RgbaImage::new(w, h);
-    for (py, row) in out.rows_mut().enumerate() {
-        let (y0, y1, wy) = ys[py];
-        for (px, pixel) in row.enumerate() {
-            let i = py * w as usize + px;
-            let luma = (y_plane[i] as f32 - range.offset) * range.scale;
-            let rgb = match color.planes.get(1..3) {
-                None => [luma; 3],
-                Some([u, v]) => {
-                    let (x0, x1, wx) = xs[px];
-                    let sample = |p: &[u16]| {
-                        let at = |x: u32, y: u32| p[(y * cw + x) as usize] as f32;
-                        let top = at(x0, y0) * (1.0 - wx) + at(x1, y0) * wx;
-                        let bottom = at(x0, y1) * (1.0 - wx) + at(x1, y1) * wx;
-                        top * (1.0 - wy) + bottom * wy
-                    };
-                    let (cb, cr) = (sample(u), sample(v));
-                    if nclx.matrix == 0 {
-                        // Identity: the planes are G, B, R, all with luma's range.
-                        let full = |c: f32| (c - range.offset) * range.scale;
-                        [full(cr), luma, full(cb)]
-                    } else {
-                        let cb = (cb - range.chroma_offset) * range.chroma_scale;
-                        let cr = (cr - range.chroma_offset) * range.chroma_scale;
-                        let r = luma + (2.0 - 2.0 * kr) * cr;
-                        let b = luma + (2.0 - 2.0 * kb) * cb;
-                        [r, (luma - kr * r - kb * b) / kg, b]
-                    }
+    for (py, row) in out.chunks_exact_mut(wu * 4).enumerate() {
+        let luma_row = &color.planes[0][py * wu..(py + 1) * wu];
+        if let Some((u, v)) = chroma {
+            let (y0, y1, wy) = ys[py];
+            if top.0 != y0 {
+                if bottom.0 == y0 {
+                    std::mem::swap(&mut top, &mut bottom);
+                } else {
+                    upsample_row(u, cw, y0, &xs, color.shift.0, &mut top.1);
+                    upsample_row(v, cw, y0, &xs, color.shift.0, &mut top.2);
+                    top.0 = y0;
                 }
-                Some(_) => [luma; 3],
-            };
-            let a = match (alpha, alpha_range) {
-                (Some(a), Some(r)) => to_u8((a.planes[0][i] as f32 - r.offset) * r.scale),
-                _ => 255,
-            };
-            pixel.0 = [to_u8(rgb[0]), to_u8(rgb[1]), to_u8(rgb[2]), a];
+            }
+            if bottom.0 != y1 {
+                upsample_row(u, cw, y1, &xs, color.shift.0, &mut bottom.1);
+                upsample_row(v, cw, y1, &xs, color.shift.0, &mut bottom.2);
+                bottom.0 = y1;
+            }
+            for (o, (t, b)) in cb.iter_mut().zip(top.1.iter().zip(&bottom.1)) {
+                *o = t * (1.0 - wy) + b * wy;
+            }
+            for (o, (t, b)) in cr.iter_mut().zip(top.2.iter().zip(&bottom.2)) {
+                *o = t * (1.0 - wy) + b * wy;
+            }
+        }
+        // One loop per case, without branches inside, so the compiler can vectorise each.
+        let luma = |y: u16| (y as f32 - range.offset) * range.scale;
+        let pixels = row.chunks_exact_mut(4).zip(luma_row);
+        if chroma.is_none() {
+            for (pixel, &y) in pixels {
+                let l = to_u8(luma(y));
+                pixel.copy_from_slice(&[l, l, l, 255]);
+            }
+        } else if nclx.matrix == 0 {
+            // Identity: the planes are G, B, R, all with luma's range.
+            let full = |c: f32| to_u8((c - range.offset) * range.scale);
+            for ((pixel, &y), (&cb, &cr)) in pixels.zip(cb.iter().zip(&cr)) {
+                pixel.copy_from_slice(&[full(cr), to_u8(luma(y)), full(cb), 255]);
+            }
+        } else {
+            let (cr_r, cb_b) = (2.0 - 2.0 * kr, 2.0 - 2.0 * kb);
+            for ((pixel, &y), (&cb, &cr)) in pixels.zip(cb.iter().zip(&cr)) {
+                let l = luma(y);
+                let cb = (cb - range.chroma_offset) * range.chroma_scale;
+                let cr = (cr - range.chroma_offset) * range.chroma_scale;
+                let r = l + cr_r * cr;
+                let b = l + cb_b * cb;
+                let g = (l - kr * r - kb * b) / kg;
+                pixel.copy_from_slice(&[to_u8(r), to_u8(g), to_u8(b), 255]);
+            }
+        }
+        if let (Some(a), Some(r)) = (alpha, alpha_range) {
+            let alpha_row = &a.planes[0][py * wu..(py + 1) * wu];
+            for (pixel, &a) in row.chunks_exact_mut(4).zip(alpha_row) {
+                pixel[3] = to_u8((a as f32 - r.offset) * r.scale);
+            }
         }
     }
     out
@@ -155,6 +219,20 @@ mod tests {
         // The same at 10 bits: every value × 4.
         let red10 = to_rgba(&planes(10, 252, 408, 960), None, nclx);
         assert_eq!(red10.get_pixel(0, 0).0, red.get_pixel(0, 0).0);
+    }
+
+    #[test]
+    fn fast_upsampling_matches_the_taps() {
+        // Shift 2 is no AV1 layout: it takes the generic path, the reference for the others.
+        for (w, shift) in [(1, 1), (2, 1), (7, 1), (8, 1), (64, 1), (5, 0), (9, 0)] {
+            let cw = (w + shift as u32) >> shift;
+            let row: Vec<u16> = (0..cw).map(|i| (i * 37 % 251) as u16).collect();
+            let xs = taps(w, cw, shift);
+            let (mut fast, mut generic) = (vec![0f32; w as usize], vec![0f32; w as usize]);
+            upsample_row(&row, cw, 0, &xs, shift, &mut fast);
+            upsample_row(&row, cw, 0, &xs, 2, &mut generic);
+            assert_eq!(fast, generic, "width {w}, shift {shift}");
+        }
     }
 
     #[test]
