@@ -4,13 +4,18 @@
 const SCALEBITS: u32 = 16;
 const ONE_HALF: i32 = 1 << (SCALEBITS - 1);
 
-const fn fix(x: f64) -> i32 {
+pub(crate) const fn fix(x: f64) -> i32 {
     (x * (1 << SCALEBITS) as f64 + 0.5) as i32
 }
 
-/// One row of YCbCr samples (same width) to RGB: libjpeg-turbo's table values, computed
-/// (which lets the compiler vectorise the loop).
+/// One row of YCbCr samples (same width) to RGB: libjpeg-turbo's table values, computed. On
+/// x86-64 `color_sse2` converts all but the last few pixels.
 pub fn ycc_row(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [u8]) {
+    #[cfg(target_arch = "x86_64")]
+    let (y, cb, cr, out) = {
+        let done = crate::color_sse2::ycc_row(y, cb, cr, out);
+        (&y[done..], &cb[done..], &cr[done..], &mut out[3 * done..])
+    };
     let (cr_r, cb_b, cr_g, cb_g) = (fix(1.40200), fix(1.77200), fix(0.71414), fix(0.34414));
     for (((px, &y), &cb), &cr) in out.chunks_exact_mut(3).zip(y).zip(cb).zip(cr) {
         let y = y as i32;

@@ -5,7 +5,7 @@
 use crate::bits::{Bits, Reader, Window};
 use crate::geometry::Geometry;
 use crate::huffman::Table;
-use crate::idct::idct;
+use crate::idct::{idct, Quant};
 use crate::markers::Frame;
 use crate::strip::Writer;
 use crate::Error;
@@ -15,7 +15,7 @@ pub struct CompTables {
     dc: usize,
     ac: usize,
     keep: [u8; 128],
-    q: [i16; 64],
+    q: Quant,
     s: usize,
     h: usize,
     v: usize,
@@ -40,8 +40,14 @@ impl Tables {
             comps.push(CompTables {
                 dc: dc.len() - 1,
                 ac: ac.len() - 1,
-                keep: std::array::from_fn(|i| g.keep.get(i).copied().unwrap_or(64)),
-                q: f.quant[c.tq as usize],
+                // indexed by position + 1 (see `block`)
+                keep: std::array::from_fn(|i| {
+                    i.checked_sub(1)
+                        .and_then(|k| g.keep.get(k))
+                        .copied()
+                        .unwrap_or(64)
+                }),
+                q: Quant::new(f.quant[c.tq as usize]),
                 s: g.s,
                 h: g.h,
                 v: g.v,
@@ -55,7 +61,7 @@ impl Tables {
     #[inline(always)]
     pub fn dq4(&self, c: usize, pred: i32) -> i32 {
         (pred as i16 as i32)
-            .wrapping_mul(self.comps[c].q[0] as i32)
+            .wrapping_mul(self.comps[c].q.q[0] as i32)
             .wrapping_mul(4)
     }
 
@@ -126,7 +132,8 @@ impl<'t> Decoder<'t> {
                     let (diff, kept) = self.info[b];
                     if kept {
                         let exact = idct(ct.s, &self.blks[b], &ct.q, &mut self.t);
-                        self.blks[b] = [0; 128];
+                        // only the first 64 slots are read (64 is the spare)
+                        self.blks[b][..64].fill(0);
                         if !exact {
                             return Err(OUT_OF_RANGE);
                         }
@@ -172,7 +179,7 @@ fn huffman_mcu(
 
 /// One block: returns the DC difference and whether the block has AC coefficients (they may
 /// all be in slots the IDCT skips, which only costs it a needless run). `keep` maps positions
-/// 0..128 (runs can point past 63) to kept slots or the spare slot 64.
+/// plus one, 1..128 (runs can point past 63), to kept slots or the spare slot 64.
 #[inline(always)]
 fn block(
     r: &mut Bits,
@@ -183,20 +190,22 @@ fn block(
     blk: &mut [i16; 128],
 ) -> Result<(i32, bool), Error> {
     let diff = dc.dc(r, buf)?;
+    // one past the position of the last coefficient
     let mut k = 1usize;
+    let fast = ac.fast();
     loop {
-        let (run, v) = ac.ac(r, buf)?;
-        let pos = k + run;
+        let (step, v) = ac.ac(fast, r, buf)?;
+        let next = k + step;
         // End of block and ZRL store a zero, harmlessly; positions past 63 go to the spare slot.
-        blk[keep[pos & 127] as usize & 127] = v as i16;
-        if pos >= 63 {
+        blk[keep[next & 127] as usize & 127] = v as i16;
+        if next >= 64 {
             // libjpeg-turbo would quietly write such a coefficient at position 63
-            if pos > 63 && v != 0 {
+            if next > 64 && v != 0 {
                 return Err(Error::Corrupt("coefficient index past 63"));
             }
-            return Ok((diff, k > 1 || pos == 63));
+            return Ok((diff, k > 1 || next == 64));
         }
-        k = pos + 1;
+        k = next;
     }
 }
 

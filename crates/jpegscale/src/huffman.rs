@@ -17,10 +17,11 @@ pub struct Spec {
 }
 
 /// Entry layout, for a code of at most `FAST` bits (0: a longer code, or none): bits 0-4 the
-/// bits to consume, bit 5 FULL, bits 6-11 the AC run as `ac` returns it (0 for DC). A FULL
-/// entry's code and value bits both fit in `FAST` bits: it consumes both and holds the value in
-/// bits 16-31. Otherwise it consumes the code, and bits 12-15 say how many value bits follow.
-const FULL: u32 = 1 << 5;
+/// bits to consume, bit 7 FULL, bits 8-14 the step to the AC coefficient as `ac` returns it (0
+/// for DC). A FULL entry's code and value bits both fit in `FAST` bits: it consumes both and
+/// holds the value in bits 16-31. Otherwise it consumes the code, and bits 16-19 say how many
+/// value bits follow. (Bits 5 and 6 stay clear, so that the low six bits are a shift count.)
+const FULL: u32 = 1 << 7;
 
 pub struct Table {
     fast: Box<[u32; 1 << FAST]>,
@@ -80,26 +81,33 @@ impl Table {
     /// Decodes a DC difference.
     #[inline(always)]
     pub fn dc(&self, r: &mut Bits, buf: &Window) -> Result<i32, Error> {
-        Ok(self.symbol(r, buf)?.1)
+        Ok(self.symbol(&self.fast, r, buf)?.1)
     }
 
-    /// Decodes an AC symbol: (run, value), where the coefficient goes `run` positions after the
-    /// current one. Sixteen zeros are a run of 15 with value 0, end of block a run of 63.
+    /// The lookup table, for a decoder to hold in a register across symbols.
     #[inline(always)]
-    pub fn ac(&self, r: &mut Bits, buf: &Window) -> Result<(usize, i32), Error> {
-        self.symbol(r, buf)
+    pub fn fast(&self) -> &[u32; 1 << FAST] {
+        &self.fast
+    }
+
+    /// Decodes an AC symbol with `fast`, this table's `fast()`: (step, value), where the
+    /// coefficient goes `step` positions after the previous one (run + 1). Sixteen zeros are a
+    /// step of 16 with value 0, end of block a step of 64.
+    #[inline(always)]
+    pub fn ac(&self, fast: &[u32; 1 << FAST], r: &mut Bits, buf: &Window) -> Result<(usize, i32), Error> {
+        self.symbol(fast, r, buf)
     }
 
     /// One symbol and its value bits. The bit buffer holds at least 25 bits on entry (see
     /// `Bits::refill`), so the table lookup can go before the refill: the two loads run in
     /// parallel instead of one after the other.
     #[inline(always)]
-    fn symbol(&self, r: &mut Bits, buf: &Window) -> Result<(usize, i32), Error> {
-        let e = self.fast[r.peek(FAST) as usize];
+    fn symbol(&self, fast: &[u32; 1 << FAST], r: &mut Bits, buf: &Window) -> Result<(usize, i32), Error> {
+        let e = fast[r.peek(FAST) as usize];
         r.refill(buf);
         if e & FULL != 0 {
-            r.consume(e & 31);
-            return Ok((((e >> 6) & 63) as usize, (e as i32) >> 16));
+            r.consume(e & 63);
+            return Ok((((e >> 8) & 127) as usize, (e as i32) >> 16));
         }
         self.partial(r, e)
     }
@@ -114,10 +122,10 @@ impl Table {
             self.slow(r.peek(16)).ok_or(Error::Corrupt("bad Huffman code"))?
         };
         r.consume(e & 31);
-        let size = (e >> 12) & 15;
+        let size = (e >> 16) & 15;
         let raw = r.peek_upto15(size);
         r.consume(size);
-        Ok((((e >> 6) & 63) as usize, extend(raw, size)))
+        Ok((((e >> 8) & 127) as usize, extend(raw, size)))
     }
 
     /// The entry of a code longer than `FAST` bits, from the next 16 bits.
@@ -135,32 +143,32 @@ impl Table {
     }
 }
 
-/// The run of an AC symbol without value bits: ZRL (F0) is sixteen zeros; any other is the
+/// The step of an AC symbol without value bits: ZRL (F0) is sixteen zeros; any other is the
 /// end of the block, as libjpeg-turbo reads it.
-fn ac_run(run: u32) -> usize {
+fn ac_step(run: u32) -> u32 {
     if run == 15 {
-        15
+        16
     } else {
-        63
+        64
     }
 }
 
 /// The entry of a code of `len` bits for `sym`, given the lookup's bits `word` after it (or 0
 /// for a long code, which never gets its value bits included).
 fn entry(len: u32, sym: u8, dc: bool, word: u32) -> u32 {
-    let (run, size) = if dc {
+    let (step, size) = if dc {
         (0, sym as u32)
     } else if sym & 15 == 0 {
-        (ac_run(sym as u32 >> 4) as u32, 0)
+        (ac_step(sym as u32 >> 4), 0)
     } else {
-        (sym as u32 >> 4, sym as u32 & 15)
+        ((sym as u32 >> 4) + 1, sym as u32 & 15)
     };
     if len + size <= FAST {
         let bits = (word >> (FAST - len - size)) & ((1 << size) - 1);
         let value = extend(bits as i32, size);
-        (len + size) | FULL | run << 6 | (value as u32) << 16
+        (len + size) | FULL | step << 8 | (value as u32) << 16
     } else {
-        len | run << 6 | size << 12
+        len | step << 8 | size << 16
     }
 }
 

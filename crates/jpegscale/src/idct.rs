@@ -12,7 +12,7 @@ const CONST_BITS: u32 = 13;
 const PASS1_BITS: u32 = 2;
 
 /// FIX(x) of libjpeg: x in 13-bit fixed point, rounded.
-const fn fix(x: f64) -> i64 {
+pub(crate) const fn fix(x: f64) -> i64 {
     (x * (1 << CONST_BITS) as f64 + 0.5) as i64
 }
 
@@ -48,8 +48,8 @@ const fn limit_table() -> [u8; 1024] {
 /// inside: 8-bit samples make DCT coefficients of at most 2048 in magnitude.
 const DQ_MAX: u32 = 32767;
 /// Between the passes: room for the DC term, which is added later (`DQ4_MAX`).
-const WS_MAX: u32 = 16383;
-const WS0_MAX: u32 = 8191;
+pub(crate) const WS_MAX: u32 = 16383;
+pub(crate) const WS0_MAX: u32 = 8191;
 /// Largest |4 × dequantised DC| that keeps column 0 between the passes within 16 bits.
 pub const DQ4_MAX: i32 = 8192;
 
@@ -93,11 +93,47 @@ fn t_of(x: i64, n: u32) -> i32 {
     ((x + (1 << (n - 1))) >> (n - 5)) as i32
 }
 
+/// A quantisation table as the IDCTs read it.
+pub struct Quant {
+    pub q: [i16; 64],
+    /// 4 × q, for the SIMD IDCTs' range check, when every entry allows it (|q| ≤ 8191, as in
+    /// every 8-bit table).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    pub(crate) q4: Option<[i16; 64]>,
+}
+
+impl Quant {
+    pub fn new(q: [i16; 64]) -> Quant {
+        let q4 = q
+            .iter()
+            .all(|&v| v.unsigned_abs() <= 8191)
+            .then(|| q.map(|v| v * 4));
+        Quant { q, q4 }
+    }
+}
+
 /// Computes `t` for a `s`×`s` output (row-major in `t`) from a block in natural order
 /// (`blk[0]`, DC, is ignored) and the quantisation table. False when the block leaves the range
 /// where libjpeg-turbo's implementations agree.
 #[inline(always)]
-pub fn idct(s: usize, blk: &[i16; 128], q: &[i16; 64], t: &mut [i32; 64]) -> bool {
+pub fn idct(s: usize, blk: &[i16; 128], quant: &Quant, t: &mut [i32; 64]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(q4) = &quant.q4 {
+        let fast = match s {
+            2 => crate::idct_sse2::idct2(blk, quant, q4, t),
+            4 => crate::idct_sse2::idct4(blk, quant, q4, t),
+            _ => None,
+        };
+        if let Some(exact) = fast {
+            return exact;
+        }
+    }
+    idct_64(s, blk, &quant.q, t)
+}
+
+/// `idct` in libjpeg's 64-bit arithmetic, for every block.
+#[inline(always)]
+pub(crate) fn idct_64(s: usize, blk: &[i16; 128], q: &[i16; 64], t: &mut [i32; 64]) -> bool {
     let mut seen = Seen::default();
     match s {
         2 => idct2(blk, q, t, &mut seen),

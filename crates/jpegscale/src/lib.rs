@@ -14,10 +14,14 @@
 
 mod bits;
 mod color;
+#[cfg(target_arch = "x86_64")]
+mod color_sse2;
 mod entropy;
 mod geometry;
 mod huffman;
 mod idct;
+#[cfg(target_arch = "x86_64")]
+mod idct_sse2;
 mod markers;
 mod parallel;
 mod serial;

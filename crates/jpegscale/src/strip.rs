@@ -171,6 +171,10 @@ fn put<const S: usize>(plane: &mut [u8], w: usize, at: usize, t: &[i32], flat: b
         }
         return exact && ok;
     }
+    #[cfg(target_arch = "x86_64")]
+    if let (2 | 4, Ok(t)) = (S, <&[i32; 64]>::try_from(t)) {
+        return crate::idct_sse2::put::<S>(plane, w, at, t, dq4) && exact;
+    }
     let Some(t) = t.get(..S * S) else {
         return false;
     };

@@ -50,10 +50,17 @@ pub(super) fn decode(
         return None;
     }
     let (running, threads) = Running::start();
-    // Where it pays (crates/jpegscale's bench on the 20 MP photo, CPU ms on one thread:
-    // 1/8 37 against libjpeg-turbo's 44; 1/4 74 against 60; 1/2 137 against 68): 1/8 always,
-    // 1/4 only with an idle core to split the image over (lower latency for more CPU).
-    if !(factor == 8 || (factor == 4 && threads > 1)) {
+    // Where it pays (docs/performance.md, issue 21: crates/jpegscale's bench on the 20 MP photo,
+    // one thread; instructions per decode by cachegrind, CPU ms): 1/4 503 M against
+    // libjpeg-turbo's 567 M, 40 ms against 52 (and less CPU for every sampling re-encoded from
+    // it); 1/8 404 M against 337 M but 33 ms against 42. Both always, split over the idle cores
+    // when there are some. Those 1/4 figures come from its SSE2 kernels: elsewhere (arm64) it
+    // runs its portable code, which on x86-64 lost to libjpeg-turbo's SIMD on one thread (631 M
+    // against 567 M; not measured on arm64), so there 1/4 needs an idle core as before. 1/2 stays
+    // with libjpeg-turbo: 672 M against 647 M, and 4:2:0 (its 8×8 chroma IDCT not vectorised)
+    // 61 CPU ms against 43.
+    let simd = cfg!(target_arch = "x86_64");
+    if !(factor == 8 || (factor == 4 && (simd || threads > 1))) {
         return None;
     }
     let (full_w, full_h) = (
