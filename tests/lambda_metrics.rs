@@ -4,7 +4,7 @@
 //! and the S3 calls.
 
 mod shared_data;
-use shared_data::testdata;
+use shared_data::{noise_png, testdata};
 
 #[path = "lambda_common/mod.rs"]
 mod lambda_common;
@@ -81,7 +81,8 @@ async fn one_emf_line_per_invocation_with_its_numbers() {
     let bucket = dir.path().join("test-bucket");
     std::fs::create_dir_all(&bucket).unwrap();
     std::fs::copy(testdata().join("formats/rocket.jpg"), bucket.join("rocket.jpg")).unwrap();
-    std::fs::write(bucket.join("noise.png"), noise_png()).unwrap();
+    // About 1.2 MB as PNG: over an ALB's 1 MB.
+    std::fs::write(bucket.join("noise.png"), noise_png(640, 640)).unwrap();
     let mut api = RuntimeApi::start().await;
     let mut cmd = lambda_common::lambda_command(&api);
     cmd.env("PIXFRONT_ROOT", dir.path())
@@ -150,27 +151,6 @@ async fn one_emf_line_per_invocation_with_its_numbers() {
     assert_eq!(doc["pixfront_errors_total.code=TooLargeImageException"], 1);
     let noise = std::fs::metadata(bucket.join("noise.png")).unwrap().len();
     assert_eq!(doc["pixfront_original_bytes_total"], noise);
-}
-
-/// 640 x 640 noise no encoder can shrink: about 1.2 MB as PNG, over an ALB's 1 MB.
-fn noise_png() -> Vec<u8> {
-    let (w, h) = (640u32, 640u32);
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let pixels: Vec<u8> = (0..w as usize * h as usize * 3)
-        .map(|_| {
-            // xorshift64
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect();
-    let mut out = Vec::new();
-    let mut enc = png::Encoder::new(&mut out, w, h);
-    enc.set_color(png::ColorType::Rgb);
-    enc.set_compression(png::Compression::Fast);
-    enc.write_header().unwrap().write_image_data(&pixels).unwrap();
-    out
 }
 
 /// An SQS message whose body is an S3 `ObjectCreated:Put` notification for `key`.

@@ -5,7 +5,7 @@
 //! when `PIXFRONT_ROOT` is unset, or from an HTTP origin (`ORIGINS`); init errors.
 
 mod shared_data;
-use shared_data::testdata;
+use shared_data::{noise_png, testdata};
 
 use base64::Engine;
 use pixfront::config::Config;
@@ -51,26 +51,6 @@ fn fixture() -> tempfile::TempDir {
     std::fs::write(bucket.join("noise.png"), noise_png(BIG.0, BIG.1)).unwrap();
     std::fs::write(bucket.join("medium.png"), noise_png(MEDIUM.0, MEDIUM.1)).unwrap();
     dir
-}
-
-fn noise_png(w: u32, h: u32) -> Vec<u8> {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let pixels: Vec<u8> = (0..w as usize * h as usize * 3)
-        .map(|_| {
-            // xorshift64: fast, deterministic, incompressible enough for PNG.
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect();
-    let mut out = Vec::new();
-    let mut enc = png::Encoder::new(&mut out, w, h);
-    enc.set_color(png::ColorType::Rgb);
-    enc.set_depth(png::BitDepth::Eight);
-    enc.set_compression(png::Compression::Fast);
-    enc.write_header().unwrap().write_image_data(&pixels).unwrap();
-    out
 }
 
 /// An event of the given shape for `url` (path and optional query, as a browser sends them).

@@ -10,18 +10,6 @@ use server_common::*;
 use std::sync::Arc;
 use std::time::Duration;
 
-fn chromium() -> Option<String> {
-    ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .find_map(|name| {
-            let ok = std::process::Command::new(name)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success());
-            ok.then(|| name.to_string())
-        })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_page_loads_and_shows_an_image() {
     let Some(browser) = chromium() else {

@@ -15,18 +15,6 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use uploads_common::*;
 
-fn chromium() -> Option<String> {
-    ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .find_map(|name| {
-            let ok = std::process::Command::new(name)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success());
-            ok.then(|| name.to_string())
-        })
-}
-
 /// A DevTools session on one page.
 struct Browser {
     child: std::process::Child,

@@ -4,7 +4,7 @@
 
 #[path = "../shared_data/mod.rs"]
 mod shared_data;
-pub use shared_data::testdata;
+pub use shared_data::{chromium, testdata};
 
 use pixfront::config::Config;
 use pixfront::http::Handler;
