@@ -175,11 +175,12 @@ pub fn etag(original_etag: &str, image: &ImageRequest, config: &PipelineSettings
     h.update(serde_json::to_vec(image).unwrap_or_default());
     h.update([0]);
     h.update(format!(
-        "{}/{}/{}/{}",
+        "{}/{}/{}/{}/{:?}",
         config.keep_metadata,
         config.max_output_dimension,
         config.max_input_pixels,
-        config.max_animation_pixels
+        config.max_animation_pixels,
+        config.auto_quality
     ));
     format!("\"{}\"", hex::encode(&h.finalize()[..16]))
 }
@@ -213,6 +214,15 @@ impl fmt::Display for Timing<'_> {
             ms(self.0.transform),
             ms(self.0.encode)
         )?;
+        // Part of `encode`: the level, the quality chosen and the sample's SSIMULACRA2 score
+        // (none when the level's default was used without a search).
+        if let Some(q) = &self.0.quality {
+            write!(f, ", quality;desc=\"auto:{} q={}", q.level.name(), q.quality)?;
+            if let Some(score) = q.score {
+                write!(f, " ssimulacra2={score:.1} trials={}", q.trials)?;
+            }
+            f.write_str("\"")?;
+        }
         // Part of `transform`; the description names the detector and the cache outcome.
         if let Some(faces) = &self.0.faces {
             let cache = match faces.cache_hit {
