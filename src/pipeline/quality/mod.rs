@@ -6,12 +6,12 @@
 //! - at most [`MAX_TRIALS`] trial encodes, each decoded and scored: the first at the level's
 //!   default quality, the second a step towards the target, the third interpolated between
 //!   them (or extrapolated along their slope);
-//! - each scored on a [`sample`] of at most `min(131 072, render pixels / 8)` pixels (the whole
-//!   output when it fits, else a mosaic of tiles taken across it), where the render pixels are
-//!   those the fixed-quality render itself decoded and wrote: the search costs about as much
-//!   as the render at most (docs/performance.md has the measured ratio);
-//! - when no sample fits that budget (small renders), or the output is animated, the level's
-//!   default quality is used without a search.
+//! - each scored on a [`sample`] of at most `min(262 144, render pixels / 6)` pixels (the whole
+//!   output when it fits, else its centre), where the render pixels are those the
+//!   fixed-quality render itself decoded and wrote, so the search costs about as much as the
+//!   render (docs/performance.md has the measured ratio);
+//! - when no sample of at least 128 × 128 pixels fits that budget (small renders), or the
+//!   output is animated, the level's default quality is used without a search.
 
 mod sample;
 
@@ -23,10 +23,10 @@ use crate::edits::{AutoLevel, Edit, Edits, Format, FormatOptions, Quality};
 use crate::error::Error;
 
 pub const MAX_TRIALS: usize = 3;
-/// Largest sample scored per trial: 32 tiles of 64 × 64.
-const MAX_SAMPLE_PIXELS: u64 = 131_072;
+/// Largest sample scored per trial (512 × 512).
+const MAX_SAMPLE_PIXELS: u64 = 262_144;
 /// Each scoring may cover at most this fraction of the pixels the render itself handled.
-const RENDER_SHARE: u64 = 8;
+const RENDER_SHARE: u64 = 6;
 /// First move from the level's default quality.
 const STEP: i32 = 10;
 
@@ -65,14 +65,14 @@ fn target(format: Format, level: AutoLevel) -> Option<Target> {
     };
     match (format, level) {
         (Format::Jpeg, AutoLevel::Best) => t(87.0, 90, 40, 97),
-        (Format::Jpeg, AutoLevel::Good) => t(82.0, 80, 30, 95),
-        (Format::Jpeg, AutoLevel::Eco) => t(74.0, 65, 20, 90),
-        (Format::Webp, AutoLevel::Best) => t(84.0, 90, 40, 97),
+        (Format::Jpeg, AutoLevel::Good) => t(81.5, 80, 30, 95),
+        (Format::Jpeg, AutoLevel::Eco) => t(75.0, 65, 20, 90),
+        (Format::Webp, AutoLevel::Best) => t(85.0, 90, 40, 97),
         (Format::Webp, AutoLevel::Good) => t(78.0, 80, 30, 95),
-        (Format::Webp, AutoLevel::Eco) => t(70.0, 65, 20, 90),
-        (Format::Avif, AutoLevel::Best) => t(84.0, 65, 30, 90),
+        (Format::Webp, AutoLevel::Eco) => t(72.0, 65, 20, 90),
+        (Format::Avif, AutoLevel::Best) => t(85.0, 65, 30, 90),
         (Format::Avif, AutoLevel::Good) => t(78.0, 50, 20, 85),
-        (Format::Avif, AutoLevel::Eco) => t(70.0, 40, 10, 80),
+        (Format::Avif, AutoLevel::Eco) => t(72.0, 40, 10, 80),
         _ => None,
     }
 }
@@ -228,8 +228,8 @@ mod tests {
         })
         .unwrap();
         assert!(s >= t.score && q < 80 && n as usize <= MAX_TRIALS && calls == n);
-        // Linear scores: interpolation lands on the exact quality (82 = 90 + (q − 80) × 0.5).
-        assert_eq!(q, 64);
+        // Linear scores: interpolation lands on the exact quality (81.5 = 90 + (q − 80) × 0.5).
+        assert_eq!(q, 63);
         let (q, s, _) = search(&t, &mut linear(78.0, 0.5)).unwrap();
         assert!(q > 80 && s >= t.score, "{q} {s}");
         // Never reachable: the top of the range.
