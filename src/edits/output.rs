@@ -121,18 +121,21 @@ impl AutoLevel {
 }
 
 impl Quality {
-    /// `auto` (= `auto:good`) or `auto:<level>`; `None` when `s` does not start with `auto`.
-    /// `Some(Err(..))` for an unknown level.
+    /// `auto` (= `auto:good`) or `auto:<level>`, also `auto-<level>` (Thumbor splits its
+    /// filters at `:`); `None` when `s` does not start with `auto`, `Some(Err(..))` for an
+    /// unknown level.
     pub fn parse_auto(s: &str) -> Option<Result<Quality, String>> {
         let lower = s.trim().to_ascii_lowercase();
         let rest = lower.strip_prefix("auto")?;
-        let level = match rest.strip_prefix(':') {
+        let level = match rest.strip_prefix(':').or_else(|| rest.strip_prefix('-')) {
             None if rest.is_empty() => Some(AutoLevel::Good),
             Some(level) => AutoLevel::parse(level),
             None => None,
         };
         Some(level.map(Quality::Auto).ok_or_else(|| {
-            format!("invalid quality {s:?}: expected 1–100, \"auto\" or \"auto:best|good|eco\"")
+            format!(
+                "invalid quality {s:?}: expected 1–100, \"auto\" or \"auto:best|good|eco\" (or auto-best…)"
+            )
         }))
     }
 }

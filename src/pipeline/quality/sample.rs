@@ -7,7 +7,6 @@
 //! against the whole image's on the bytes corpus).
 
 use crate::pipeline::picture::Picture;
-use image::RgbaImage;
 
 /// Block grid the crop stays on.
 const GRID: u32 = 16;
@@ -70,6 +69,7 @@ pub fn size_of(picture: &Picture, max_pixels: u64) -> Option<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use image::RgbaImage;
 
     #[test]
     fn crops_the_centre_on_the_block_grid() {
