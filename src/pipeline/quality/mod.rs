@@ -101,12 +101,33 @@ pub fn resolve(
         Some(Quality::Auto(level)) => {
             let lossless = options.lossless == Some(true) || options.near_lossless == Some(true);
             options.quality = None;
-            (target(format, level).is_some() && !lossless).then_some(level)
+            let searched = target(format, level).is_some() && !lossless;
+            if searched {
+                tune(options, format);
+            }
+            searched.then_some(level)
         }
         fixed => {
             options.quality = fixed;
             None
         }
+    }
+}
+
+/// Encoder settings that pay for themselves, for `auto` outputs only (a fixed quality keeps
+/// sharp's defaults, byte for byte). Measured on the bytes corpus at 640 px
+/// (docs/performance.md): progressive JPEG is 2 % smaller with the same pixels for about twice
+/// the encode time; WebP method 5 is 2 % smaller at an equal score for 14 % more encode time
+/// (method 6: 4 % for twice the time). Options the request sets itself are kept.
+fn tune(options: &mut FormatOptions, format: Format) {
+    match format {
+        Format::Jpeg => {
+            options.progressive.get_or_insert(true);
+        }
+        Format::Webp => {
+            options.effort.get_or_insert(5);
+        }
+        _ => {}
     }
 }
 
