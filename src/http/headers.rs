@@ -246,6 +246,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn server_timing_names_the_auto_quality() {
+        use crate::edits::AutoLevel;
+        use crate::pipeline::quality::AutoQuality;
+        let mut log = RequestLog::default();
+        log.quality = Some(AutoQuality {
+            level: AutoLevel::Good,
+            quality: 72,
+            score: Some(81.66),
+            trials: 3,
+        });
+        let t = Timing::from(&log).to_string();
+        assert!(
+            t.ends_with(", quality;desc=\"auto:good q=72 ssimulacra2=81.7 trials=3\""),
+            "{t}"
+        );
+        log.quality = Some(AutoQuality {
+            level: AutoLevel::Eco,
+            quality: 65,
+            score: None,
+            trials: 0,
+        });
+        assert!(Timing::from(&log)
+            .to_string()
+            .ends_with(", quality;desc=\"auto:eco q=65\""));
+    }
+
+    #[test]
     fn if_none_match_matching() {
         assert!(none_match_hits("\"abc\"", "\"abc\""));
         assert!(none_match_hits("W/\"abc\"", "\"abc\""));
