@@ -43,9 +43,10 @@ fn render(original: &bytes::Bytes, edits: Value, config: &Config) -> Output {
 fn a_flat_image_gets_a_lower_quality_than_a_busy_one() {
     let c = Config::default();
     for format in ["jpeg", "webp"] {
-        let edits = json!({ format: {"quality": "auto"} });
-        let f = render(&flat(480, 320), edits.clone(), &c);
-        let b = render(&busy(480, 320), edits, &c);
+        // A downscale: the search's budget is a share of the pixels the render handles.
+        let edits = json!({"resize": {"width": 480}, format: {"quality": "auto"}});
+        let f = render(&flat(960, 640), edits.clone(), &c);
+        let b = render(&busy(960, 640), edits, &c);
         let (fq, bq) = (f.quality.unwrap(), b.quality.unwrap());
         assert_eq!(fq.level, AutoLevel::Good);
         assert!(
@@ -61,18 +62,20 @@ fn a_flat_image_gets_a_lower_quality_than_a_busy_one() {
 #[test]
 fn the_same_request_gives_the_same_bytes() {
     let c = Config::default();
-    let original = busy(400, 300);
-    let edits = json!({"resize": {"width": 360}, "webp": {"quality": "auto:eco"}});
+    let original = busy(800, 600);
+    let edits = json!({"resize": {"width": 400}, "webp": {"quality": "auto:eco"}});
     let a = render(&original, edits.clone(), &c);
     let b = render(&original, edits, &c);
     assert_eq!(a.bytes, b.bytes);
     assert_eq!(a.quality, b.quality);
     assert_eq!(a.quality.unwrap().level, AutoLevel::Eco);
+    assert!(a.quality.unwrap().score.is_some());
 }
 
 #[test]
 fn a_render_too_small_for_the_budget_gets_the_levels_default() {
-    // 100 × 100: no sample of 128 × 128 fits in a sixth of the render's pixels.
+    // 100 × 100 rendered at its own size: a sixth of the render's pixels is no crop of half the
+    // output. The same holds for larger originals rendered at their own size.
     let c = Config::default();
     let original = busy(100, 100);
     let auto = render(&original, json!({"jpeg": {"quality": "auto"}}), &c);
@@ -93,10 +96,18 @@ fn a_render_too_small_for_the_budget_gets_the_levels_default() {
 fn auto_quality_setting_applies_only_without_a_quality() {
     let mut c = Config::default();
     c.pipeline.auto_quality = Some(AutoLevel::Good);
-    let original = busy(400, 300);
-    let out = render(&original, json!({"toFormat": "jpeg"}), &c);
+    let original = busy(800, 600);
+    let out = render(
+        &original,
+        json!({"resize": {"width": 400}, "toFormat": "jpeg"}),
+        &c,
+    );
     assert!(out.quality.unwrap().score.is_some());
-    let fixed = render(&original, json!({"jpeg": {"quality": 70}}), &c);
+    let fixed = render(
+        &original,
+        json!({"resize": {"width": 400}, "jpeg": {"quality": 70}}),
+        &c,
+    );
     assert_eq!(fixed.quality, None);
     // PNG has no auto quality: unchanged (no palette).
     let png_out = render(&original, json!({"toFormat": "png"}), &c);
