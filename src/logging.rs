@@ -52,6 +52,8 @@ pub fn log_request(req: &HttpRequest, resp: &HttpResponse, started: Instant) {
             Some(false) => "miss",
             None => "",
         },
+        auto_quality = resp.log.quality.map_or(0, |q| q.quality),
+        auto_score = resp.log.quality.and_then(|q| q.score).map_or(0.0, |s| (s * 10.0).round() / 10.0),
         error = resp.log.error.as_deref().unwrap_or(""),
     );
 }

@@ -31,7 +31,7 @@ pub use geometry::{
     Dimension, Extend, ExtendOptions, Fit, Position, Region, Resize, RoundCrop, RoundCropOptions, Trim,
     TrimOptions,
 };
-pub use output::{Format, FormatOptions};
+pub use output::{AutoLevel, Format, FormatOptions, Quality};
 pub use overlay::{NumOrString, Overlay, OverlayOptions};
 
 use crate::error::Error;
@@ -84,6 +84,9 @@ pub enum Edit {
     ToFormat(Format),
     /// `jpeg: {quality: 70}` etc.: options for one encoder (and, as in sharp, a switch to it).
     FormatOptions(Format, FormatOptions),
+    /// pixfront's top-level `quality` (a number or `"auto…"`): for whichever format the output
+    /// is, unless that format's own options give one. The query's `quality=` sets it.
+    Quality(Quality),
     RoundCrop(RoundCrop),
     OverlayWith(Overlay),
     SmartCrop(SmartCrop),
@@ -192,6 +195,7 @@ impl Edits {
                 };
                 Edit::FormatOptions(format, opts)
             }
+            "quality" => Edit::Quality(parse_arg(name, v)?),
             "roundCrop" => Edit::RoundCrop(parse_arg(name, v)?),
             "overlayWith" => Edit::OverlayWith(parse_arg(name, v)?),
             "smartCrop" => Edit::SmartCrop(parse_arg(name, v)?),
@@ -247,6 +251,7 @@ impl Edit {
             Edit::Trim(x) => v(x),
             Edit::ToFormat(f) => Value::String(f.name().to_string()),
             Edit::FormatOptions(_, o) => v(o),
+            Edit::Quality(q) => v(q),
             Edit::RoundCrop(x) => v(x),
             Edit::OverlayWith(x) => v(x),
             Edit::SmartCrop(x) => v(x),

@@ -299,6 +299,7 @@ impl Handler {
         log.decode = output.timings.decode;
         log.transform = output.timings.transform;
         log.encode = output.timings.encode;
+        log.quality = output.quality;
 
         let mut h = headers::success_headers(&self.config.http, image, &object);
         headers::content_type(&mut h, &output.content_type);

@@ -175,11 +175,12 @@ pub fn etag(original_etag: &str, image: &ImageRequest, config: &PipelineSettings
     h.update(serde_json::to_vec(image).unwrap_or_default());
     h.update([0]);
     h.update(format!(
-        "{}/{}/{}/{}",
+        "{}/{}/{}/{}/{:?}",
         config.keep_metadata,
         config.max_output_dimension,
         config.max_input_pixels,
-        config.max_animation_pixels
+        config.max_animation_pixels,
+        config.auto_quality
     ));
     format!("\"{}\"", hex::encode(&h.finalize()[..16]))
 }
@@ -213,6 +214,15 @@ impl fmt::Display for Timing<'_> {
             ms(self.0.transform),
             ms(self.0.encode)
         )?;
+        // Part of `encode`: the level, the quality chosen and the sample's SSIMULACRA2 score
+        // (none when the level's default was used without a search).
+        if let Some(q) = &self.0.quality {
+            write!(f, ", quality;desc=\"auto:{} q={}", q.level.name(), q.quality)?;
+            if let Some(score) = q.score {
+                write!(f, " ssimulacra2={score:.1} trials={}", q.trials)?;
+            }
+            f.write_str("\"")?;
+        }
         // Part of `transform`; the description names the detector and the cache outcome.
         if let Some(faces) = &self.0.faces {
             let cache = match faces.cache_hit {
@@ -234,6 +244,33 @@ impl fmt::Display for Timing<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_timing_names_the_auto_quality() {
+        use crate::edits::AutoLevel;
+        use crate::pipeline::quality::AutoQuality;
+        let mut log = RequestLog::default();
+        log.quality = Some(AutoQuality {
+            level: AutoLevel::Good,
+            quality: 72,
+            score: Some(81.66),
+            trials: 3,
+        });
+        let t = Timing::from(&log).to_string();
+        assert!(
+            t.ends_with(", quality;desc=\"auto:good q=72 ssimulacra2=81.7 trials=3\""),
+            "{t}"
+        );
+        log.quality = Some(AutoQuality {
+            level: AutoLevel::Eco,
+            quality: 65,
+            score: None,
+            trials: 0,
+        });
+        assert!(Timing::from(&log)
+            .to_string()
+            .ends_with(", quality;desc=\"auto:eco q=65\""));
+    }
 
     #[test]
     fn if_none_match_matching() {

@@ -66,6 +66,8 @@ pub struct RequestLog {
     pub error: Option<String>,
     /// Face detection / moderation work, when the request needed any.
     pub faces: Option<FaceStats>,
+    /// What `quality: "auto"` chose, when it was asked.
+    pub quality: Option<crate::pipeline::quality::AutoQuality>,
 }
 
 /// Samples the demo page offers: a bucket and some keys in it.

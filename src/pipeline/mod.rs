@@ -14,7 +14,8 @@
 //!    original before any other edit ([`ops::faces`]).
 //! 8. [`ops`]: every edit, in the request's key order.
 //! 9. [`codecs::encode`]: the output format, with per-format options; no EXIF/XMP/ICC written
-//!    unless `KEEP_METADATA=Yes` (EXIF only).
+//!    unless `KEEP_METADATA=Yes` (EXIF only). `quality: "auto"` is first resolved to a number
+//!    by [`quality`] (trial encodes of a sample, scored with SSIMULACRA2).
 //!
 //! [`codecs`] holds one file per format (header, decoder, encoder); the steps above call it
 //! only through its dispatchers.
@@ -27,12 +28,13 @@ pub mod memory;
 pub mod ops;
 pub mod orient;
 pub mod picture;
+pub mod quality;
 pub mod resources;
 pub mod settings;
 mod shrink;
 pub mod sniff;
 
-use crate::edits::{Edit, Edits, Format, FormatOptions};
+use crate::edits::{Edit, Edits, Format, FormatOptions, Quality};
 use crate::error::Error;
 use crate::request::ImageRequest;
 pub use resources::Resources;
@@ -59,6 +61,8 @@ pub struct Output {
     /// must not let it be cached for long.
     pub damaged: bool,
     pub timings: Timings,
+    /// What `quality: "auto"` chose, when it was asked.
+    pub quality: Option<quality::AutoQuality>,
 }
 
 /// The (bucket, key) of every overlay the request needs.
@@ -100,6 +104,7 @@ pub fn process(
             passthrough: true,
             damaged: false,
             timings: Timings::default(),
+            quality: None,
         });
     }
     if input == InputFormat::Heic {
@@ -124,11 +129,17 @@ pub fn process(
     }
 
     if animated && animation::streams(&req.edits) {
-        let settings = codecs::EncodeOptions {
+        let mut settings = codecs::EncodeOptions {
             options: format_options(&req.edits, format),
             effort: if format == Format::Webp { req.effort } else { None },
             exif: None,
         };
+        // Animations are not searched: every frame would need its trials.
+        let auto = quality::resolve(&mut settings.options, &req.edits, format, config)
+            .map(|level| quality::fallback(format, level));
+        if let Some(a) = &auto {
+            settings.options.quality = Some(Quality::Fixed(a.quality));
+        }
         let r = animation::render(&req.edits, original, input, format, settings, resources, config)?;
         return Ok(Output {
             bytes: r.bytes.into(),
@@ -140,6 +151,7 @@ pub fn process(
                 transform: r.transform,
                 encode: r.encode,
             },
+            quality: auto,
         });
     }
 
@@ -168,6 +180,7 @@ pub fn process(
         return Err(codecs::corrupt("no pixels"));
     }
     let damaged = decoded.damaged;
+    let decoded_pixels = decoded.picture.width() as u64 * decoded.picture.height() as u64;
     let (ow, oh) = decoded.original_size;
     let upright = if orient::swaps_axes(decoded.orientation) {
         (oh, ow)
@@ -220,10 +233,19 @@ pub fn process(
     let transform_time = transform_start.elapsed();
 
     let encode_start = Instant::now();
-    let settings = codecs::EncodeOptions {
+    let mut settings = codecs::EncodeOptions {
         options: format_options(&req.edits, format),
         effort: if format == Format::Webp { req.effort } else { None },
         exif: exif_to_keep,
+    };
+    let auto = match quality::resolve(&mut settings.options, &req.edits, format, config) {
+        Some(level) => {
+            let render_pixels = decoded_pixels + picture.width() as u64 * picture.height() as u64;
+            let chosen = quality::choose(&picture, format, &settings, level, render_pixels, config)?;
+            settings.options.quality = Some(Quality::Fixed(chosen.quality));
+            Some(chosen)
+        }
+        None => None,
     };
     let bytes = codecs::encode(&picture, format, &settings)?;
     Ok(Output {
@@ -236,6 +258,7 @@ pub fn process(
             transform: transform_time,
             encode: encode_start.elapsed(),
         },
+        quality: auto,
     })
 }
 

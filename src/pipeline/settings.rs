@@ -1,6 +1,8 @@
 //! The engine's own settings: size limits checked before decoding and after the edits, how
-//! strictly damaged originals are refused, and whether metadata survives.
+//! strictly damaged originals are refused, whether metadata survives, and the server's default
+//! `quality=auto` level.
 
+use crate::edits::AutoLevel;
 use crate::settings::Lookup;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +20,9 @@ pub struct PipelineSettings {
     pub keep_metadata: bool,
     /// `FAIL_ON` (default `warning`): which decoder complaints refuse an original.
     pub fail_on: FailOn,
+    /// `AUTO_QUALITY` (best, good or eco; default unset): `quality: "auto:<level>"` for JPEG,
+    /// WebP and AVIF outputs whose request gives no quality.
+    pub auto_quality: Option<AutoLevel>,
 }
 
 /// sharp's `failOn` levels, from strictest: `warning` refuses any damage a decoder reports
@@ -40,6 +45,7 @@ impl Default for PipelineSettings {
             max_animation_pixels: 200_000_000,
             keep_metadata: false,
             fail_on: FailOn::Warning,
+            auto_quality: None,
         }
     }
 }
@@ -59,6 +65,9 @@ impl PipelineSettings {
                 Some("none") => FailOn::None,
                 _ => FailOn::Warning,
             },
+            auto_quality: get
+                .choice("AUTO_QUALITY", &["best", "good", "eco"])?
+                .and_then(|l| AutoLevel::parse(&l)),
         })
     }
 }

@@ -36,6 +36,7 @@ pub(super) fn rule(
             // Per-pixel edits: the same on a smaller decode.
             Edit::ToFormat(_)
             | Edit::FormatOptions(..)
+            | Edit::Quality(_)
             | Edit::Animated(_)
             | Edit::Grayscale(_)
             | Edit::Tint(_)

@@ -120,7 +120,13 @@ pub fn apply(expr: &str, file_ext: &str, edits: &mut Map<String, Value>) -> Resu
             }
         }
         "quality" => {
-            let q = num(v)?;
+            // pixfront: `quality(auto)`, `quality(auto:eco)`.
+            let q = match crate::edits::Quality::parse_auto(v) {
+                Some(auto) => json!(auto
+                    .map_err(|e| Error::invalid_edit("quality", e))?
+                    .to_json_string()),
+                None => number(num(v)?),
+            };
             fn supported(f: &str) -> Option<&'static str> {
                 const KEYS: [&str; 6] = ["png", "webp", "tiff", "heif", "gif", "avif"];
                 match f {
@@ -130,7 +136,7 @@ pub fn apply(expr: &str, file_ext: &str, edits: &mut Map<String, Value>) -> Resu
             }
             let to_format = edits.get("toFormat").and_then(Value::as_str).unwrap_or("");
             if let Some(target) = supported(file_ext).or(supported(to_format)) {
-                edits.insert(target.to_string(), json!({ "quality": number(q) }));
+                edits.insert(target.to_string(), json!({ "quality": q }));
             }
         }
         "rgb" => {

@@ -39,6 +39,8 @@ pub fn edits(params: &IndexMap<String, String>) -> Result<Map<String, Value>, Er
         let (key, value) = match k.as_str() {
             "format" => ("toFormat", json!(v)),
             "rotate" => ("rotate", int(k, v, false)?),
+            // pixfront: `quality=70` or `quality=auto[:level]`, for whatever format is output.
+            "quality" => ("quality", json!(v)),
             "flip" | "flop" => (k.as_str(), json!(boolean(v))),
             "grayscale" | "greyscale" => ("greyscale", json!(boolean(v))),
             // pixfront: `blurFaces=true` (or `=pixelate`).

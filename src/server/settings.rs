@@ -179,6 +179,13 @@ pub const SETTINGS: &[Setting] = &[
         "Yes: answer AVIF when Accept lists image/avif (preferred over WebP)",
     ),
     s(
+        "AUTO_QUALITY",
+        "auto-quality",
+        "(unset)",
+        "",
+        "best, good or eco: JPEG/WebP/AVIF outputs whose request gives no quality get quality auto:<level> (see docs/edits.md)",
+    ),
+    s(
         "CORS_ENABLED",
         "cors-enabled",
         "No",

@@ -2,7 +2,7 @@
 //! constructors, the `image`-crate decoder path (PNG, TIFF), alpha helpers and byte readers for
 //! the header walks.
 
-use crate::edits::{Fit, Format, FormatOptions};
+use crate::edits::{Fit, Format, FormatOptions, Quality};
 use crate::error::Error;
 use crate::pipeline::ops::geometry;
 use crate::pipeline::picture::{Frame, Picture, Pixels};
@@ -293,8 +293,13 @@ pub(super) fn flatten_rgb(rgba: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The fixed quality asked for, else `default`. `auto` is resolved to a number before encoding
+/// (`pipeline::quality`); one left here means no search ran and gets the default.
 pub(super) fn quality(opts: &FormatOptions, default: u8) -> u8 {
-    opts.quality.unwrap_or(default).clamp(1, 100)
+    match opts.quality {
+        Some(Quality::Fixed(q)) => q.clamp(1, 100),
+        _ => default,
+    }
 }
 
 // Fixed-width integers at a byte offset, `None` past the end: the header walkers' reads.

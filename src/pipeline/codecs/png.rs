@@ -77,7 +77,8 @@ pub(super) fn encode(picture: &Picture, opts: &FormatOptions, exif: Option<&[u8]
         3..=6 => png::Compression::Default,
         _ => png::Compression::Best,
     });
-    let palette = opts.palette.unwrap_or(false) || opts.quality.is_some();
+    let palette =
+        opts.palette.unwrap_or(false) || matches!(opts.quality, Some(crate::edits::Quality::Fixed(_)));
     let data: Vec<u8> = if palette {
         // NeuQuant (color_quant, MIT): libimagequant, which sharp uses, is GPL.
         let quant = color_quant::NeuQuant::new(10, 256, rgba);
