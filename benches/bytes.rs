@@ -104,7 +104,7 @@ fn decode(bytes: &[u8], format: &str) -> image::RgbImage {
         _ => InputFormat::Avif,
     };
     let d = codecs::decode(bytes, input, Default::default(), &PipelineSettings::default()).expect("decodes");
-    over_white(&d.picture.frames[0].pixels)
+    over_white(&d.picture.frames[0].pixels.to_rgba())
 }
 
 /// One output: bytes, score, CPU ms, and the quality auto chose.

@@ -6,7 +6,7 @@
 //! mosaic are strong edges both sides share, and they inflated the scores (by up to 7 points
 //! against the whole image's on the bytes corpus).
 
-use crate::pipeline::picture::Picture;
+use crate::pipeline::picture::{Picture, Pixels};
 
 /// Block grid the crop stays on.
 const GRID: u32 = 16;
@@ -38,9 +38,9 @@ pub fn take(picture: &Picture, max_pixels: u64) -> Option<Sample> {
             return None;
         }
         let (x, y) = ((w - cw) / 2 / GRID * GRID, (h - ch) / 2 / GRID * GRID);
-        image::imageops::crop_imm(px, x, y, cw, ch).to_image()
+        crate::each_layout!(px, px => image::imageops::crop_imm(px, x, y, cw, ch).to_image())
     };
-    let rgb = composite(image.as_raw());
+    let rgb = composite(&image);
     let reference = pixfront_ssim2::Reference::new(&rgb, image.width() as usize, image.height() as usize)?;
     Some(Sample {
         picture: Picture::still(image, picture.has_alpha),
@@ -51,7 +51,11 @@ pub fn take(picture: &Picture, max_pixels: u64) -> Option<Sample> {
 /// RGBA → RGB over black: what a viewer sees of a translucent pixel is its colour weighted by
 /// its alpha, so hidden colours under transparent pixels (which encoders may change) do not
 /// count. JPEG's own flattening is the same.
-pub fn composite(rgba: &[u8]) -> Vec<u8> {
+pub fn composite(px: &Pixels) -> Vec<u8> {
+    let rgba = match px {
+        Pixels::Rgb(rgb) => return rgb.as_raw().clone(),
+        Pixels::Rgba(rgba) => rgba.as_raw(),
+    };
     rgba.chunks_exact(4)
         .flat_map(|p| {
             let a = p[3] as u32;
