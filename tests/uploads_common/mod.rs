@@ -4,6 +4,7 @@
 
 #[path = "../shared_data/mod.rs"]
 mod shared_data;
+#[allow(unused_imports)] // chromium(): only the browser tests
 pub use shared_data::{chromium, testdata};
 
 use pixfront::config::Config;
