@@ -12,16 +12,19 @@
 //! `filters.rs`, `alpha.rs`, `overlay.rs`, `output.rs` and `faces.rs`; all are re-exported here.
 
 mod alpha;
+mod channels;
 pub mod color;
 pub mod errors;
 mod faces;
 mod filters;
 mod geometry;
+mod levels;
 mod num;
 mod output;
 mod overlay;
 
 pub use alpha::{Flatten, FlattenArg};
+pub use channels::{BandBool, Colourspace, ExtractChannel};
 pub use color::{Color, Modulate, Negate, NegateOptions};
 pub use faces::{
     BlurFaces, BlurFacesOptions, ContentModeration, ContentModerationOptions, SmartCrop, SmartCropOptions,
@@ -31,6 +34,7 @@ pub use geometry::{
     Dimension, Extend, ExtendOptions, Fit, Position, Region, Resize, RoundCrop, RoundCropOptions, Trim,
     TrimOptions,
 };
+pub use levels::{Linear, Recomb};
 pub use output::{Format, FormatOptions};
 pub use overlay::{NumOrString, Overlay, OverlayOptions};
 
@@ -90,6 +94,16 @@ pub enum Edit {
     ContentModeration(ContentModeration),
     Animated(bool),
     BlurFaces(BlurFaces),
+    Linear(Linear),
+    Recomb(Recomb),
+    /// White (luminance 255) becomes transparent.
+    Unflatten(bool),
+    ExtractChannel(ExtractChannel),
+    BandBool(BandBool),
+    /// `toColourspace` / `toColorspace`: the output colourspace.
+    ToColourspace(Colourspace),
+    /// `pipelineColourspace` / `pipelineColorspace`: only sRGB (the only one pixfront works in).
+    PipelineColourspace(Colourspace),
 }
 
 /// The ordered edit list. Each entry keeps the key it was given (`grayscale` vs `greyscale`,
@@ -198,6 +212,24 @@ impl Edits {
             "contentModeration" => Edit::ContentModeration(parse_arg(name, v)?),
             "animated" => Edit::Animated(truthy(v)),
             "blurFaces" => Edit::BlurFaces(parse_arg(name, v)?),
+            "linear" => Edit::Linear(Linear::from_json(v)?),
+            "recomb" => Edit::Recomb(Recomb::from_json(v)?),
+            "unflatten" => Edit::Unflatten(truthy(v)),
+            "extractChannel" => Edit::ExtractChannel(ExtractChannel::from_json(v)?),
+            "bandbool" => Edit::BandBool(BandBool::from_json(v)?),
+            "toColourspace" | "toColorspace" => Edit::ToColourspace(Colourspace::from_json(name, v)?),
+            "pipelineColourspace" | "pipelineColorspace" => {
+                let c = Colourspace::from_json(name, v)?;
+                if c.is_grey() {
+                    return Err(errors::unsupported_edit(name, "pixfront works in sRGB only"));
+                }
+                Edit::PipelineColourspace(c)
+            }
+            // In SIH's allowlist but not implemented: refused, never ignored. `joinChannel`
+            // needs images and `boolean` two arguments, so they fail in SIH too.
+            "affine" | "clahe" | "joinChannel" | "boolean" => {
+                return Err(errors::unsupported_edit(name, "not supported by pixfront"))
+            }
             _ => return Ok(None),
         };
         Ok(Some(edit))
@@ -252,6 +284,12 @@ impl Edit {
             Edit::SmartCrop(x) => v(x),
             Edit::ContentModeration(x) => v(x),
             Edit::BlurFaces(x) => v(x),
+            Edit::Linear(x) => x.to_json(),
+            Edit::Recomb(x) => x.to_json(),
+            Edit::Unflatten(b) => Value::Bool(*b),
+            Edit::ExtractChannel(x) => x.to_json(),
+            Edit::BandBool(x) => x.to_json(),
+            Edit::ToColourspace(c) | Edit::PipelineColourspace(c) => Value::from(c.name()),
         }
     }
 }

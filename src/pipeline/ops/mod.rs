@@ -3,6 +3,7 @@
 //! resize will end up (for shrink-on-load) without touching pixels.
 
 mod alpha;
+mod channels;
 mod color;
 mod colorspace;
 mod context;
@@ -12,6 +13,7 @@ pub mod faces;
 mod filters;
 mod flip;
 pub mod geometry;
+mod levels;
 mod overlay;
 pub mod resize;
 mod rotate;
@@ -68,6 +70,14 @@ pub fn apply(edit: &Edit, pic: Picture, ctx: &OpContext) -> Result<Picture, Erro
         Edit::ContentModeration(cm) => faces::content_moderation(cm, pic, ctx),
         // `pipeline::process` blurs faces on the decoded original, before every edit.
         Edit::BlurFaces(_) => Ok(pic),
+        Edit::Linear(l) => levels::linear(l, pic),
+        Edit::Recomb(r) => levels::recomb(r, pic),
+        Edit::Unflatten(on) => Ok(alpha::unflatten(*on, pic)),
+        Edit::ExtractChannel(e) => channels::extract_channel(e, pic),
+        Edit::BandBool(op) => Ok(channels::bandbool(op, pic)),
+        Edit::ToColourspace(c) => Ok(channels::to_colourspace(c, pic)),
+        // Only the sRGB names parse, and pixfront always works in sRGB.
+        Edit::PipelineColourspace(_) => Ok(pic),
     }
 }
 
@@ -111,12 +121,17 @@ pub fn apply_all(edits: &Edits, mut pic: Picture, ctx: &OpContext) -> Result<Pic
     Ok(pic)
 }
 
-/// Key order, except that each `flip`/`flop` moves in front of the first `rotate` before it.
+/// Key order, except that each `flip`/`flop` moves in front of the first `rotate` before it,
+/// and that the output colourspace and then `extractChannel` come last, once each (sharp sets
+/// them as output options: the last call wins and they apply after every other step).
 fn sharp_order(edits: &Edits) -> Vec<&Edit> {
     let mut out: Vec<&Edit> = Vec::with_capacity(edits.entries.len());
     let mut first_rotate: Option<usize> = None;
+    let (mut colourspace, mut channel) = (None, None);
     for edit in edits.iter() {
         match (edit, first_rotate) {
+            (Edit::ToColourspace(_), _) => colourspace = Some(edit),
+            (Edit::ExtractChannel(_), _) => channel = Some(edit),
             (Edit::Flip(_) | Edit::Flop(_), Some(i)) => {
                 out.insert(i, edit);
                 first_rotate = Some(i + 1);
@@ -128,5 +143,6 @@ fn sharp_order(edits: &Edits) -> Vec<&Edit> {
             _ => out.push(edit),
         }
     }
+    out.extend(colourspace.into_iter().chain(channel));
     out
 }

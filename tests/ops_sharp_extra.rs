@@ -1,0 +1,316 @@
+//! The sharp edits that are per-pixel arithmetic (`linear`, `recomb`, `extractChannel`,
+//! `bandbool`, `toColourspace`, `pipelineColourspace`, `unflatten`) on a 4×1 picture, against
+//! the values sharp 0.35.5 gives for the same raw input (computed with its formulas: float, then
+//! clipped and truncated), and the edits pixfront refuses (400, never ignored).
+
+use pixfront::config::Config;
+use pixfront::edits::Edits;
+use pixfront::pipeline::ops::{apply_all, OpContext};
+use pixfront::pipeline::picture::Picture;
+use pixfront::pipeline::Resources;
+use pixfront::request::ImageRequest;
+use serde_json::{json, Value};
+
+const RGBA: [u8; 16] = [
+    10, 100, 200, 255, 255, 255, 255, 128, 254, 255, 255, 255, 7, 13, 250, 200,
+];
+
+fn rgb() -> Picture {
+    let px: Vec<u8> = RGBA.chunks(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
+    Picture::still(image::RgbImage::from_raw(4, 1, px).unwrap(), false)
+}
+
+fn rgba() -> Picture {
+    Picture::still(image::RgbaImage::from_raw(4, 1, RGBA.to_vec()).unwrap(), true)
+}
+
+fn apply(edits: Value, pic: Picture) -> Result<Picture, pixfront::Error> {
+    let (edits, ignored) = Edits::from_json(edits.as_object().unwrap())?;
+    assert!(ignored.is_empty(), "{ignored:?}");
+    let config = Config::default();
+    let resources = Resources::default();
+    let ctx = OpContext {
+        resources: &resources,
+        config: &config.pipeline,
+        original_size: (pic.width(), pic.height()),
+        first_resize_from: None,
+    };
+    apply_all(&edits, pic, &ctx)
+}
+
+/// The picture's pixels as RGBA, and whether it still has alpha.
+fn pixels(edits: Value, pic: Picture) -> (Vec<u8>, bool) {
+    let out = apply(edits.clone(), pic).unwrap_or_else(|e| panic!("{edits}: {e}"));
+    (
+        out.frames[0].pixels.to_rgba().into_owned().into_raw(),
+        out.has_alpha,
+    )
+}
+
+/// Colour channels only, alpha dropped.
+fn colour(edits: Value, pic: Picture) -> Vec<u8> {
+    pixels(edits, pic)
+        .0
+        .chunks(4)
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .collect()
+}
+
+fn grey(values: [u8; 4], alpha: [u8; 4]) -> Vec<u8> {
+    values
+        .iter()
+        .zip(alpha)
+        .flat_map(|(v, a)| [*v, *v, *v, a])
+        .collect()
+}
+
+fn refused(edits: Value, pic: Picture) -> pixfront::Error {
+    let err = apply(edits.clone(), pic).expect_err(&edits.to_string());
+    assert_eq!(err.status, 400, "{edits}: {err}");
+    err
+}
+
+#[test]
+fn linear_is_a_times_input_plus_b_truncated() {
+    // SIH's one argument: a, with b = 0; 7·1.5 = 10.5 → 10 (truncated, as libvips).
+    assert_eq!(
+        colour(json!({"linear": 1.5}), rgb()),
+        [15, 150, 255, 255, 255, 255, 255, 255, 255, 10, 19, 255]
+    );
+    // One a and b for the colour channels: alpha untouched.
+    let (px, alpha) = pixels(json!({"linear": {"a": 0.5, "b": 2.7}}), rgba());
+    assert_eq!(
+        px,
+        [7, 52, 102, 255, 130, 130, 130, 128, 129, 130, 130, 255, 6, 9, 127, 200]
+    );
+    assert!(alpha);
+    // Per channel, three values: R, G, B.
+    assert_eq!(
+        pixels(json!({"linear": {"a": [0.5, 1, 2], "b": [1, 2, 3]}}), rgba()).0,
+        [6, 102, 255, 255, 128, 255, 255, 128, 128, 255, 255, 255, 4, 15, 255, 200]
+    );
+    // Four values: alpha too (255·0.5 + 4 = 131.5 → 131).
+    assert_eq!(
+        pixels(
+            json!({"linear": {"a": [0.5, 1, 2, 0.5], "b": [1, 2, 3, 4]}}),
+            rgba()
+        )
+        .0,
+        [6, 102, 255, 131, 128, 255, 255, 68, 128, 255, 255, 131, 4, 15, 255, 104]
+    );
+    // Negative results clip to 0; `null` does nothing.
+    assert_eq!(colour(json!({"linear": -0.5}), rgb()), [0; 12]);
+    assert_eq!(pixels(json!({"linear": null}), rgba()).0, RGBA);
+}
+
+#[test]
+fn linear_argument_shapes_sharp_rejects_are_400() {
+    for bad in [
+        json!({"linear": [0.5, 1, 2]}),
+        json!({"linear": {"a": [0.5, 1, 2]}}),
+        json!({"linear": {"a": [1, 2], "b": [1]}}),
+        json!({"linear": "2"}),
+        json!({"linear": {"a": 1, "c": 2}}),
+        json!({"linear": {"a": ["x"], "b": [1]}}),
+    ] {
+        assert_eq!(refused(bad, rgb()).code, "ImageEdits::InvalidArgument");
+    }
+    // Four values on an opaque picture: sharp's "band expansion"; two values fit no layout.
+    refused(json!({"linear": {"a": [1, 1, 1, 1], "b": [0, 0, 0, 0]}}), rgb());
+    refused(json!({"linear": {"a": [1, 1], "b": [0, 0]}}), rgba());
+}
+
+#[test]
+fn recomb_mixes_channels() {
+    let sepia = json!([
+        [0.3588, 0.7044, 0.1368],
+        [0.2990, 0.5870, 0.1140],
+        [0.2392, 0.4696, 0.0912]
+    ]);
+    // 10·0.3588 + 100·0.7044 + 200·0.1368 = 101.388 → 101.
+    assert_eq!(
+        colour(json!({"recomb": sepia}), rgb()),
+        [101, 84, 67, 255, 255, 204, 255, 254, 203, 45, 38, 30]
+    );
+    let (px, alpha) = pixels(json!({"recomb": sepia}), rgba());
+    assert_eq!(&px[..8], [101, 84, 67, 255, 255, 255, 204, 128]);
+    assert!(alpha);
+    // 4×4: the last row mixes blue into alpha (200·0.5 + 255·0.5 = 227.5 → 227).
+    let m4 = json!([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0.5, 0.5]]);
+    assert_eq!(
+        pixels(json!({"recomb": m4}), rgba()).0,
+        [10, 100, 200, 227, 255, 255, 255, 191, 254, 255, 255, 255, 7, 13, 250, 225]
+    );
+    assert_eq!(
+        colour(json!({"recomb": [[-1, 0, 0], [0, 2, 0], [0.5, 0.5, 0.1]]}), rgb()),
+        [0, 200, 75, 0, 255, 255, 0, 255, 255, 0, 26, 35]
+    );
+    // sharp: "bands in must equal matrix width".
+    refused(json!({"recomb": m4}), rgb());
+    for bad in [
+        json!([[1, 0], [0, 1]]),
+        json!([[1, 0, 0], [0, 1, 0], [0, 0]]),
+        json!(2),
+        json!([[1, 0, 0], [0, 1, 0], [0, 0, "1"]]),
+    ] {
+        assert_eq!(
+            refused(json!({"recomb": bad}), rgb()).code,
+            "ImageEdits::InvalidArgument"
+        );
+    }
+}
+
+#[test]
+fn extract_channel_gives_one_opaque_grey_channel() {
+    let (px, alpha) = pixels(json!({"extractChannel": 1}), rgba());
+    assert_eq!(px, grey([100, 255, 255, 13], [255; 4]));
+    assert!(!alpha);
+    assert_eq!(
+        pixels(json!({"extractChannel": "alpha"}), rgba()).0,
+        grey([255, 128, 255, 200], [255; 4])
+    );
+    assert_eq!(
+        pixels(json!({"extractChannel": "red"}), rgb()).0,
+        grey([10, 255, 254, 7], [255; 4])
+    );
+    // sharp: "Cannot extract channel 3 from image with channels 0-2".
+    refused(json!({"extractChannel": "alpha"}), rgb());
+    for bad in [json!(4), json!("hue"), json!(1.5), json!(-1)] {
+        refused(json!({"extractChannel": bad}), rgba());
+    }
+    // An output option in sharp: applied after the other edits, whatever the key order.
+    let (px, _) = pixels(json!({"extractChannel": 0, "negate": {"alpha": false}}), rgb());
+    assert_eq!(px, grey([245, 0, 1, 248], [255; 4]));
+}
+
+#[test]
+fn bandbool_combines_every_channel_alpha_included() {
+    assert_eq!(
+        pixels(json!({"bandbool": "and"}), rgb()).0,
+        grey([0, 255, 254, 0], [255; 4])
+    );
+    // 10 ^ 100 ^ 200 ^ 255 = 89; the result has no alpha.
+    let (px, alpha) = pixels(json!({"bandbool": "eor"}), rgba());
+    assert_eq!(px, grey([89, 127, 1, 56], [255; 4]));
+    assert!(!alpha);
+    assert_eq!(
+        pixels(json!({"bandbool": "or"}), rgba()).0,
+        grey([255; 4], [255; 4])
+    );
+    refused(json!({"bandbool": "xor"}), rgb());
+    refused(json!({"bandbool": true}), rgb());
+}
+
+#[test]
+fn colourspaces() {
+    // b-w is libvips' sRGB → B_W; alpha is kept.
+    for space in ["b-w", "grey16"] {
+        let (px, alpha) = pixels(json!({ "toColourspace": space }), rgba());
+        assert_eq!(px, grey([102, 255, 255, 76], [255, 128, 255, 200]), "{space}");
+        assert!(alpha);
+    }
+    // The last output colourspace wins, after every other edit (here: after the tint).
+    let (px, _) = pixels(json!({"toColorspace": "b-w", "tint": "red"}), rgb());
+    assert!(px.chunks(4).all(|p| p[0] == p[1] && p[1] == p[2]), "{px:?}");
+    for (key, space) in [
+        ("toColourspace", "srgb"),
+        ("toColourspace", "rgb16"),
+        ("pipelineColourspace", "srgb"),
+        ("pipelineColorspace", "rgb16"),
+    ] {
+        assert_eq!(pixels(json!({ key: space }), rgba()).0, RGBA, "{key} {space}");
+    }
+    for (key, space) in [
+        ("toColourspace", "lab"),
+        ("toColourspace", "cmyk"),
+        ("pipelineColourspace", "b-w"),
+    ] {
+        assert_eq!(
+            refused(json!({ key: space }), rgb()).code,
+            "ImageEdits::Unsupported",
+            "{key} {space}"
+        );
+    }
+    assert_eq!(
+        refused(json!({"toColourspace": "sepia"}), rgb()).code,
+        "ImageEdits::InvalidArgument"
+    );
+    assert_eq!(
+        refused(json!({"toColourspace": 1}), rgb()).code,
+        "ImageEdits::InvalidArgument"
+    );
+}
+
+#[test]
+fn unflatten_makes_white_transparent() {
+    // (254, 255, 255) is white in B_W too; other pixels keep their alpha (opaque without one).
+    let (px, alpha) = pixels(json!({"unflatten": true}), rgb());
+    assert!(alpha);
+    assert_eq!(
+        px,
+        [10, 100, 200, 255, 255, 255, 255, 0, 254, 255, 255, 0, 7, 13, 250, 255]
+    );
+    assert_eq!(
+        pixels(json!({"unflatten": true}), rgba()).0,
+        [10, 100, 200, 255, 255, 255, 255, 0, 254, 255, 255, 0, 7, 13, 250, 200]
+    );
+    assert_eq!(pixels(json!({"unflatten": false}), rgba()).0, RGBA);
+}
+
+#[test]
+fn unimplemented_sharp_edits_are_refused_not_ignored() {
+    for edits in [
+        json!({"affine": [1, 0, 0, 1]}),
+        json!({"clahe": {"width": 3, "height": 3}}),
+        json!({"joinChannel": "x"}),
+        json!({"boolean": "and"}),
+    ] {
+        let err = Edits::from_json(edits.as_object().unwrap()).expect_err(&edits.to_string());
+        assert_eq!(
+            (err.status, err.code.as_ref()),
+            (400, "ImageEdits::Unsupported"),
+            "{edits}"
+        );
+    }
+}
+
+#[test]
+fn new_edits_round_trip_through_json() {
+    let v = json!({
+        "linear": 1.5, "recomb": [[1, 0, 0], [0, 0.5, 0], [0, 0, 1]], "unflatten": true,
+        "extractChannel": "green", "bandbool": "eor", "toColorspace": "b-w",
+        "pipelineColourspace": "srgb"
+    });
+    let (edits, _) = Edits::from_json(v.as_object().unwrap()).unwrap();
+    assert_eq!(Value::Object(edits.to_json()), v);
+    let v = json!({"linear": {"a": [1, 2, 3], "b": [0, 0.5, 0]}, "extractChannel": 2});
+    let (edits, _) = Edits::from_json(v.as_object().unwrap()).unwrap();
+    assert_eq!(Value::Object(edits.to_json()), v);
+}
+
+#[test]
+fn through_the_pipeline_a_png_with_unflatten_gets_alpha() {
+    let mut png = Vec::new();
+    let img = image::RgbImage::from_raw(2, 1, vec![255, 255, 255, 10, 20, 30]).unwrap();
+    img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let (edits, _) = Edits::from_json(json!({"unflatten": true}).as_object().unwrap()).unwrap();
+    let req = ImageRequest::new("bucket", "key", edits);
+    let config = Config::default();
+    let out = pixfront::pipeline::process(&req, &png.into(), None, &Resources::default(), &config.pipeline)
+        .unwrap();
+    let got = image::load_from_memory(&out.bytes).unwrap().into_rgba8();
+    assert_eq!(got.into_raw(), [255, 255, 255, 0, 10, 20, 30, 255]);
+    // Refused at apply time (the picture has no alpha): a 400, not a 500.
+    let (edits, _) = Edits::from_json(json!({"extractChannel": 3}).as_object().unwrap()).unwrap();
+    let req = ImageRequest::new("bucket", "key", edits);
+    let mut png = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let err = pixfront::pipeline::process(&req, &png.into(), None, &Resources::default(), &config.pipeline)
+        .unwrap_err();
+    assert_eq!(
+        (err.status, err.code.as_ref()),
+        (400, "ImageEdits::InvalidArgument")
+    );
+}
