@@ -29,7 +29,7 @@ pub use color::{Color, Modulate, Negate, NegateOptions};
 pub use faces::{
     BlurFaces, BlurFacesOptions, ContentModeration, ContentModerationOptions, SmartCrop, SmartCropOptions,
 };
-pub use filters::{Convolve, Sharpen, SharpenOptions};
+pub use filters::{Clahe, Convolve, Sharpen, SharpenOptions};
 pub use geometry::{
     Dimension, Extend, ExtendOptions, Fit, Position, Region, Resize, RoundCrop, RoundCropOptions, Trim,
     TrimOptions,
@@ -80,6 +80,7 @@ pub enum Edit {
     Threshold(BoolOrNumber),
     Modulate(Modulate),
     Convolve(Convolve),
+    Clahe(Clahe),
     Extend(Extend),
     Trim(Trim),
     RemoveAlpha(bool),
@@ -189,6 +190,7 @@ impl Edits {
             "threshold" => Edit::Threshold(parse_arg(name, v)?),
             "modulate" => Edit::Modulate(parse_arg(name, v)?),
             "convolve" => Edit::Convolve(parse_arg(name, v)?),
+            "clahe" => Edit::Clahe(parse_arg(name, v)?),
             "extend" => Edit::Extend(parse_arg(name, v)?),
             "trim" => Edit::Trim(parse_arg(name, v)?),
             "removeAlpha" => Edit::RemoveAlpha(truthy(v)),
@@ -227,7 +229,7 @@ impl Edits {
             }
             // In SIH's allowlist but not implemented: refused, never ignored. `joinChannel`
             // needs images and `boolean` two arguments, so they fail in SIH too.
-            "affine" | "clahe" | "joinChannel" | "boolean" => {
+            "affine" | "joinChannel" | "boolean" => {
                 return Err(errors::unsupported_edit(name, "not supported by pixfront"))
             }
             _ => return Ok(None),
@@ -275,6 +277,7 @@ impl Edit {
             Edit::Gamma(x) => num::value(*x),
             Edit::Modulate(x) => v(x),
             Edit::Convolve(x) => v(x),
+            Edit::Clahe(x) => v(x),
             Edit::Extend(x) => v(x),
             Edit::Trim(x) => v(x),
             Edit::ToFormat(f) => Value::String(f.name().to_string()),

@@ -4,6 +4,7 @@
 
 mod alpha;
 mod channels;
+mod clahe;
 mod color;
 mod colorspace;
 mod context;
@@ -56,6 +57,7 @@ pub fn apply(edit: &Edit, pic: Picture, ctx: &OpContext) -> Result<Picture, Erro
         Edit::Sharpen(s) => filters::sharpen(s, pic),
         Edit::Median(m) => filters::median(m, pic),
         Edit::Convolve(c) => filters::convolve(c, pic),
+        Edit::Clahe(c) => clahe::clahe(c, pic),
         Edit::Flatten(f) => Ok(alpha::flatten(f, pic)),
         Edit::RemoveAlpha(on) => Ok(alpha::remove_alpha(*on, pic)),
         Edit::EnsureAlpha(v) => alpha::ensure_alpha(v, pic),
