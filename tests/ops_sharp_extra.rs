@@ -1,5 +1,5 @@
 //! sharp's `linear`, `recomb`, `extractChannel`, `bandbool`, `toColourspace`,
-//! `pipelineColourspace`, `unflatten` and `clahe` on small synthetic pictures, against the exact
+//! `pipelineColourspace`, `unflatten`, `clahe` and `affine` on small synthetic pictures, against the exact
 //! values sharp 0.35.5 gives for the same raw input (float arithmetic, then clipped and
 //! truncated, as libvips), and the edits pixfront refuses (400, never ignored).
 
@@ -259,11 +259,7 @@ fn unflatten_makes_white_transparent() {
 
 #[test]
 fn unimplemented_sharp_edits_are_refused_not_ignored() {
-    for edits in [
-        json!({"affine": [1, 0, 0, 1]}),
-        json!({"joinChannel": "x"}),
-        json!({"boolean": "and"}),
-    ] {
+    for edits in [json!({"joinChannel": "x"}), json!({"boolean": "and"})] {
         let err = Edits::from_json(edits.as_object().unwrap()).expect_err(&edits.to_string());
         assert_eq!(
             (err.status, err.code.as_ref()),
@@ -400,4 +396,94 @@ fn clahe_matches_sharp_exactly() {
             "ImageEdits::InvalidArgument"
         );
     }
+}
+
+/// sharp 0.35.5's `affine(matrix, options)` on a 3×2 RGB picture (`sharp(raw).affine(m, o).raw()`):
+/// one JSON line per case.
+const AFFINE_BY_SHARP: &str = r#"
+{"edit":[2,0,0,2],"w":6,"h":4,"px":[0,10,20,50,50,50,100,90,80,150,70,45,200,50,10,100,25,5,125,125,125,95,100,105,65,75,85,113,88,90,160,100,95,80,50,48,250,240,230,140,150,160,30,60,90,75,105,135,120,150,180,60,75,90,125,120,115,70,75,80,15,30,45,38,53,68,60,75,90,30,38,45]}
+{"edit":[[1.5,0],[0,1.5]],"w":5,"h":3,"px":[0,10,20,67,63,60,133,77,57,200,50,10,67,17,3,167,163,160,91,101,111,84,86,99,147,117,123,49,39,41,167,160,153,69,80,91,40,60,80,80,100,120,27,33,40]}
+{"edit":[0.8,-0.6,0.6,0.8],"w":4,"h":3,"px":[30,30,29,0,10,20,32,30,27,0,0,0,120,115,110,106,117,128,125,78,67,96,24,5,0,0,0,19,31,43,120,150,180,34,18,16]}
+{"edit":[-1,0,0,1],"w":3,"h":2,"px":[0,0,0,200,50,10,100,90,80,0,0,0,120,150,180,30,60,90]}
+{"edit":[1,0.5,0,1],"w":4,"h":2,"px":[0,10,20,100,90,80,200,50,10,0,0,0,125,120,115,140,150,160,75,105,135,60,75,90]}
+{"edit":{"matrix":[2,0,0,2],"background":"white","odx":1,"idy":0.25},"w":6,"h":4,"px":[159,163,167,64,71,79,101,101,101,139,131,124,176,116,98,214,101,71,159,161,164,63,68,73,73,75,78,83,83,83,131,79,68,180,75,53,221,219,216,188,183,178,118,125,133,48,68,88,94,96,113,140,125,138,253,249,246,251,244,236,169,176,184,86,109,131,120,143,165,154,176,199]}
+{"edit":{"matrix":[2,0,0,2],"interpolator":"bicubic"},"w":6,"h":4,"px":[0,10,20,44,53,56,100,90,80,169,78,49,200,50,10,106,23,1,141,141,141,109,119,127,73,84,96,134,102,105,180,113,107,97,59,55,250,240,230,150,159,169,30,60,90,69,103,138,120,150,180,66,81,96,141,134,128,82,86,92,11,28,46,28,53,75,55,81,101,31,44,54]}
+{"edit":{"matrix":[1.5,0.3,-0.2,1.2],"interpolator":"bicubic"},"w":5,"h":3,"px":[0,0,1,21,21,18,67,30,17,105,18,0,32,5,0,0,10,20,66,74,75,132,92,80,197,90,69,81,43,37,215,206,198,154,163,172,27,59,91,96,133,167,60,83,100]}
+{"edit":{"matrix":[2,0,0,2],"interpolator":"nearest"},"w":6,"h":4,"px":[0,10,20,0,10,20,100,90,80,100,90,80,200,50,10,200,50,10,0,10,20,0,10,20,100,90,80,100,90,80,200,50,10,200,50,10,250,240,230,250,240,230,30,60,90,30,60,90,120,150,180,120,150,180,250,240,230,250,240,230,30,60,90,30,60,90,120,150,180,120,150,180]}
+"#;
+
+#[test]
+fn affine_matches_sharp() {
+    let px: Vec<u8> = vec![
+        0, 10, 20, 100, 90, 80, 200, 50, 10, 250, 240, 230, 30, 60, 90, 120, 150, 180,
+    ];
+    for line in AFFINE_BY_SHARP.lines().filter(|l| !l.is_empty()) {
+        let case: Value = serde_json::from_str(line).unwrap();
+        let edit = &case["edit"];
+        let pic = Picture::still(image::RgbImage::from_raw(3, 2, px.clone()).unwrap(), false);
+        let out = apply(json!({ "affine": edit }), pic).unwrap_or_else(|e| panic!("{edit}: {e}"));
+        assert_eq!(
+            (out.width() as u64, out.height() as u64),
+            (case["w"].as_u64().unwrap(), case["h"].as_u64().unwrap()),
+            "{edit}"
+        );
+        let got = colour_of(&out);
+        let want: Vec<u8> = serde_json::from_value(case["px"].clone()).unwrap();
+        // libvips' bicubic snaps positions to a sub-pixel grid and works in fixed point: within
+        // two levels. Bilinear and nearest are exact.
+        let tolerance = if edit.to_string().contains("bicubic") {
+            2
+        } else {
+            0
+        };
+        let worst = got
+            .iter()
+            .zip(&want)
+            .map(|(g, w)| (*g as i32 - *w as i32).abs())
+            .max()
+            .unwrap();
+        assert!(worst <= tolerance, "{edit}: got {got:?}, sharp {want:?}");
+    }
+    // Alpha: premultiplied (floats truncated, as sharp), the background keeps its own alpha.
+    let edit =
+        json!({"affine": {"matrix": [2, 0, 0, 1], "background": {"r": 0, "g": 0, "b": 255, "alpha": 0}}});
+    let (px, alpha) = pixels(edit, rgba());
+    assert!(alpha);
+    let sharp = [
+        10, 100, 200, 255, 91, 151, 218, 191, 255, 255, 255, 128, 254, 255, 255, 191, 254, 255, 255, 255,
+        145, 148, 252, 227, 7, 13, 250, 200, 7, 13, 250, 100,
+    ];
+    assert_eq!(px, sharp);
+    for bad in [
+        json!([1, 0, 0]),
+        json!([[1, 0], [0]]),
+        json!([0, 0, 0, 0]),
+        json!({"matrix": [1, 0, 0, 1], "idx": "x"}),
+        json!({"matrix": [1, 0, 0, 1], "interpolator": "cubic"}),
+    ] {
+        assert_eq!(
+            refused(json!({ "affine": bad }), rgb()).code,
+            "ImageEdits::InvalidArgument",
+            "{bad}"
+        );
+    }
+    let err = refused(
+        json!({"affine": {"matrix": [1, 0, 0, 1], "interpolator": "nohalo"}}),
+        rgb(),
+    );
+    assert_eq!(err.code, "ImageEdits::Unsupported");
+    // MAX_OUTPUT_DIMENSION applies as to resize and extend.
+    assert_eq!(
+        refused(json!({"affine": [100000, 0, 0, 1]}), rgb()).code,
+        "ImageEdits::OutputTooLarge"
+    );
+}
+
+fn colour_of(pic: &Picture) -> Vec<u8> {
+    pic.frames[0]
+        .pixels
+        .to_rgba()
+        .pixels()
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .collect()
 }

@@ -11,6 +11,7 @@
 //! their family, one file each in docs/edits.md's order: `geometry.rs`, `color.rs` (colour),
 //! `filters.rs`, `alpha.rs`, `overlay.rs`, `output.rs` and `faces.rs`; all are re-exported here.
 
+mod affine;
 mod alpha;
 mod channels;
 pub mod color;
@@ -23,6 +24,7 @@ mod num;
 mod output;
 mod overlay;
 
+pub use affine::{Affine, AffineOptions, Interpolator};
 pub use alpha::{Flatten, FlattenArg};
 pub use channels::{BandBool, Colourspace, ExtractChannel};
 pub use color::{Color, Modulate, Negate, NegateOptions};
@@ -81,6 +83,7 @@ pub enum Edit {
     Modulate(Modulate),
     Convolve(Convolve),
     Clahe(Clahe),
+    Affine(Affine),
     Extend(Extend),
     Trim(Trim),
     RemoveAlpha(bool),
@@ -191,6 +194,7 @@ impl Edits {
             "modulate" => Edit::Modulate(parse_arg(name, v)?),
             "convolve" => Edit::Convolve(parse_arg(name, v)?),
             "clahe" => Edit::Clahe(parse_arg(name, v)?),
+            "affine" => Edit::Affine(Affine::from_json(v)?),
             "extend" => Edit::Extend(parse_arg(name, v)?),
             "trim" => Edit::Trim(parse_arg(name, v)?),
             "removeAlpha" => Edit::RemoveAlpha(truthy(v)),
@@ -227,9 +231,9 @@ impl Edits {
                 }
                 Edit::PipelineColourspace(c)
             }
-            // In SIH's allowlist but not implemented: refused, never ignored. `joinChannel`
-            // needs images and `boolean` two arguments, so they fail in SIH too.
-            "affine" | "joinChannel" | "boolean" => {
+            // In SIH's allowlist, refused rather than ignored: `joinChannel` needs images and
+            // `boolean` two arguments, so SIH's one-argument call always fails too.
+            "joinChannel" | "boolean" => {
                 return Err(errors::unsupported_edit(name, "not supported by pixfront"))
             }
             _ => return Ok(None),
@@ -278,6 +282,7 @@ impl Edit {
             Edit::Modulate(x) => v(x),
             Edit::Convolve(x) => v(x),
             Edit::Clahe(x) => v(x),
+            Edit::Affine(x) => x.to_json(),
             Edit::Extend(x) => v(x),
             Edit::Trim(x) => v(x),
             Edit::ToFormat(f) => Value::String(f.name().to_string()),

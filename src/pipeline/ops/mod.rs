@@ -2,6 +2,7 @@
 //! with sharp's semantics. [`apply`] dispatches; [`planned_size`] tells the decoder how large a
 //! resize will end up (for shrink-on-load) without touching pixels.
 
+mod affine;
 mod alpha;
 mod channels;
 mod clahe;
@@ -58,6 +59,7 @@ pub fn apply(edit: &Edit, pic: Picture, ctx: &OpContext) -> Result<Picture, Erro
         Edit::Median(m) => filters::median(m, pic),
         Edit::Convolve(c) => filters::convolve(c, pic),
         Edit::Clahe(c) => clahe::clahe(c, pic),
+        Edit::Affine(af) => affine::affine(af, pic, ctx),
         Edit::Flatten(f) => Ok(alpha::flatten(f, pic)),
         Edit::RemoveAlpha(on) => Ok(alpha::remove_alpha(*on, pic)),
         Edit::EnsureAlpha(v) => alpha::ensure_alpha(v, pic),
