@@ -29,6 +29,7 @@ const CASES = {
   clahe: { clahe: { width: 16, height: 16 } },
   to_bw_then_tint: { toColourspace: 'b-w', tint: { r: 48, g: 96, b: 192 } },
   extract_green: { extractChannel: 'green' },
+  affine_shear: { affine: [[1, 0.3], [0.1, 0.9]] },
 };
 
 async function main() {
