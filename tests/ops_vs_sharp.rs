@@ -15,12 +15,13 @@ use std::path::PathBuf;
 
 /// Mean absolute difference per colour channel allowed for each case. JPEG decoders alone
 /// differ by ~0.3; the larger budgets are for steps that are close to, not copies of, libvips
-/// (gamma rounding, normalise percentiles, convolution edges).
+/// (gamma rounding, normalise percentiles, convolution edges), and for `clahe`, exact on equal
+/// input (tests/ops_sharp_extra.rs) but a rank in a histogram, so it magnifies decoder noise.
 fn budget(name: &str) -> f64 {
     match name {
         "gamma_resize" => 4.0,
         "normalize" => 3.0,
-        "convolve" | "sharpen_options" => 2.0,
+        "convolve" | "sharpen_options" | "clahe" => 2.0,
         _ => 1.5,
     }
 }

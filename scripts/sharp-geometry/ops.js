@@ -24,6 +24,12 @@ const CASES = {
   gamma_resize: { gamma: 2.2, resize: { width: 64 } },
   extend_mirror: { extend: { top: 5, left: 7, extendWith: 'mirror' } },
   rotate_flip: { rotate: 90, flip: true },
+  linear: { linear: 1.3 },
+  recomb_sepia: { recomb: [[0.3588, 0.7044, 0.1368], [0.299, 0.587, 0.114], [0.2392, 0.4696, 0.0912]] },
+  clahe: { clahe: { width: 16, height: 16 } },
+  to_bw_then_tint: { toColourspace: 'b-w', tint: { r: 48, g: 96, b: 192 } },
+  extract_green: { extractChannel: 'green' },
+  affine_shear: { affine: [[1, 0.3], [0.1, 0.9]] },
 };
 
 async function main() {

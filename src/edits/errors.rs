@@ -24,3 +24,13 @@ pub fn unsupported_format(name: &str) -> Error {
         format!("Format to {name} not supported"),
     )
 }
+
+/// A sharp edit (or one of its arguments) that pixfront knows but does not implement: refused
+/// rather than ignored, so a request never silently renders something else.
+pub fn unsupported_edit(edit: &str, message: impl std::fmt::Display) -> Error {
+    Error::new(
+        400,
+        "ImageEdits::Unsupported",
+        format!("Edit `{edit}`: {message}"),
+    )
+}

@@ -1,4 +1,4 @@
-//! Filter edits: `blur`, `sharpen`, `median`, `convolve` — the argument types that are not a
+//! Filter edits: `blur`, `sharpen`, `median`, `convolve`, `clahe` — the argument types that are not a
 //! plain [`BoolOrNumber`](super::BoolOrNumber) (see docs/edits.md, "Filters").
 
 use super::num;
@@ -68,4 +68,15 @@ pub struct Convolve {
         serialize_with = "num::ser_opt"
     )]
     pub offset: Option<f64>,
+}
+
+/// `clahe`: window `width`×`height` (integers ≥ 1) and `maxSlope` (0–100, sharp's default 3;
+/// 0 = plain local equalisation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Clahe {
+    pub width: u32,
+    pub height: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_slope: Option<u32>,
 }

@@ -11,26 +11,32 @@
 //! their family, one file each in docs/edits.md's order: `geometry.rs`, `color.rs` (colour),
 //! `filters.rs`, `alpha.rs`, `overlay.rs`, `output.rs` and `faces.rs`; all are re-exported here.
 
+mod affine;
 mod alpha;
+mod channels;
 pub mod color;
 pub mod errors;
 mod faces;
 mod filters;
 mod geometry;
+mod levels;
 mod num;
 mod output;
 mod overlay;
 
+pub use affine::{Affine, AffineOptions, Interpolator};
 pub use alpha::{Flatten, FlattenArg};
+pub use channels::{BandBool, Colourspace, ExtractChannel};
 pub use color::{Color, Modulate, Negate, NegateOptions};
 pub use faces::{
     BlurFaces, BlurFacesOptions, ContentModeration, ContentModerationOptions, SmartCrop, SmartCropOptions,
 };
-pub use filters::{Convolve, Sharpen, SharpenOptions};
+pub use filters::{Clahe, Convolve, Sharpen, SharpenOptions};
 pub use geometry::{
     Dimension, Extend, ExtendOptions, Fit, Position, Region, Resize, RoundCrop, RoundCropOptions, Trim,
     TrimOptions,
 };
+pub use levels::{Linear, Recomb};
 pub use output::{AutoLevel, Format, FormatOptions, Quality};
 pub use overlay::{NumOrString, Overlay, OverlayOptions};
 
@@ -76,6 +82,8 @@ pub enum Edit {
     Threshold(BoolOrNumber),
     Modulate(Modulate),
     Convolve(Convolve),
+    Clahe(Clahe),
+    Affine(Affine),
     Extend(Extend),
     Trim(Trim),
     RemoveAlpha(bool),
@@ -93,6 +101,16 @@ pub enum Edit {
     ContentModeration(ContentModeration),
     Animated(bool),
     BlurFaces(BlurFaces),
+    Linear(Linear),
+    Recomb(Recomb),
+    /// White (luminance 255) becomes transparent.
+    Unflatten(bool),
+    ExtractChannel(ExtractChannel),
+    BandBool(BandBool),
+    /// `toColourspace` / `toColorspace`: the output colourspace.
+    ToColourspace(Colourspace),
+    /// `pipelineColourspace` / `pipelineColorspace`: only sRGB (the only one pixfront works in).
+    PipelineColourspace(Colourspace),
 }
 
 /// The ordered edit list. Each entry keeps the key it was given (`grayscale` vs `greyscale`,
@@ -178,6 +196,8 @@ impl Edits {
             "threshold" => Edit::Threshold(parse_arg(name, v)?),
             "modulate" => Edit::Modulate(parse_arg(name, v)?),
             "convolve" => Edit::Convolve(parse_arg(name, v)?),
+            "clahe" => Edit::Clahe(parse_arg(name, v)?),
+            "affine" => Edit::Affine(Affine::from_json(v)?),
             "extend" => Edit::Extend(parse_arg(name, v)?),
             "trim" => Edit::Trim(parse_arg(name, v)?),
             "removeAlpha" => Edit::RemoveAlpha(truthy(v)),
@@ -202,6 +222,24 @@ impl Edits {
             "contentModeration" => Edit::ContentModeration(parse_arg(name, v)?),
             "animated" => Edit::Animated(truthy(v)),
             "blurFaces" => Edit::BlurFaces(parse_arg(name, v)?),
+            "linear" => Edit::Linear(Linear::from_json(v)?),
+            "recomb" => Edit::Recomb(Recomb::from_json(v)?),
+            "unflatten" => Edit::Unflatten(truthy(v)),
+            "extractChannel" => Edit::ExtractChannel(ExtractChannel::from_json(v)?),
+            "bandbool" => Edit::BandBool(BandBool::from_json(v)?),
+            "toColourspace" | "toColorspace" => Edit::ToColourspace(Colourspace::from_json(name, v)?),
+            "pipelineColourspace" | "pipelineColorspace" => {
+                let c = Colourspace::from_json(name, v)?;
+                if c.is_grey() {
+                    return Err(errors::unsupported_edit(name, "pixfront works in sRGB only"));
+                }
+                Edit::PipelineColourspace(c)
+            }
+            // In SIH's allowlist, refused rather than ignored: `joinChannel` needs images and
+            // `boolean` two arguments, so SIH's one-argument call always fails too.
+            "joinChannel" | "boolean" => {
+                return Err(errors::unsupported_edit(name, "not supported by pixfront"))
+            }
             _ => return Ok(None),
         };
         Ok(Some(edit))
@@ -247,6 +285,8 @@ impl Edit {
             Edit::Gamma(x) => num::value(*x),
             Edit::Modulate(x) => v(x),
             Edit::Convolve(x) => v(x),
+            Edit::Clahe(x) => v(x),
+            Edit::Affine(x) => x.to_json(),
             Edit::Extend(x) => v(x),
             Edit::Trim(x) => v(x),
             Edit::ToFormat(f) => Value::String(f.name().to_string()),
@@ -257,6 +297,12 @@ impl Edit {
             Edit::SmartCrop(x) => v(x),
             Edit::ContentModeration(x) => v(x),
             Edit::BlurFaces(x) => v(x),
+            Edit::Linear(x) => x.to_json(),
+            Edit::Recomb(x) => x.to_json(),
+            Edit::Unflatten(b) => Value::Bool(*b),
+            Edit::ExtractChannel(x) => x.to_json(),
+            Edit::BandBool(x) => x.to_json(),
+            Edit::ToColourspace(c) | Edit::PipelineColourspace(c) => Value::from(c.name()),
         }
     }
 }

@@ -1,5 +1,6 @@
-//! Alpha edits: `flatten`, `removeAlpha`, `ensureAlpha`.
+//! Alpha edits: `flatten`, `removeAlpha`, `ensureAlpha`, `unflatten`.
 
+use super::colorspace::{grey, linear_table};
 use crate::edits::{BoolOrNumber, Color, FlattenArg};
 use crate::error::Error;
 use crate::pipeline::picture::Picture;
@@ -62,4 +63,20 @@ pub fn ensure_alpha(v: &BoolOrNumber, mut pic: Picture) -> Result<Picture, Error
     }
     pic.has_alpha = true;
     Ok(pic)
+}
+
+/// `unflatten` (sharp ≥ 0.32.1): pixels whose luminance is white (255 after libvips' B_W
+/// conversion) become fully transparent; other pixels keep their alpha (opaque if none).
+pub fn unflatten(on: bool, pic: Picture) -> Picture {
+    if !on {
+        return pic;
+    }
+    let lin = linear_table();
+    let mut pic = super::color::each_pixel(pic, |p| {
+        if grey(&lin, p[0], p[1], p[2]) == 255 {
+            p[3] = 0;
+        }
+    });
+    pic.has_alpha = true;
+    pic
 }

@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::pipeline::picture::{Picture, Pixels};
 use image::RgbaImage;
 
-fn each_pixel(mut pic: Picture, mut f: impl FnMut(&mut [u8; 4])) -> Picture {
+pub(super) fn each_pixel(mut pic: Picture, mut f: impl FnMut(&mut [u8; 4])) -> Picture {
     for frame in &mut pic.frames {
         for p in frame.pixels.rgba().pixels_mut() {
             f(&mut p.0);

@@ -312,6 +312,7 @@ pub fn changes_geometry(edit: &Edit) -> bool {
             | Edit::RoundCrop(_)
             | Edit::SmartCrop(_)
             | Edit::OverlayWith(_)
+            | Edit::Affine(_)
     )
 }
 

@@ -2,7 +2,10 @@
 //! with sharp's semantics. [`apply`] dispatches; [`planned_size`] tells the decoder how large a
 //! resize will end up (for shrink-on-load) without touching pixels.
 
+mod affine;
 mod alpha;
+mod channels;
+mod clahe;
 mod color;
 mod colorspace;
 mod context;
@@ -12,6 +15,7 @@ pub mod faces;
 mod filters;
 mod flip;
 pub mod geometry;
+mod levels;
 mod overlay;
 pub mod resize;
 mod rotate;
@@ -54,6 +58,8 @@ pub fn apply(edit: &Edit, pic: Picture, ctx: &OpContext) -> Result<Picture, Erro
         Edit::Sharpen(s) => filters::sharpen(s, pic),
         Edit::Median(m) => filters::median(m, pic),
         Edit::Convolve(c) => filters::convolve(c, pic),
+        Edit::Clahe(c) => clahe::clahe(c, pic),
+        Edit::Affine(af) => affine::affine(af, pic, ctx),
         Edit::Flatten(f) => Ok(alpha::flatten(f, pic)),
         Edit::RemoveAlpha(on) => Ok(alpha::remove_alpha(*on, pic)),
         Edit::EnsureAlpha(v) => alpha::ensure_alpha(v, pic),
@@ -68,6 +74,14 @@ pub fn apply(edit: &Edit, pic: Picture, ctx: &OpContext) -> Result<Picture, Erro
         Edit::ContentModeration(cm) => faces::content_moderation(cm, pic, ctx),
         // `pipeline::process` blurs faces on the decoded original, before every edit.
         Edit::BlurFaces(_) => Ok(pic),
+        Edit::Linear(l) => levels::linear(l, pic),
+        Edit::Recomb(r) => levels::recomb(r, pic),
+        Edit::Unflatten(on) => Ok(alpha::unflatten(*on, pic)),
+        Edit::ExtractChannel(e) => channels::extract_channel(e, pic),
+        Edit::BandBool(op) => Ok(channels::bandbool(op, pic)),
+        Edit::ToColourspace(c) => Ok(channels::to_colourspace(c, pic)),
+        // Only the sRGB names parse, and pixfront always works in sRGB.
+        Edit::PipelineColourspace(_) => Ok(pic),
     }
 }
 
@@ -111,12 +125,17 @@ pub fn apply_all(edits: &Edits, mut pic: Picture, ctx: &OpContext) -> Result<Pic
     Ok(pic)
 }
 
-/// Key order, except that each `flip`/`flop` moves in front of the first `rotate` before it.
+/// Key order, except that each `flip`/`flop` moves in front of the first `rotate` before it,
+/// and that the output colourspace and then `extractChannel` come last, once each (sharp sets
+/// them as output options: the last call wins and they apply after every other step).
 fn sharp_order(edits: &Edits) -> Vec<&Edit> {
     let mut out: Vec<&Edit> = Vec::with_capacity(edits.entries.len());
     let mut first_rotate: Option<usize> = None;
+    let (mut colourspace, mut channel) = (None, None);
     for edit in edits.iter() {
         match (edit, first_rotate) {
+            (Edit::ToColourspace(_), _) => colourspace = Some(edit),
+            (Edit::ExtractChannel(_), _) => channel = Some(edit),
             (Edit::Flip(_) | Edit::Flop(_), Some(i)) => {
                 out.insert(i, edit);
                 first_rotate = Some(i + 1);
@@ -128,5 +147,6 @@ fn sharp_order(edits: &Edits) -> Vec<&Edit> {
             _ => out.push(edit),
         }
     }
+    out.extend(colourspace.into_iter().chain(channel));
     out
 }
