@@ -278,6 +278,15 @@ pub(super) fn is_opaque(rgba: &[u8]) -> bool {
     rgba.chunks_exact(4).all(|p| p[3] == 255)
 }
 
+/// The frame as RGB, translucent pixels composited over black: what JPEG stores, and what a
+/// viewer sees of them (the quality search scores this).
+pub fn rgb_over_black(px: &Pixels) -> std::borrow::Cow<'_, [u8]> {
+    match packed(px) {
+        Packed::Rgb(rgb) => rgb,
+        Packed::Rgba(rgba) => flatten_rgb(rgba).into(),
+    }
+}
+
 /// RGBA → RGB, compositing translucent pixels over black as libvips does when saving to a
 /// format without alpha.
 pub(super) fn flatten_rgb(rgba: &[u8]) -> Vec<u8> {

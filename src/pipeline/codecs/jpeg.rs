@@ -3,7 +3,7 @@
 //! profiles are applied by the pipeline), and encode through mozjpeg with libjpeg-turbo's fast
 //! settings.
 
-use super::common::{be16, corrupt, encode_failed, exif_orientation, flatten_rgb, packed, quality, Packed};
+use super::common::{be16, corrupt, encode_failed, exif_orientation, quality, rgb_over_black};
 use super::common::{truncated, DecodeOptions, Decoded, HeaderInfo, Keep, ShrinkRule};
 use crate::edits::{Format, FormatOptions};
 use crate::error::Error;
@@ -283,10 +283,7 @@ pub(super) fn encode(picture: &Picture, opts: &FormatOptions, exif: Option<&[u8]
     let px = &picture.frames[0].pixels;
     let (w, h) = (px.width() as usize, px.height() as usize);
     // JPEG has no alpha: translucent pixels are flattened over black, as libvips does.
-    let rgb = match packed(px) {
-        Packed::Rgb(rgb) => rgb,
-        Packed::Rgba(rgba) => flatten_rgb(rgba).into(),
-    };
+    let rgb = rgb_over_black(px);
     let q = quality(opts, 80);
     let progressive = opts.progressive.unwrap_or(false);
     let subsample = opts.chroma_subsampling.as_deref() != Some("4:4:4");

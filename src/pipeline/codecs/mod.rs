@@ -27,8 +27,8 @@ pub mod tiff;
 pub mod webp;
 
 pub use common::{
-    corrupt, truncated, unsupported_output, Animation, DecodeOptions, Decoded, EncodeOptions, Frames,
-    HeaderInfo, Keep, ShrinkRule,
+    corrupt, rgb_over_black, truncated, unsupported_output, Animation, DecodeOptions, Decoded, EncodeOptions,
+    Frames, HeaderInfo, Keep, ShrinkRule,
 };
 
 use super::picture::{Frame, Picture};

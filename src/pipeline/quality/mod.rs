@@ -176,7 +176,7 @@ pub fn choose(
         trial_settings.options.quality = Some(Quality::Fixed(q));
         let bytes = codecs::encode(&sample.picture, format, &trial_settings)?;
         let decoded = codecs::decode(&bytes, input, Default::default(), config)?;
-        let rgb = sample::composite(&decoded.picture.frames[0].pixels);
+        let rgb = codecs::rgb_over_black(&decoded.picture.frames[0].pixels);
         // A size mismatch cannot happen for these encoders; it scores 0 (never chosen).
         Ok(sample.reference.score(&rgb).unwrap_or(0.0))
     };

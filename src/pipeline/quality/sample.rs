@@ -6,7 +6,8 @@
 //! mosaic are strong edges both sides share, and they inflated the scores (by up to 7 points
 //! against the whole image's on the bytes corpus).
 
-use crate::pipeline::picture::{Picture, Pixels};
+use crate::pipeline::codecs;
+use crate::pipeline::picture::Picture;
 
 /// Block grid the crop stays on.
 const GRID: u32 = 16;
@@ -40,28 +41,12 @@ pub fn take(picture: &Picture, max_pixels: u64) -> Option<Sample> {
         let (x, y) = ((w - cw) / 2 / GRID * GRID, (h - ch) / 2 / GRID * GRID);
         crate::each_layout!(px, px => image::imageops::crop_imm(px, x, y, cw, ch).to_image())
     };
-    let rgb = composite(&image);
+    let rgb = codecs::rgb_over_black(&image);
     let reference = pixfront_ssim2::Reference::new(&rgb, image.width() as usize, image.height() as usize)?;
     Some(Sample {
         picture: Picture::still(image, picture.has_alpha),
         reference,
     })
-}
-
-/// RGBA → RGB over black: what a viewer sees of a translucent pixel is its colour weighted by
-/// its alpha, so hidden colours under transparent pixels (which encoders may change) do not
-/// count. JPEG's own flattening is the same.
-pub fn composite(px: &Pixels) -> Vec<u8> {
-    let rgba = match px {
-        Pixels::Rgb(rgb) => return rgb.as_raw().clone(),
-        Pixels::Rgba(rgba) => rgba.as_raw(),
-    };
-    rgba.chunks_exact(4)
-        .flat_map(|p| {
-            let a = p[3] as u32;
-            [0, 1, 2].map(|c| ((p[c] as u32 * a + 127) / 255) as u8)
-        })
-        .collect()
 }
 
 /// The image the crop sees, for tests: `None` when no search would run.
