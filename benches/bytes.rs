@@ -10,6 +10,8 @@
 //! threads), so it is indicative only. Figures only: without `--bench` (as under
 //! `cargo test --all-targets`) this does nothing.
 
+mod score;
+
 use pixfront::edits::Edits;
 use pixfront::pipeline::sniff::InputFormat;
 use pixfront::pipeline::{codecs, process, PipelineSettings, Resources};
@@ -79,22 +81,6 @@ fn over_white(img: &image::RgbaImage) -> image::RgbImage {
         let a = p[3] as u32;
         image::Rgb([0, 1, 2].map(|c| ((p[c] as u32 * a + 255 * (255 - a) + 127) / 255) as u8))
     })
-}
-
-fn ssimulacra2(reference: &image::RgbImage, distorted: &image::RgbImage) -> f64 {
-    use ssimulacra2::{ColorPrimaries, Rgb, TransferCharacteristic};
-    let load = |img: &image::RgbImage| {
-        let px: Vec<[f32; 3]> = img.pixels().map(|p| p.0.map(|c| c as f32 / 255.0)).collect();
-        Rgb::new(
-            px,
-            img.width() as usize,
-            img.height() as usize,
-            TransferCharacteristic::SRGB,
-            ColorPrimaries::BT709,
-        )
-        .expect("rgb")
-    };
-    ssimulacra2::compute_frame_ssimulacra2(load(reference), load(distorted)).expect("ssimulacra2")
 }
 
 fn decode(bytes: &[u8], format: &str) -> image::RgbImage {
@@ -201,7 +187,7 @@ fn main() {
                 table.images.push(name.clone());
                 table.sharp.push(Row {
                     bytes: s["bytes"].as_u64().unwrap() as usize,
-                    score: ssimulacra2(&sharp_ref, &decoded),
+                    score: score::ssimulacra2(&sharp_ref, &decoded),
                     cpu_ms: s["cpu_ms"].as_f64().unwrap(),
                 });
                 let mut rows = Vec::new();
@@ -212,7 +198,7 @@ fn main() {
                         &original,
                         json!({"resize": resize, format.as_str(): {"quality": q}}),
                     );
-                    let score = ssimulacra2(&ours_ref, &decode(&bytes, format));
+                    let score = score::ssimulacra2(&ours_ref, &decode(&bytes, format));
                     rows.push(Row {
                         bytes: bytes.len(),
                         score,

@@ -13,6 +13,8 @@
 //! that side's speed shortcuts and encoder cost. The two references are also scored against
 //! each other, which shows whether the two resamplers agree.
 
+mod score;
+
 use pixfront::edits::Edits;
 use pixfront::pipeline::PipelineSettings;
 use pixfront::pipeline::{process, Resources};
@@ -198,21 +200,8 @@ fn node(sharp: &Path, threads: usize, args: &[&str]) -> Value {
 
 /// SSIMULACRA2 of two RGB PNGs of the same size.
 fn ssimulacra2(reference: &Path, distorted: &Path) -> f64 {
-    use ssimulacra2::{ColorPrimaries, Rgb, TransferCharacteristic};
-    let load = |p: &Path| {
-        let img = image::open(p).expect("decoded PNG").into_rgb8();
-        let (w, h) = img.dimensions();
-        let px: Vec<[f32; 3]> = img.pixels().map(|p| p.0.map(|c| c as f32 / 255.0)).collect();
-        Rgb::new(
-            px,
-            w as usize,
-            h as usize,
-            TransferCharacteristic::SRGB,
-            ColorPrimaries::BT709,
-        )
-        .expect("rgb")
-    };
-    ssimulacra2::compute_frame_ssimulacra2(load(reference), load(distorted)).expect("ssimulacra2")
+    let load = |p: &Path| image::open(p).expect("decoded PNG").into_rgb8();
+    score::ssimulacra2(&load(reference), &load(distorted))
 }
 
 /// One workload's checked outputs.
