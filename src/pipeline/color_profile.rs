@@ -30,9 +30,17 @@ pub fn to_srgb(picture: &mut Picture, icc: &[u8]) -> bool {
 }
 
 fn rgb_to_srgb(picture: &mut Picture, source: &ColorProfile) -> bool {
+    // One transform in the picture's layout (opaque frames are three-channel, see picture.rs);
+    // a picture mixing layouts is widened to RGBA first.
+    let rgb = picture.frames.iter().all(|f| matches!(f.pixels, Pixels::Rgb(_)));
+    if !rgb {
+        picture.frames.iter_mut().for_each(|f| {
+            f.pixels.rgba();
+        });
+    }
+    let (layout, n) = if rgb { (Layout::Rgb, 3) } else { (Layout::Rgba, 4) };
     let srgb = ColorProfile::new_srgb();
-    let Ok(transform) =
-        source.create_transform_8bit(Layout::Rgba, &srgb, Layout::Rgba, TransformOptions::default())
+    let Ok(transform) = source.create_transform_8bit(layout, &srgb, layout, TransformOptions::default())
     else {
         return false;
     };
@@ -40,7 +48,7 @@ fn rgb_to_srgb(picture: &mut Picture, source: &ColorProfile) -> bool {
     // the colour cube tells an identity transform from a real one for the cost of 4 096 pixels,
     // and skips a pass over every pixel of the full-size decode.
     let probe: Vec<u8> = (0..16u32 * 16 * 16)
-        .flat_map(|i| {
+        .map(|i| {
             [
                 (i >> 8) as u8 * 17,
                 ((i >> 4) & 15) as u8 * 17,
@@ -48,6 +56,7 @@ fn rgb_to_srgb(picture: &mut Picture, source: &ColorProfile) -> bool {
                 255,
             ]
         })
+        .flat_map(|px| px.into_iter().take(n))
         .collect();
     let mut probed = vec![0u8; probe.len()];
     if transform.transform(&probe, &mut probed).is_err() {
@@ -56,18 +65,9 @@ fn rgb_to_srgb(picture: &mut Picture, source: &ColorProfile) -> bool {
     if probe.iter().zip(&probed).all(|(a, b)| a.abs_diff(*b) <= 1) {
         return true;
     }
-    // Opaque frames are three-channel (see picture.rs): they get a transform of their own.
-    let mut rgb_transform = None;
     picture.frames.iter_mut().all(|frame| match &mut frame.pixels {
-        Pixels::Rgba(px) => in_place(transform.as_ref(), px, 4),
-        Pixels::Rgb(px) => {
-            let t = rgb_transform.get_or_insert_with(|| {
-                source
-                    .create_transform_8bit(Layout::Rgb, &srgb, Layout::Rgb, TransformOptions::default())
-                    .ok()
-            });
-            t.as_ref().is_some_and(|t| in_place(t.as_ref(), px, 3))
-        }
+        Pixels::Rgba(px) => in_place(transform.as_ref(), px, n),
+        Pixels::Rgb(px) => in_place(transform.as_ref(), px, n),
     })
 }
 
