@@ -2,6 +2,7 @@
 //! and [`crate::http`]'s; every request decision lives in the shared handler.
 
 pub mod connections;
+mod setting_table;
 pub mod settings;
 pub mod uploads;
 
