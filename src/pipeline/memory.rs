@@ -109,6 +109,7 @@ fn plan_peak(
         }
         let next = match edit {
             Edit::Resize(r) => ops::planned_size(r, size.0, size.1).ok()?,
+            Edit::Affine(af) => ops::affine_output_box(&af.matrix, size.0, size.1)?.0,
             Edit::Rotate(Some(angle)) => {
                 let (sin, cos) = angle.to_radians().sin_cos();
                 let (w, h) = (size.0 as f64, size.1 as f64);

@@ -239,6 +239,12 @@ pub fn write(dir: &Path, size: Size) -> Vec<String> {
         "normal.jpg",
         serde_json::json!({"extend": {"top": 8000, "bottom": 8000, "left": 8000, "right": 8000}}),
     ));
+    // Each side stays under MAX_OUTPUT_DIMENSION, but the picture is 180 M pixels: the memory
+    // plan must count the affine's output size, not its input's.
+    urls.push(edit(
+        "normal.jpg",
+        serde_json::json!({"affine": [[13, 0], [0, 13]]}),
+    ));
     urls.push(edit(
         "big.jpg",
         serde_json::json!({"rotate": 33, "resize": {"width": 1600}}),

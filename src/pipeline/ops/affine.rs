@@ -20,27 +20,16 @@ pub fn affine(af: &Affine, pic: Picture, ctx: &OpContext) -> Result<Picture, Err
     }
     let [a, b, c, d] = af.matrix;
     let det = a * d - b * c;
-    if !det.is_finite() || det.abs() < 1e-12 {
-        return Err(bad("singular or near-singular matrix"));
-    }
+    let (w, h) = (pic.width(), pic.height());
+    let ((ow, oh), (left, top)) = output_box(&af.matrix, w, h).ok_or_else(|| {
+        if !det.is_finite() || det.abs() < 1e-12 {
+            bad("singular or near-singular matrix")
+        } else {
+            bad("the transformed image is empty or too large")
+        }
+    })?;
     let opts = af.options.clone().unwrap_or_default();
-    let (w, h) = (pic.width() as f64, pic.height() as f64);
-    let xs = [0.0, a * w, b * h, a * w + b * h];
-    let ys = [0.0, c * w, d * h, c * w + d * h];
-    let span = |v: [f64; 4]| {
-        (
-            v.iter().copied().fold(f64::MAX, f64::min),
-            v.iter().copied().fold(f64::MIN, f64::max),
-        )
-    };
-    let (left, right) = span(xs);
-    let (top, bottom) = span(ys);
-    let (ow, oh) = ((right - left).round(), (bottom - top).round());
-    if ow < 1.0 || oh < 1.0 || ow > u32::MAX as f64 || oh > u32::MAX as f64 {
-        return Err(bad("the transformed image is empty or too large"));
-    }
-    check_output_size("affine", (ow as u32, oh as u32), ctx)?;
-    let (left, top) = (left.round(), top.round());
+    check_output_size("affine", (ow, oh), ctx)?;
     let inv = [d / det, -b / det, -c / det, a / det];
     let offsets = [
         left - opts.odx.unwrap_or(0.0),
@@ -54,8 +43,33 @@ pub fn affine(af: &Affine, pic: Picture, ctx: &OpContext) -> Result<Picture, Err
     if opaque {
         bg[3] = 255;
     }
-    let dims = (ow as u32, oh as u32);
+    let dims = (ow, oh);
     pic.map_frames(|px| Ok(transform(&px, dims, inv, offsets, interp, bg, opaque)))
+}
+
+/// The size of the transformed image and the offset of its top-left corner, or `None` for a
+/// singular matrix or an empty/unrepresentable result. Shared with the memory plan
+/// (`pipeline::memory`), which must reserve what this op will allocate.
+pub(crate) fn output_box(matrix: &[f64; 4], w: u32, h: u32) -> Option<((u32, u32), (f64, f64))> {
+    let [a, b, c, d] = *matrix;
+    let det = a * d - b * c;
+    if !det.is_finite() || det.abs() < 1e-12 {
+        return None;
+    }
+    let (w, h) = (w as f64, h as f64);
+    let span = |v: [f64; 4]| {
+        (
+            v.iter().copied().fold(f64::MAX, f64::min),
+            v.iter().copied().fold(f64::MIN, f64::max),
+        )
+    };
+    let (left, right) = span([0.0, a * w, b * h, a * w + b * h]);
+    let (top, bottom) = span([0.0, c * w, d * h, c * w + d * h]);
+    let (ow, oh) = ((right - left).round(), (bottom - top).round());
+    if !(1.0..=u32::MAX as f64).contains(&ow) || !(1.0..=u32::MAX as f64).contains(&oh) {
+        return None;
+    }
+    Some(((ow as u32, oh as u32), (left.round(), top.round())))
 }
 
 fn premultiplied(p: [u8; 4]) -> [f32; 4] {

@@ -23,6 +23,7 @@ mod round_crop;
 mod smart;
 mod trim;
 
+pub(crate) use affine::output_box as affine_output_box;
 pub use context::OpContext;
 pub use geometry::planned_size;
 
