@@ -49,6 +49,13 @@ pub(super) fn rule(
             | Edit::Flip(_)
             | Edit::Flop(_)
             | Edit::BlurFaces(_)
+            | Edit::Linear(_)
+            | Edit::Recomb(_)
+            | Edit::Unflatten(_)
+            | Edit::ExtractChannel(_)
+            | Edit::BandBool(_)
+            | Edit::ToColourspace(_)
+            | Edit::PipelineColourspace(_)
             | Edit::Rotate(None) => {}
             Edit::Rotate(Some(a)) if a % 360.0 == 0.0 => {}
             // sharp runs these after its resize, so it still shrinks on load; pixfront runs them
@@ -58,6 +65,7 @@ pub(super) fn rule(
             | Edit::Normalize(_)
             | Edit::Median(_)
             | Edit::Convolve(_)
+            | Edit::Clahe(_)
             | Edit::OverlayWith(_)
             | Edit::ContentModeration(_) => keep = codecs::Keep::Full,
             _ => return Ok(None),
@@ -107,5 +115,38 @@ pub(super) fn sharp_loaded_upright(
         (h, w)
     } else {
         (w, h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule_for(edits: serde_json::Value) -> Option<codecs::ShrinkRule> {
+        let (edits, _) = Edits::from_json(edits.as_object().unwrap()).unwrap();
+        rule(&edits, Some((4000, 3000, 1)), None).unwrap()
+    }
+
+    #[test]
+    fn per_pixel_edits_before_the_resize_still_shrink_on_load() {
+        let resize = serde_json::json!({"width": 400});
+        for (name, value) in [
+            ("linear", serde_json::json!({"a": 1.2, "b": -10})),
+            (
+                "recomb",
+                serde_json::json!([[0.3, 0.6, 0.1], [0.3, 0.6, 0.1], [0.3, 0.6, 0.1]]),
+            ),
+            ("extractChannel", serde_json::json!("green")),
+            ("toColourspace", serde_json::json!("b-w")),
+        ] {
+            let edits = serde_json::json!({ name: value, "resize": resize });
+            let got = rule_for(edits).unwrap_or_else(|| panic!("{name}: no shrink-on-load"));
+            assert_eq!(got.keep, codecs::Keep::SharpSize, "{name}");
+        }
+        let clahe = rule_for(serde_json::json!({"clahe": {"width": 8, "height": 8}, "resize": resize}));
+        assert_eq!(clahe.map(|r| r.keep), Some(codecs::Keep::Full));
+        // A transform before the resize sees every pixel of the original.
+        let affine = serde_json::json!({"affine": [[1, 0.2], [0, 1]], "resize": resize});
+        assert!(rule_for(affine).is_none());
     }
 }
