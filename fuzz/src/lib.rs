@@ -68,6 +68,7 @@ pub fn dialects(data: &[u8]) {
         path: &path,
         query: query.as_deref(),
         accept: accept.as_deref(),
+        ..Default::default()
     };
     let now = time::macros::datetime!(2025-06-01 12:00 UTC);
     let req = match parse_at(

@@ -32,6 +32,7 @@ pub fn explain(args: &Args, config: &Config) -> Result<request::ImageRequest, Er
         path: &path,
         query,
         accept,
+        ..Default::default()
     };
     request::parse(
         &input,

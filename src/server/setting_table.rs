@@ -218,6 +218,27 @@ pub const SETTINGS: &[Setting] = &[
         "Yes: require an HMAC-SHA256 `signature` query parameter",
     ),
     s(
+        "PIXFRONT_PRESETS",
+        "presets",
+        "",
+        "",
+        "Presets document (file or inline JSON): named edit sets URLs ask for with filters:preset(name), ?preset=name or \"preset\"; invalid: no start",
+    ),
+    s(
+        "PRESETS_ONLY",
+        "presets-only",
+        "No",
+        "",
+        "Yes: refuse (403 PresetsOnly) every request that is not exactly one or more presets",
+    ),
+    s(
+        "CLIENT_HINTS",
+        "client-hints",
+        "No",
+        "",
+        "Yes: send Accept-CH; Sec-CH-DPR/Sec-CH-Width/Sec-CH-Viewport-Width fill in a dpr or width the URL leaves open (snapped)",
+    ),
+    s(
         "SECRETS_MANAGER",
         "secrets-manager",
         "",
