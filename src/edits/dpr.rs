@@ -2,7 +2,7 @@
 //! so one layout size serves HiDPI screens (imgproxy's `dpr`). It is folded into `resize` while
 //! parsing: the canonical request holds the multiplied sizes, so equivalent URLs share one ETag.
 
-use super::{num, Edit};
+use super::num;
 use crate::error::Error;
 use serde_json::Value;
 
@@ -20,22 +20,20 @@ pub fn factor(v: &Value) -> Result<f64, Error> {
         .ok_or_else(|| Error::invalid_edit("dpr", format_args!("{v} is not a number above 0")))
 }
 
-/// Multiplies the `resize` sizes given as numbers by `factor`. When a size was multiplied by
-/// more than 1 and the request did not say `withoutEnlargement`, it is set: the extra pixels a
-/// HiDPI screen can use exist only if the original has them, so dpr never upscales.
-pub fn apply(entries: &mut [(String, Edit)], factor: f64) {
-    for (_, edit) in entries.iter_mut() {
-        let Edit::Resize(r) = edit else { continue };
-        let mut scaled = false;
-        for dim in [&mut r.width, &mut r.height] {
-            if let Some(Some(d)) = dim {
-                *d = (f64::from(*d) * factor).round().min(f64::from(u32::MAX)) as u32;
-                scaled = true;
-            }
+/// Multiplies the sizes a `resize` gives as numbers (`width`, `height`) by `factor`. When a size
+/// was multiplied by more than 1 and the request did not say `withoutEnlargement`, it is set:
+/// the extra pixels a HiDPI screen can use exist only if the original has them, so dpr never
+/// upscales. (Fields, not the `Resize`: this file stays below `geometry` in the module graph.)
+pub fn apply(sizes: [&mut Option<Option<u32>>; 2], without_enlargement: &mut Option<bool>, factor: f64) {
+    let mut scaled = false;
+    for dim in sizes {
+        if let Some(Some(d)) = dim {
+            *d = (f64::from(*d) * factor).round().min(f64::from(u32::MAX)) as u32;
+            scaled = true;
         }
-        if scaled && factor > 1.0 && r.without_enlargement.is_none() {
-            r.without_enlargement = Some(true);
-        }
+    }
+    if scaled && factor > 1.0 && without_enlargement.is_none() {
+        *without_enlargement = Some(true);
     }
 }
 

@@ -161,7 +161,11 @@ impl Edits {
             }
         }
         if let Some(factor) = dpr {
-            dpr::apply(&mut entries, factor);
+            for (_, edit) in entries.iter_mut() {
+                if let Edit::Resize(r) = edit {
+                    dpr::apply([&mut r.width, &mut r.height], &mut r.without_enlargement, factor);
+                }
+            }
         }
         Ok((Edits { entries }, ignored))
     }
