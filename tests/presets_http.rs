@@ -133,6 +133,12 @@ async fn every_dialect_names_presets_and_the_url_merges_on_top() {
         let r = get(&h, &url, &[]).await;
         assert_eq!(outcome(&r), (400, "Preset::Unknown".into()), "{url}");
     }
+    // Custom rewrites: the rewritten path's preset filters.
+    let mut c = config();
+    c.request.rewrite_match_pattern = Some("/^\\/t\\/(.*)$/".into());
+    c.request.rewrite_substitution = Some("/filters:preset(thumb)/$1".into());
+    let r = get(&handler(&dir, c), "/t/rocket.jpg?preset=grey", &[]).await;
+    assert_eq!(outcome(&r), (200, "200x100".into()));
     // Without a presets document every name is unknown.
     let mut c = config();
     c.request.presets = Presets::default();
