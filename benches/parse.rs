@@ -45,7 +45,12 @@ fn bench(c: &mut Criterion) {
         ("custom", "/400w/cats/cat.jpg", None, &custom),
     ];
     for (name, path, query, cfg) in cases {
-        let input = RequestInput { path, query, accept };
+        let input = RequestInput {
+            path,
+            query,
+            accept,
+            ..Default::default()
+        };
         // Fail loudly if a case stops parsing, so the figure is for real work.
         if let Err(e) = parse(&input, &cfg.request, &secrets) {
             panic!("{name}: {e}");

@@ -50,7 +50,7 @@ impl Config {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
         let get = Lookup(&get);
         Ok(Config {
-            request: RequestSettings::from_lookup(&get),
+            request: RequestSettings::from_lookup(&get)?,
             secrets: SecretSettings::from_lookup(&get)?,
             pipeline: PipelineSettings::from_lookup(&get)?,
             faces: FaceSettings::from_lookup(&get)?,

@@ -21,7 +21,12 @@ fn parse_full(
     accept: Option<&str>,
     cfg: &Config,
 ) -> Result<ImageRequest, pixfront::Error> {
-    let input = RequestInput { path, query, accept };
+    let input = RequestInput {
+        path,
+        query,
+        accept,
+        ..Default::default()
+    };
     parse_at(
         &input,
         &cfg.request,

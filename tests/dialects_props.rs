@@ -64,6 +64,7 @@ fn check(path: &str, query: Option<&str>, config: &Config) -> Result<(), TestCas
         path,
         query,
         accept: Some("image/avif,image/webp"),
+        ..Default::default()
     };
     if let Err(e) = parse(&input, &config.request, &StaticSecret(Some("k".into()))) {
         prop_assert!(e.is_client_error(), "{path:?} {query:?}: {e}");

@@ -222,6 +222,7 @@ async fn engine(root: &std::path::Path, url: &str) -> ((u32, u32), String) {
         path,
         query,
         accept: None,
+        ..Default::default()
     };
     let req = request::parse(&input, &config.request, &StaticSecret(None)).unwrap();
     let obj = FsStorage::new(root).get(&req.bucket, &req.key).await.unwrap();

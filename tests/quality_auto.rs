@@ -125,6 +125,7 @@ fn parse(path: &str, query: Option<&str>) -> Result<ImageRequest, pixfront::Erro
         path,
         query,
         accept: None,
+        ..Default::default()
     };
     let now = time::macros::datetime!(2025-06-01 12:00 UTC);
     parse_at(&input, &c.request, &StaticSecret(None), now)

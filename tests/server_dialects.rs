@@ -17,7 +17,12 @@ fn b64(json: &serde_json::Value) -> String {
 /// The engine's own rendering of `url` (no HTTP involved), as (dimensions, content type).
 async fn engine(fx: &Fixture, config: &Config, url: &str, accept: Option<&str>) -> ((u32, u32), String) {
     let (path, query) = url.split_once('?').map_or((url, None), |(p, q)| (p, Some(q)));
-    let input = RequestInput { path, query, accept };
+    let input = RequestInput {
+        path,
+        query,
+        accept,
+        ..Default::default()
+    };
     let secret = StaticSecret(config.secrets.signature_secret.clone());
     let req = request::parse(&input, &config.request, &secret).unwrap();
     let obj = FsStorage::new(fx.root())

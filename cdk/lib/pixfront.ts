@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acceptNormalizerCode } from './accept-function';
+import { CLIENT_HINT_HEADERS, viewerRequestCode, viewerRequestNeeded } from './accept-function';
 import { privateBucket } from './buckets';
 import { check, checkEnvironmentSize, cleanList, PixfrontFunctionParts, PixfrontFunctionProps } from './function';
 import { Origins, OriginsProps } from './origins';
@@ -25,9 +25,10 @@ export type OriginType = 'apigateway' | 'function-url';
 export const ORIGIN_TYPES: readonly OriginType[] = ['apigateway', 'function-url'];
 
 /**
- * Query parameters that change pixfront's answer when signatures are off: v7's query edits
- * (src/request/query.rs) and `blurFaces` (docs/faces.md). Everything else is dropped by
- * CloudFront, so `?utm_source=…` and cache busters share one cache entry.
+ * Query parameters that change pixfront's answer when signatures are off: v7's query edits and
+ * pixfront's `quality`, `dpr` (src/request/query.rs), `preset` (src/request/presets.rs) and
+ * `blurFaces` (docs/faces.md). The viewer-request function drops every other one, so
+ * `?utm_source=…` and cache busters share one cache entry.
  */
 export const EDIT_QUERY_PARAMETERS: readonly string[] = [
   'format',
@@ -40,6 +41,9 @@ export const EDIT_QUERY_PARAMETERS: readonly string[] = [
   'grayscale',
   'greyscale',
   'blurFaces',
+  'quality',
+  'dpr',
+  'preset',
 ];
 
 /** SIH's SecretsManagerSecretParameter / SecretsManagerKeyParameter. */
@@ -79,6 +83,12 @@ export interface PixfrontProps extends PixfrontFunctionProps, OriginsProps {
   readonly autoWebp?: boolean;
   /** @default false */
   readonly autoAvif?: boolean;
+  /**
+   * CLIENT_HINTS: `Sec-CH-DPR`, `Sec-CH-Width` and `Sec-CH-Viewport-Width` fill in what a URL
+   * leaves open; the viewer-request function snaps them and they join the cache key.
+   * @default false
+   */
+  readonly clientHints?: boolean;
   /** Require signed URLs, with the key from this secret. @default - signatures off */
   readonly signature?: SignatureProps;
   /** Answer errors with this image (SIH's default fallback image). @default - none */
@@ -116,8 +126,11 @@ export class Pixfront extends Construct {
   readonly functionUrl?: lambda.FunctionUrl;
   /** The distribution's origin (the Function URL or the REST API), for extra behaviours. */
   readonly origin: cloudfront.IOrigin;
-  /** Present when AUTO_WEBP or AUTO_AVIF is on. */
-  readonly acceptFunction?: cloudfront.Function;
+  /**
+   * The viewer-request function (Accept, client hints, query parameters): present unless
+   * signatures are on with neither auto format nor client hints.
+   */
+  readonly viewerRequestFunction?: cloudfront.Function;
 
   constructor(scope: Construct, id: string, props: PixfrontProps = {}) {
     super(scope, id);
@@ -205,6 +218,7 @@ export class Pixfront extends Construct {
       CORS_ENABLED: yesNo(props.corsEnabled),
       AUTO_WEBP: yesNo(props.autoWebp),
       AUTO_AVIF: yesNo(props.autoAvif),
+      CLIENT_HINTS: yesNo(props.clientHints),
       ENABLE_SIGNATURE: yesNo(props.signature !== undefined),
       ENABLE_DEFAULT_FALLBACK_IMAGE: yesNo(props.fallbackImage !== undefined),
       ...faces,
@@ -262,7 +276,12 @@ export class Pixfront extends Construct {
 
     this.origin = origin;
     const cors = props.corsEnabled === true;
-    const keyHeaders = [...(autoFormat ? ['Accept'] : []), ...(cors ? ['Access-Control-Request-Headers'] : [])];
+    const clientHints = props.clientHints === true;
+    const keyHeaders = [
+      ...(autoFormat ? ['Accept'] : []),
+      ...(clientHints ? CLIENT_HINT_HEADERS : []),
+      ...(cors ? ['Access-Control-Request-Headers'] : []),
+    ];
     this.cachePolicy = new cloudfront.CachePolicy(this, 'CachePolicy', {
       comment: 'pixfront: key on what changes the bytes only',
       // 0: pixfront's `no-store` (health, fail-closed 503s) is honoured. Images carry their own
@@ -271,30 +290,34 @@ export class Pixfront extends Construct {
       defaultTtl: Duration.days(1),
       maxTtl: Duration.days(365),
       cookieBehavior: cloudfront.CacheCookieBehavior.none(),
-      // Accept (normalised) decides the format under auto format. pixfront's CORS preflight
+      // Accept (normalised) decides the format under auto format, the snapped client hints the
+      // size with CLIENT_HINTS (at most 5 names of CloudFront's 10). pixfront's CORS preflight
       // echoes Access-Control-Request-Headers; only preflights carry it, so GETs are not split.
       headerBehavior:
         keyHeaders.length > 0
           ? cloudfront.CacheHeaderBehavior.allowList(...keyHeaders)
           : cloudfront.CacheHeaderBehavior.none(),
       // With signatures on, every query parameter is part of the signed string (SIH v7), so all
-      // are kept: an added parameter is a 403, not a silently different URL. Off, only the
-      // edit parameters reach the function (CloudFront allows 10 names per policy).
-      queryStringBehavior: props.signature
-        ? cloudfront.CacheQueryStringBehavior.all()
-        : cloudfront.CacheQueryStringBehavior.allowList(...EDIT_QUERY_PARAMETERS),
+      // are kept: an added parameter is a 403, not a silently different URL. Off, the
+      // viewer-request function has already dropped all but the edit parameters (a policy
+      // allowlist could hold 10 names only).
+      queryStringBehavior: cloudfront.CacheQueryStringBehavior.all(),
       // Images are already compressed.
       enableAcceptEncodingGzip: false,
       enableAcceptEncodingBrotli: false,
     });
 
-    if (autoFormat) {
-      this.acceptFunction = new cloudfront.Function(this, 'AcceptNormalizer', {
-        comment: 'pixfront: Accept to image/avif, image/webp or nothing',
+    const viewer = {
+      avif: props.autoAvif === true,
+      webp: props.autoWebp === true,
+      clientHints,
+      keepQuery: props.signature ? undefined : EDIT_QUERY_PARAMETERS,
+    };
+    if (viewerRequestNeeded(viewer)) {
+      this.viewerRequestFunction = new cloudfront.Function(this, 'ViewerRequest', {
+        comment: 'pixfront: Accept, client hints and query parameters reduced to what changes the answer',
         runtime: cloudfront.FunctionRuntime.JS_2_0,
-        code: cloudfront.FunctionCode.fromInline(
-          acceptNormalizerCode({ avif: props.autoAvif === true, webp: props.autoWebp === true }),
-        ),
+        code: cloudfront.FunctionCode.fromInline(viewerRequestCode(viewer)),
       });
     }
 
@@ -329,8 +352,8 @@ export class Pixfront extends Construct {
           ? cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS
           : cloudfront.AllowedMethods.ALLOW_GET_HEAD,
         cachedMethods: cors ? cloudfront.CachedMethods.CACHE_GET_HEAD_OPTIONS : cloudfront.CachedMethods.CACHE_GET_HEAD,
-        functionAssociations: this.acceptFunction
-          ? [{ function: this.acceptFunction, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }]
+        functionAssociations: this.viewerRequestFunction
+          ? [{ function: this.viewerRequestFunction, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }]
           : undefined,
       },
       // Errors are cached briefly: a 4xx for the longer of pixfront's max-age (10 s by default)

@@ -142,12 +142,16 @@ describe('apigateway origin (SIH parity)', () => {
 });
 
 describe('cache policy', () => {
-  test('key: the edit query parameters, no cookies, no headers, no compression', () => {
+  test('key: the edit query parameters (kept by the viewer-request function), no cookies, no headers, no compression', () => {
     const c = synth(BUCKETS);
     const key = cacheKey(c).ParametersInCacheKeyAndForwardedToOrigin;
-    expect(key.QueryStringsConfig).toEqual({ QueryStringBehavior: 'whitelist', QueryStrings: [...EDIT_QUERY_PARAMETERS] });
-    expect(EDIT_QUERY_PARAMETERS).toEqual(['format', 'fit', 'width', 'height', 'rotate', 'flip', 'flop', 'grayscale', 'greyscale', 'blurFaces']);
-    expect(key.QueryStringsConfig.QueryStrings.length).toBeLessThanOrEqual(10); // CloudFront's quota
+    expect(key.QueryStringsConfig).toEqual({ QueryStringBehavior: 'all' });
+    expect(EDIT_QUERY_PARAMETERS).toEqual([
+      'format', 'fit', 'width', 'height', 'rotate', 'flip', 'flop', 'grayscale', 'greyscale', 'blurFaces', 'quality', 'dpr', 'preset',
+    ]);
+    const fns = Object.values(c.findResources('AWS::CloudFront::Function'));
+    expect(fns).toHaveLength(1);
+    expect(fns[0].Properties.FunctionCode).toContain(`var KEEP_QUERY = ${JSON.stringify(EDIT_QUERY_PARAMETERS)};`);
     expect(key.CookiesConfig).toEqual({ CookieBehavior: 'none' });
     expect(key.HeadersConfig).toEqual({ HeaderBehavior: 'none' });
     expect(key.EnableAcceptEncodingGzip).toBe(false);
@@ -159,16 +163,29 @@ describe('cache policy', () => {
           Compress: false,
           ViewerProtocolPolicy: 'https-only',
           AllowedMethods: ['GET', 'HEAD'],
-          FunctionAssociations: Match.absent(),
+          FunctionAssociations: [{ EventType: 'viewer-request', FunctionARN: Match.anyValue() }],
         }),
       },
     });
-    c.resourceCountIs('AWS::CloudFront::Function', 0);
   });
 
   test('with signatures every parameter is kept: all are part of the signed string', () => {
     const c = synth({ ...BUCKETS, signature: { secretName: 'pixfront/signing', secretKey: 'key' } });
     expect(cacheKey(c).ParametersInCacheKeyAndForwardedToOrigin.QueryStringsConfig).toEqual({ QueryStringBehavior: 'all' });
+    // Nothing for a viewer-request function to do then.
+    c.resourceCountIs('AWS::CloudFront::Function', 0);
+  });
+
+  test('client hints: CLIENT_HINTS on, the three snapped hints in the key (within the 10-header quota)', () => {
+    const c = synth({ ...BUCKETS, clientHints: true, autoAvif: true, corsEnabled: true });
+    expect(env(c).CLIENT_HINTS).toBe('Yes');
+    const headers = cacheKey(c).ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig.Headers;
+    expect(headers).toEqual(['Accept', 'Sec-CH-DPR', 'Sec-CH-Width', 'Sec-CH-Viewport-Width', 'Access-Control-Request-Headers']);
+    expect(headers.length).toBeLessThanOrEqual(10);
+    c.resourceCountIs('AWS::CloudFront::Function', 1);
+    const signed = synth({ ...BUCKETS, clientHints: true, signature: { secretName: 's', secretKey: 'k' } });
+    signed.resourceCountIs('AWS::CloudFront::Function', 1);
+    expect(env(synth(BUCKETS)).CLIENT_HINTS).toBe('No');
   });
 
   test.each([
@@ -361,6 +378,7 @@ describe('Lambda', () => {
       CORS_ENABLED: 'No',
       AUTO_WEBP: 'No',
       AUTO_AVIF: 'No',
+      CLIENT_HINTS: 'No',
       ENABLE_SIGNATURE: 'No',
       ENABLE_DEFAULT_FALLBACK_IMAGE: 'No',
       FACE_DETECTOR: 'local',

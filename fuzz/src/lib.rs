@@ -9,6 +9,8 @@
 
 use pixfront::edits::Edits;
 use pixfront::pipeline::{process, Output, PipelineSettings, Resources};
+use pixfront::request::hints::ClientHints;
+use pixfront::request::presets::Presets;
 use pixfront::request::{parse_at, ImageRequest, RequestInput, RequestSettings, StaticSecret};
 use pixfront::Error;
 use serde_json::{json, Value};
@@ -39,12 +41,18 @@ pub fn settings() -> PipelineSettings {
     }
 }
 
+/// The presets the `p` flag installs.
+const FUZZ_PRESETS: &str = r#"{"presets": {"thumb": {"edits": {"resize": {"width": 40, "height": 30}}, "outputFormat": "webp"},
+    "grey": {"edits": {"greyscale": true, "dpr": 2}}}}"#;
+
 /// A 2×2 RGBA PNG: the original behind fuzzed URLs and the overlay of fuzzed edits.
 const TINY_PNG: &[u8] = include_bytes!("../seeds/png/2x2-rgba.png");
 
 /// URL dialects, then the pipeline on a tiny image. The input is text, one field a line:
 /// path, query (empty: none), `Accept` (empty: none), and settings letters: `s` signed URLs
-/// (key `secret`), `w` AUTO_WEBP, `a` AUTO_AVIF, `r` a Custom rewrite, `b` no SOURCE_BUCKETS.
+/// (key `secret`), `w` AUTO_WEBP, `a` AUTO_AVIF, `r` a Custom rewrite, `b` no SOURCE_BUCKETS,
+/// `p` presets (`thumb`, `grey`), `o` PRESETS_ONLY, `h` CLIENT_HINTS with the `Accept` line as
+/// every hint header.
 pub fn dialects(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let mut lines = text.splitn(4, '\n');
@@ -63,11 +71,24 @@ pub fn dialects(data: &[u8]) {
         rewrite_match_pattern: flags.contains('r').then(|| "/(filters-)/gm".to_string()),
         rewrite_substitution: flags.contains('r').then(|| "filters:".to_string()),
         enable_signature: flags.contains('s'),
+        presets: if flags.contains('p') {
+            Presets::parse(FUZZ_PRESETS).unwrap_or_default()
+        } else {
+            Presets::default()
+        },
+        presets_only: flags.contains('o'),
+        client_hints: flags.contains('h'),
     };
+    let hint = accept.as_deref();
     let input = RequestInput {
         path: &path,
         query: query.as_deref(),
         accept: accept.as_deref(),
+        hints: ClientHints {
+            dpr: hint,
+            width: hint,
+            viewport_width: hint,
+        },
     };
     let now = time::macros::datetime!(2025-06-01 12:00 UTC);
     let req = match parse_at(

@@ -9,7 +9,8 @@ use crate::request::{self, RequestInput, StaticSecret};
 pub struct Args {
     /// The request path, with its query if any, e.g. '/fit-in/200x0/a.jpg?format=webp'.
     pub url: String,
-    /// A request header, 'Name: value' (only `Accept` matters). Repeatable.
+    /// A request header, 'Name: value' (`Accept`, and `Sec-CH-DPR`/`Sec-CH-Width`/
+    /// `Sec-CH-Viewport-Width` with CLIENT_HINTS=Yes; others do not matter). Repeatable.
     #[arg(short = 'H', long = "header")]
     pub headers: Vec<String>,
 }
@@ -18,10 +19,12 @@ pub struct Args {
 /// (`https://host/path`) is accepted too: its path is used.
 pub fn explain(args: &Args, config: &Config) -> Result<request::ImageRequest, Error> {
     let (path, query) = split_url(&args.url);
-    let accept = args.headers.iter().find_map(|h| {
-        let (name, value) = h.split_once(':')?;
-        name.trim().eq_ignore_ascii_case("accept").then(|| value.trim())
-    });
+    let header = |wanted: &str| {
+        args.headers.iter().find_map(|h| {
+            let (name, value) = h.split_once(':')?;
+            name.trim().eq_ignore_ascii_case(wanted).then(|| value.trim())
+        })
+    };
     // SIH paths always start with `/`; users often paste them without it.
     let path = if path.starts_with('/') {
         path.to_string()
@@ -31,7 +34,12 @@ pub fn explain(args: &Args, config: &Config) -> Result<request::ImageRequest, Er
     let input = RequestInput {
         path: &path,
         query,
-        accept,
+        accept: header("Accept"),
+        hints: request::hints::ClientHints {
+            dpr: header("Sec-CH-DPR"),
+            width: header("Sec-CH-Width"),
+            viewport_width: header("Sec-CH-Viewport-Width"),
+        },
     };
     request::parse(
         &input,

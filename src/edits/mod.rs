@@ -15,6 +15,7 @@ mod affine;
 mod alpha;
 mod channels;
 pub mod color;
+pub mod dpr;
 pub mod errors;
 mod faces;
 mod filters;
@@ -148,10 +149,22 @@ impl Edits {
     pub fn from_json(map: &Map<String, Value>) -> Result<(Edits, Vec<String>), Error> {
         let mut entries = Vec::with_capacity(map.len());
         let mut ignored = Vec::new();
+        // `dpr` scales `resize` wherever it stands, so it is read first and applied last.
+        let dpr = map.get("dpr").map(dpr::factor).transpose()?;
         for (name, value) in map {
+            if name == "dpr" {
+                continue;
+            }
             match Self::parse_one(name, value)? {
                 Some(edit) => entries.push((name.clone(), edit)),
                 None => ignored.push(name.clone()),
+            }
+        }
+        if let Some(factor) = dpr {
+            for (_, edit) in entries.iter_mut() {
+                if let Edit::Resize(r) = edit {
+                    dpr::apply([&mut r.width, &mut r.height], &mut r.without_enlargement, factor);
+                }
             }
         }
         Ok((Edits { entries }, ignored))

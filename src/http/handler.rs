@@ -156,6 +156,11 @@ impl Handler {
             path: &req.path,
             query: (!req.query.is_empty()).then_some(req.query.as_str()),
             accept: req.header("Accept"),
+            hints: request::hints::ClientHints {
+                dpr: req.header("Sec-CH-DPR"),
+                width: req.header("Sec-CH-Width"),
+                viewport_width: req.header("Sec-CH-Viewport-Width"),
+            },
         };
         if self.config.request.enable_signature {
             self.secrets.refresh().await;

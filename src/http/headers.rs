@@ -52,8 +52,8 @@ pub fn cors(config: &HttpSettings, h: &mut HeaderList) {
 }
 
 /// Headers of a 200 (and of its 304), in SIH's order: Cache-Control, the request's custom
-/// headers, the `expires` cap, CORS, Expires, Last-Modified; then `Vary` when the format
-/// followed `Accept`.
+/// headers, the `expires` cap, CORS, Expires, Last-Modified; then `Accept-CH` when client hints
+/// are on, and `Vary` when the format followed `Accept` or the size followed client hints.
 /// Content-Type, ETag and Server-Timing are added by the caller.
 pub fn success_headers(config: &HttpSettings, image: &ImageRequest, object: &Object) -> HeaderList {
     let mut h = HeaderList::default();
@@ -75,8 +75,16 @@ pub fn success_headers(config: &HttpSettings, image: &ImageRequest, object: &Obj
     if let Some(t) = object.last_modified {
         h.set("Last-Modified", &httpdate::fmt_http_date(t));
     }
+    let mut vary = Vec::new();
     if image.format_negotiated {
-        h.set("Vary", "Accept");
+        vary.push("Accept");
+    }
+    if let Some(used) = &image.client_hints {
+        h.set("Accept-CH", crate::request::hints::ACCEPT_CH);
+        vary.extend(used);
+    }
+    if !vary.is_empty() {
+        h.set("Vary", &vary.join(", "));
     }
     h
 }

@@ -19,3 +19,13 @@ pub fn no_such_key(key: &str) -> Error {
         format!("The image {key} does not exist or the request may not be base64 encoded properly."),
     )
 }
+
+/// `PRESETS_ONLY=Yes` and the URL is not exactly one or more presets: refused by the operator's
+/// policy, whatever else it asks for.
+pub fn presets_only() -> Error {
+    Error::new(
+        403,
+        "PresetsOnly",
+        "This server only renders presets: name one or more with filters:preset(name), ?preset=name or \"preset\" in a base64 request, and nothing else.",
+    )
+}

@@ -9,16 +9,31 @@ use serde_json::{json, Map, Value};
 /// The filters of a path as SIH finds them: every match of `filters(:[^)]*\))+`, split on `:`,
 /// each re-prefixed `filters:`, sorted (JavaScript sorts by UTF-16 code units).
 pub fn extract(path: &str) -> Vec<String> {
+    let mut out = in_path_order(path);
+    out.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+    out
+}
+
+fn in_path_order(path: &str) -> Vec<String> {
     static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         #[allow(clippy::expect_used)]
         regex::Regex::new(r"filters(?::[^)]*\))+").expect("static pattern")
     });
-    let mut out: Vec<String> = RE
-        .find_iter(path)
+    RE.find_iter(path)
         .flat_map(|m| m.as_str().split(':').skip(1).map(|f| format!("filters:{f}")))
-        .collect();
-    out.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
-    out
+        .collect()
+}
+
+/// The names of `filters:preset(a,b)` filters in path order (presets combine left to right,
+/// so they cannot follow the sorted order the other filters are applied in).
+pub fn preset_names(path: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for f in in_path_order(path) {
+        if let Some(("preset", list)) = split(&f) {
+            super::presets::push_names(list, &mut names);
+        }
+    }
+    names
 }
 
 /// Splits `filters:name(args)` like SIH's `/:(.+)\((.*)\)/`: the name runs to the last `(`
@@ -80,6 +95,12 @@ pub fn apply(expr: &str, file_ext: &str, edits: &mut Map<String, Value>) -> Resu
                 json!({"width": number(width), "height": number(height), "kernel": kernel}),
             );
         }
+        // pixfront: `dpr(2)`, the pixel ratio multiplying the requested size (src/edits/dpr.rs).
+        "dpr" => {
+            edits.insert("dpr".into(), number(num(v)?));
+        }
+        // pixfront: read by `preset_names`; known here so it is not reported as ignored.
+        "preset" => {}
         "equalize" => {
             edits.insert("normalize".into(), json!(true));
         }

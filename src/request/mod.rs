@@ -10,8 +10,10 @@ pub mod errors;
 pub mod filters;
 pub mod format;
 pub mod headers;
+pub mod hints;
 mod jsnum;
 pub mod key;
+pub mod presets;
 pub mod query;
 pub mod settings;
 pub mod signature;
@@ -35,6 +37,8 @@ pub struct RequestInput<'a> {
     pub query: Option<&'a str>,
     /// The `Accept` header.
     pub accept: Option<&'a str>,
+    /// `Sec-CH-*` headers (read only with `CLIENT_HINTS=Yes`).
+    pub hints: hints::ClientHints<'a>,
 }
 
 /// Parses a request the way SIH does before fetching the original: signature, `expires`,
@@ -82,6 +86,7 @@ pub fn parse_at(
     let mut requested_format = None;
     let mut effort_value = None;
     let mut headers = None;
+    let mut preset_names = Vec::new();
     let (bucket, key, mut edits_json) = match (&decoded, rewrite) {
         (Some(request), _) => {
             let field = |k: &str| request.as_object().and_then(|o| o.get(k));
@@ -110,6 +115,17 @@ pub fn parse_at(
             if let Some(Value::Object(h)) = field("headers") {
                 headers = Some(headers::filter(h));
             }
+            match field("preset") {
+                None | Some(Value::Null) => {}
+                Some(Value::String(list)) => presets::push_names(list, &mut preset_names),
+                Some(Value::Array(names)) => {
+                    for n in names {
+                        let n = n.as_str().ok_or_else(|| presets::unknown(&n.to_string()))?;
+                        presets::push_names(n, &mut preset_names);
+                    }
+                }
+                Some(other) => return Err(presets::unknown(&other.to_string())),
+            }
             (bucket, key, edits)
         }
         (None, rw) => {
@@ -121,10 +137,26 @@ pub fn parse_at(
             let key = key::from_path(&rewritten, &bucket)?;
             let (edits, unknown) = thumbor::map_path(&rewritten)?;
             ignored.extend(unknown);
+            preset_names = filters::preset_names(&rewritten);
             (bucket, key, edits)
         }
     };
     query::merge(&mut edits_json, query::edits(&params)?);
+    if let Some(list) = params.get("preset") {
+        presets::push_names(list, &mut preset_names);
+    }
+    if config.presets_only {
+        let extras = requested_format.is_some() || effort_value.is_some() || headers.is_some();
+        if preset_names.is_empty() || !edits_json.is_empty() || !ignored.is_empty() || extras {
+            return Err(errors::presets_only());
+        }
+    }
+    if !preset_names.is_empty() {
+        edits_json = config.presets.resolve(&preset_names, edits_json)?;
+    }
+    let client_hints = config
+        .client_hints
+        .then(|| hints::apply(&input.hints, &mut edits_json));
 
     // Output format (SIH's getOutputFormat + determineOutputFormat).
     let to_format = match edits_json.get("toFormat") {
@@ -165,6 +197,7 @@ pub fn parse_at(
         format_negotiated: (config.auto_webp || config.auto_avif) && to_format.is_none(),
         seconds_to_expiry,
         ignored,
+        client_hints,
     })
 }
 
@@ -237,6 +270,10 @@ pub struct ImageRequest {
     /// Edit keys and Thumbor filters that were not understood (SIH ignores them silently).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ignored: Vec<String>,
+    /// With `CLIENT_HINTS=Yes`: the hint headers the answer depends on (`Vary`); `None` when
+    /// client hints are off (no `Accept-CH` either). What they set is in `edits`.
+    #[serde(skip)]
+    pub client_hints: Option<Vec<&'static str>>,
 }
 
 fn ser_edits<S: serde::Serializer>(e: &Edits, s: S) -> Result<S::Ok, S::Error> {
@@ -258,6 +295,7 @@ impl ImageRequest {
             format_negotiated: false,
             seconds_to_expiry: None,
             ignored: Vec::new(),
+            client_hints: None,
         }
     }
 

@@ -1,5 +1,6 @@
 //! Query parameters: decoding, and v7's mapping of `format, fit, width, height, rotate, flip,
-//! flop, grayscale, greyscale` onto edits, plus pixfront's `blurFaces`.
+//! flop, grayscale, greyscale` onto edits, plus pixfront's `quality`, `blurFaces` and `dpr`
+//! (`preset` names presets: read in `request::parse`).
 
 use super::jsnum;
 use crate::error::Error;
@@ -42,6 +43,15 @@ pub fn edits(params: &IndexMap<String, String>) -> Result<Map<String, Value>, Er
             // pixfront: `quality=70` or `quality=auto[:level]`, for whatever format is output.
             "quality" => ("quality", json!(v)),
             "flip" | "flop" => (k.as_str(), json!(boolean(v))),
+            // pixfront: `dpr=2`, the pixel ratio multiplying the requested size.
+            "dpr" => match jsnum::number(v) {
+                Some(n) => ("dpr", jsnum::value(n)),
+                None => {
+                    return Err(parsing_error(format!(
+                        "Query parameter dpr={v:?} is not a number"
+                    )))
+                }
+            },
             "grayscale" | "greyscale" => ("greyscale", json!(boolean(v))),
             // pixfront: `blurFaces=true` (or `=pixelate`).
             "blurFaces" if v.eq_ignore_ascii_case("pixelate") => ("blurFaces", json!({"pixelate": true})),

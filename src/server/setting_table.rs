@@ -1,5 +1,5 @@
-//! The table of every `pixfront serve` setting: environment variable, flag, default, SIH name
-//! and help. Kept apart from the flag parsing in `settings.rs` because it grows with every feature.
+//! The table of every `pixfront serve` setting: variable, flag, default, SIH equivalent, help.
+//! `settings.rs` turns it into flags; a test checks docs/configuration.md against it.
 
 pub struct Setting {
     pub env: &'static str,
@@ -216,6 +216,27 @@ pub const SETTINGS: &[Setting] = &[
         "No",
         "ENABLE_SIGNATURE",
         "Yes: require an HMAC-SHA256 `signature` query parameter",
+    ),
+    s(
+        "PIXFRONT_PRESETS",
+        "presets",
+        "",
+        "",
+        "Presets document (file or inline JSON): named edit sets URLs ask for with filters:preset(name), ?preset=name or \"preset\"; invalid: no start",
+    ),
+    s(
+        "PRESETS_ONLY",
+        "presets-only",
+        "No",
+        "",
+        "Yes: refuse (403 PresetsOnly) every request that is not exactly one or more presets",
+    ),
+    s(
+        "CLIENT_HINTS",
+        "client-hints",
+        "No",
+        "",
+        "Yes: send Accept-CH; Sec-CH-DPR/Sec-CH-Width/Sec-CH-Viewport-Width fill in a dpr or width the URL leaves open (snapped)",
     ),
     s(
         "SECRETS_MANAGER",
