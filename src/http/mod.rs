@@ -12,6 +12,7 @@ mod handler;
 mod headers;
 mod limit;
 mod message;
+mod results;
 pub mod settings;
 
 pub use demo::metrics as metrics_response;
