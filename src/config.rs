@@ -62,7 +62,7 @@ impl Config {
             origin_http: HttpOriginSettings::from_lookup(&get)?,
             http: HttpSettings::from_lookup(&get)?,
             uploads: UploadSettings::from_lookup(&get)?,
-            results: ResultSettings::from_lookup(&get),
+            results: ResultSettings::from_lookup(&get)?,
         })
     }
 
@@ -89,7 +89,7 @@ impl Config {
     /// The handler with the rendition store `RESULT_BUCKET` names, when one is set.
     pub fn with_results(&self, handler: Handler, client: &aws_sdk_s3::Client) -> Handler {
         match S3Results::from_settings(client.clone(), &self.results) {
-            Some(store) => handler.with_results(Arc::new(store), &self.results.prefix),
+            Some(store) => handler.with_results(Arc::new(store), &self.results),
             None => handler,
         }
     }

@@ -18,7 +18,7 @@ async fn handler(s3: &S3Server, config: Config) -> Handler {
     let sdk = s3.sdk(ACCESS_KEY, SECRET_KEY).await;
     let storage = S3Storage::from_sdk_config(&sdk, &config.s3, config.health_buckets());
     let results = S3Results::from_settings(storage.client().clone(), &config.results).unwrap();
-    Handler::new(Arc::new(storage), config.clone()).with_results(Arc::new(results), &config.results.prefix)
+    Handler::new(Arc::new(storage), config.clone()).with_results(Arc::new(results), &config.results)
 }
 
 fn results_config(bucket: &str) -> Config {
@@ -180,4 +180,82 @@ async fn a_broken_result_bucket_does_not_fail_requests() {
         assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
         assert!(!timing(&resp).contains("\"hit\""));
     }
+}
+
+#[tokio::test]
+async fn a_forced_blur_never_gets_the_unblurred_rendition() {
+    for keys in ["hash", "path"] {
+        let s3 = start().await;
+        s3.put("obama.jpg", fixture("faces/obama.jpg")).await;
+        let mut plain = results_config(RESULTS);
+        plain.results.keys = style(keys);
+        let url = "/fit-in/200x200/obama.jpg";
+        let open = get(&handler(&s3, plain.clone()).await, url, &[]).await;
+        assert_eq!(open.status, 200);
+        assert_eq!(stored(&s3).len(), 1, "{keys}");
+
+        // The same URL once the bucket is under FORCE_BLUR_FACES.
+        let mut forced = plain;
+        forced.faces.force_blur_faces = pixfront::faces::policy::parse(BUCKET);
+        let h = handler(&s3, forced).await;
+        let blurred = get(&h, url, &[]).await;
+        assert_eq!(
+            blurred.status,
+            200,
+            "{keys}: {}",
+            String::from_utf8_lossy(&blurred.body)
+        );
+        assert!(
+            timing(&blurred).contains("result;desc=\"miss\""),
+            "{keys}: {}",
+            timing(&blurred)
+        );
+        assert!(
+            timing(&blurred).contains("faces;dur="),
+            "{keys}: {}",
+            timing(&blurred)
+        );
+        assert_ne!(blurred.body, open.body, "{keys}");
+        let again = get(&h, url, &[]).await;
+        assert!(timing(&again).contains("\"hit\""), "{keys}: {}", timing(&again));
+        assert_eq!(again.body, blurred.body, "{keys}");
+    }
+}
+
+fn style(name: &str) -> pixfront::storage::result::KeyStyle {
+    use pixfront::storage::result::KeyStyle;
+    match name {
+        "path" => KeyStyle::Path,
+        _ => KeyStyle::Hash,
+    }
+}
+
+#[tokio::test]
+async fn path_keys_store_only_what_the_path_names() {
+    let s3 = start().await;
+    s3.put("rocket.jpg", fixture("formats/rocket.jpg")).await;
+    let mut c = results_config(RESULTS);
+    c.results.keys = style("path");
+    c.request.auto_webp = true;
+    let h = handler(&s3, c).await;
+    let explicit = "/fit-in/80x80/filters:format(png)/rocket.jpg";
+    assert_eq!(get(&h, explicit, &[]).await.status, 200);
+    assert_eq!(
+        stored(&s3),
+        vec!["r/fit-in/80x80/filters:format(png)/rocket.jpg".to_string()]
+    );
+    // Accept decides the format, a query string, a percent-escape: none is stored under a path.
+    for url in [
+        "/fit-in/80x80/rocket.jpg",
+        "/rocket.jpg?width=40&format=png",
+        "/fit-in/80x80/filters:format(png)/rocket%2Ejpg",
+    ] {
+        let resp = get(&h, url, &[]).await;
+        assert_eq!(resp.status, 200, "{url}");
+        assert!(!timing(&resp).contains("result;"), "{url}: {}", timing(&resp));
+    }
+    assert_eq!(stored(&s3).len(), 1, "{:?}", stored(&s3));
+    let hit = get(&h, explicit, &[]).await;
+    assert!(timing(&hit).contains("\"hit\""), "{}", timing(&hit));
+    assert_eq!(hit.header("Content-Type"), Some("image/png"));
 }

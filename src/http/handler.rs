@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::faces::{self, CacheKey, FaceJob, FaceService, FaceSettings};
 use crate::pipeline::{self, PipelineSettings, Resources};
 use crate::request::{self, ImageRequest, RequestInput, RequestSettings, SecretProvider, StaticSecret};
-use crate::storage::result::{Rendition, ResultStore};
+use crate::storage::result::{Rendition, ResultSettings, ResultStore};
 use crate::storage::{Object, Storage};
 use crate::telemetry::prometheus::{self, Exposition};
 use crate::telemetry::{self, Stage};
@@ -111,9 +111,9 @@ impl Handler {
         self
     }
 
-    /// Serves renditions from `store` and writes new ones there, under `prefix`.
-    pub fn with_results(mut self, store: Arc<dyn ResultStore>, prefix: &str) -> Handler {
-        self.results = Some(Results::new(store, prefix));
+    /// Serves renditions from `store` and writes new ones there, as `settings` say.
+    pub fn with_results(mut self, store: Arc<dyn ResultStore>, settings: &ResultSettings) -> Handler {
+        self.results = Some(Results::new(store, settings));
         self
     }
 
@@ -237,13 +237,11 @@ impl Handler {
             }
         }
         // After parsing (signature, allow-list) and the face-blur policy: the key covers them.
-        let stored = self
-            .results
-            .as_ref()
-            .map(|r| (r, r.key(image, &self.config.pipeline)));
-        if let Some((results, key)) = &stored {
+        let stored =
+            (self.results.as_ref()).and_then(|r| Some((r, r.slot(req, image, &self.config.pipeline)?)));
+        if let Some((results, slot)) = &stored {
             let started = Instant::now();
-            if let Some(hit) = results.lookup(key).await {
+            if let Some(hit) = results.lookup(slot).await {
                 let inm = req.header("If-None-Match");
                 return Ok(results::answer(&self.config.http, image, hit, inm, log, started));
             }
@@ -345,9 +343,9 @@ impl Handler {
         }
         let mut timing = Timing::from(&log).to_string();
         // Only whole, undamaged renders that have an ETag are kept; errors never reach here.
-        if let (Some((results, key)), Some(etag), false) = (stored, &etag, output.damaged) {
+        if let (Some((results, slot)), Some(etag), false) = (stored, &etag, output.damaged) {
             results.save(
-                key,
+                slot.key,
                 Rendition {
                     body: output.bytes.clone(),
                     content_type: output.content_type.clone(),
@@ -357,6 +355,7 @@ impl Handler {
                             .into(),
                     ),
                     etag: etag.clone(),
+                    digest: slot.digest,
                     expires: object.expires,
                     last_modified: object.last_modified,
                 },

@@ -176,16 +176,16 @@ pub fn etag(original_etag: &str, image: &ImageRequest, config: &PipelineSettings
     format!("\"{}\"", hex::encode(&h.finalize()[..16]))
 }
 
-/// The stored rendition's name in `RESULT_BUCKET` (under `prefix`): the ETag's inputs without
-/// the original's ETag, which is unknown until the original is read. 256 bits of SHA-256 over
-/// the canonical request (every edit, forced face blur included, and the output format chosen
-/// by `Accept`) and the pixel-changing settings.
-pub fn rendition_key(prefix: &str, image: &ImageRequest, config: &PipelineSettings) -> String {
+/// The digest naming a stored rendition in `RESULT_BUCKET` (`RESULT_KEYS=hash`), hex: the
+/// ETag's inputs without the original's ETag, which is unknown until the original is read.
+/// SHA-256 over the canonical request (every edit, forced face blur included, and the output
+/// format chosen by `Accept`) and the pixel-changing settings.
+pub fn request_hash(image: &ImageRequest, config: &PipelineSettings) -> String {
     let mut h = Sha256::new();
     h.update(concat!("rendition/", env!("CARGO_PKG_VERSION")));
     h.update([0]);
     request_digest(&mut h, image, config);
-    format!("{prefix}{}", hex::encode(h.finalize()))
+    hex::encode(h.finalize())
 }
 
 fn request_digest(h: &mut Sha256, image: &ImageRequest, config: &PipelineSettings) {

@@ -5,11 +5,11 @@
 //! Store failures never fail the request: they are logged and counted.
 
 use super::headers::{self, HeaderList, Timing};
-use super::message::{HttpResponse, RequestLog};
+use super::message::{HttpRequest, HttpResponse, RequestLog};
 use super::settings::HttpSettings;
 use crate::pipeline::PipelineSettings;
 use crate::request::ImageRequest;
-use crate::storage::result::{Rendition, ResultStore};
+use crate::storage::result::{path_key, KeyStyle, Rendition, ResultSettings, ResultStore};
 use crate::storage::Object;
 use crate::telemetry;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,7 +21,14 @@ use tokio::sync::Notify;
 pub struct Results {
     store: Arc<dyn ResultStore>,
     prefix: String,
+    keys: KeyStyle,
     pending: Arc<Pending>,
+}
+
+/// Where one request's rendition lives and what it must have been rendered from.
+pub struct Slot {
+    pub key: String,
+    pub digest: String,
 }
 
 /// Background writes in flight, so Lambda can wait for them before the invocation ends.
@@ -32,21 +39,36 @@ struct Pending {
 }
 
 impl Results {
-    pub fn new(store: Arc<dyn ResultStore>, prefix: &str) -> Results {
+    pub fn new(store: Arc<dyn ResultStore>, settings: &ResultSettings) -> Results {
         Results {
             store,
-            prefix: prefix.to_string(),
+            prefix: settings.prefix.clone(),
+            keys: settings.keys,
             pending: Arc::default(),
         }
     }
 
-    pub fn key(&self, image: &ImageRequest, config: &PipelineSettings) -> String {
-        headers::rendition_key(&self.prefix, image, config)
+    /// Where `image` (as `req` asked for it) is stored; none when it cannot be (path keys).
+    pub fn slot(&self, req: &HttpRequest, image: &ImageRequest, config: &PipelineSettings) -> Option<Slot> {
+        let digest = headers::request_hash(image, config);
+        let key = match self.keys {
+            KeyStyle::Hash => format!("{}{digest}", self.prefix),
+            // The object is served for the path whatever the Accept or the clock says.
+            KeyStyle::Path if image.format_negotiated || image.seconds_to_expiry.is_some() => return None,
+            KeyStyle::Path => path_key(&self.prefix, &req.path, &req.query)?,
+        };
+        Some(Slot { key, digest })
     }
 
-    /// The stored rendition, if any. A failing store is a miss.
-    pub async fn lookup(&self, key: &str) -> Option<Rendition> {
+    /// The stored rendition, if any. A failing store is a miss; so is a rendition of another
+    /// canonical request (settings changed since it was stored under its path).
+    pub async fn lookup(&self, slot: &Slot) -> Option<Rendition> {
+        let key = &slot.key;
         match self.store.fetch(key).await {
+            Ok(Some(r)) if r.digest != slot.digest => {
+                telemetry::result_store("miss");
+                None
+            }
             Ok(Some(r)) => {
                 telemetry::result_store("hit");
                 Some(r)

@@ -64,6 +64,13 @@ pub const SETTINGS: &[Setting] = &[
         "Prefix of rendition keys in RESULT_BUCKET (e.g. renditions/)",
     ),
     s(
+        "RESULT_KEYS",
+        "result-keys",
+        "hash",
+        "",
+        "hash: keys from the canonical request's SHA-256; path: the URL path, so CloudFront can read the bucket first",
+    ),
+    s(
         "ORIGINS",
         "origins",
         "",

@@ -1,6 +1,7 @@
 //! Rendition storage (`RESULT_BUCKET`): every successful render is written to an S3 bucket under
-//! a key derived from its canonical request (`http::headers::rendition_key`) and read from there
-//! before the original is fetched. Only whole objects exist in S3 (PutObject is atomic), so a
+//! a key derived from its canonical request (`http::headers::request_hash`) or, for CloudFront
+//! to read first, its URL path ([`KeyStyle`]), and read from there before the original is
+//! fetched. Only whole objects exist in S3 (PutObject is atomic), so a
 //! reader never sees a half-written rendition.
 //!
 //! The stored object carries what the answer needs: Content-Type and Cache-Control as S3
@@ -14,22 +15,50 @@ use crate::settings::Lookup;
 use crate::telemetry::Service;
 use std::time::SystemTime;
 
-/// `RESULT_BUCKET` / `RESULT_PREFIX`.
+/// `RESULT_BUCKET` / `RESULT_PREFIX` / `RESULT_KEYS`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ResultSettings {
     /// The bucket renditions are written to and read from; none: rendition storage is off.
     pub bucket: Option<String>,
     /// Prepended to every rendition key (e.g. `renditions/`).
     pub prefix: String,
+    pub keys: KeyStyle,
+}
+
+/// How a rendition's key is made.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum KeyStyle {
+    /// The SHA-256 of the canonical request: every request can be stored, only pixfront reads.
+    #[default]
+    Hash,
+    /// The URL path itself, so CloudFront can read the bucket before calling the function. Only
+    /// requests the path alone determines are stored (see docs/configuration.md).
+    Path,
 }
 
 impl ResultSettings {
-    pub fn from_lookup(get: &Lookup) -> ResultSettings {
-        ResultSettings {
+    pub fn from_lookup(get: &Lookup) -> Result<ResultSettings, String> {
+        let keys = match get.choice("RESULT_KEYS", &["hash", "path"])?.as_deref() {
+            Some("path") => KeyStyle::Path,
+            _ => KeyStyle::Hash,
+        };
+        Ok(ResultSettings {
             bucket: get.non_empty("RESULT_BUCKET"),
             prefix: get.get("RESULT_PREFIX").unwrap_or_default(),
-        }
+            keys,
+        })
     }
+}
+
+/// The `KeyStyle::Path` key of a request for `path` (with its leading `/`) and `query`, when the
+/// path alone names the rendition: no query string (CloudFront would serve the object to any
+/// query), no percent-escape or `+` (S3 decodes them, so two spellings would share a key), and a
+/// key S3 accepts. The caller also refuses `Accept`-negotiated and `expires` requests.
+pub fn path_key(prefix: &str, path: &str, query: &str) -> Option<String> {
+    let path = path.strip_prefix('/')?;
+    let plain = !path.is_empty() && !path.contains(['%', '+', '\\']);
+    let key = format!("{prefix}{path}");
+    (query.is_empty() && plain && key.len() <= 1024).then_some(key)
 }
 
 /// A stored answer body and the headers it is served with.
@@ -40,6 +69,10 @@ pub struct Rendition {
     pub cache_control: Option<String>,
     /// The answer's ETag, quoted.
     pub etag: String,
+    /// The canonical request's digest (`http::headers::request_hash`): a
+    /// path-keyed rendition rendered under other settings (say, before `FORCE_BLUR_FACES`) no
+    /// longer matches it and is not served.
+    pub digest: String,
     pub expires: Option<SystemTime>,
     pub last_modified: Option<SystemTime>,
 }
@@ -53,6 +86,7 @@ pub trait ResultStore: Send + Sync {
 }
 
 const META_ETAG: &str = "pixfront-etag";
+const META_DIGEST: &str = "pixfront-request";
 const META_EXPIRES: &str = "pixfront-expires";
 const META_LAST_MODIFIED: &str = "pixfront-last-modified";
 
@@ -98,6 +132,7 @@ impl ResultStore for S3Results {
             let Some(etag) = meta.get(META_ETAG).cloned() else {
                 return Ok(None);
             };
+            let digest = meta.get(META_DIGEST).cloned().unwrap_or_default();
             let date = |k: &str| meta.get(k).and_then(|s| httpdate::parse_http_date(s).ok());
             let content_type = out
                 .content_type()
@@ -115,6 +150,7 @@ impl ResultStore for S3Results {
                 content_type,
                 cache_control,
                 etag,
+                digest,
                 expires,
                 last_modified,
             }))
@@ -130,6 +166,7 @@ impl ResultStore for S3Results {
                 .key(key)
                 .content_type(r.content_type)
                 .metadata(META_ETAG, r.etag)
+                .metadata(META_DIGEST, r.digest)
                 .body(r.body.into());
             if let Some(cc) = r.cache_control {
                 put = put.cache_control(cc);
