@@ -52,12 +52,12 @@ pub fn record(req: &HttpRequest, resp: &HttpResponse, total: std::time::Duration
 
 /// The transport-agnostic request handler.
 pub struct Handler {
-    storage: Arc<dyn Storage>,
-    config: Arc<HandlerSettings>,
-    limiter: Limiter,
+    pub(super) storage: Arc<dyn Storage>,
+    pub(super) config: Arc<HandlerSettings>,
+    pub(super) limiter: Limiter,
     secrets: Arc<dyn SecretProvider>,
     demo: DemoImages,
-    faces: Arc<FaceService>,
+    pub(super) faces: Arc<FaceService>,
     /// Answers `GET /?metrics` when set (`pixfront serve` without `METRICS_LISTEN`).
     metrics: Option<Exposition>,
     /// `RESULT_BUCKET`: renditions served from and written to a bucket.
@@ -179,6 +179,13 @@ impl Handler {
             self.secrets.refresh().await;
         }
         let parsed = request::parse(&input, &self.config.request, self.secrets.as_ref());
+        // `?info`: the original described as JSON; its errors are JSON too, never the fallback image.
+        if let (Ok(image_req), Some(faces)) = (&parsed, req.info_wanted()) {
+            return match self.info(req, image_req, faces).await {
+                Ok(resp) => resp,
+                Err((err, log)) => self.error_json(&err, log),
+            };
+        }
         let result = match &parsed {
             Ok(image_req) => self.render(req, image_req).await,
             Err(e) => Err((e.clone(), RequestLog::default())),

@@ -10,6 +10,7 @@
 mod demo;
 mod handler;
 mod headers;
+mod info;
 mod limit;
 mod message;
 mod results;
