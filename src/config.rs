@@ -6,13 +6,14 @@
 //! own; flags of `pixfront serve` override them (`server::settings` lists every one).
 
 use crate::faces::FaceSettings;
-use crate::http::{HandlerSettings, HttpSettings};
+use crate::http::{Handler, HandlerSettings, HttpSettings};
 use crate::pipeline::PipelineSettings;
 use crate::request::RequestSettings;
 use crate::secrets::SecretSettings;
 use crate::settings::Lookup;
 use crate::storage::http::HttpOriginSettings;
 use crate::storage::origins::{OriginSettings, Origins};
+use crate::storage::result::{ResultSettings, S3Results};
 use crate::storage::s3::S3Settings;
 use crate::storage::Storage;
 use crate::uploads::UploadSettings;
@@ -38,6 +39,8 @@ pub struct Config {
     pub http: HttpSettings,
     /// Upload and gallery pages, presigned uploads.
     pub uploads: UploadSettings,
+    /// The rendition store (`RESULT_BUCKET`).
+    pub results: ResultSettings,
 }
 
 impl Config {
@@ -59,6 +62,7 @@ impl Config {
             origin_http: HttpOriginSettings::from_lookup(&get)?,
             http: HttpSettings::from_lookup(&get)?,
             uploads: UploadSettings::from_lookup(&get)?,
+            results: ResultSettings::from_lookup(&get)?,
         })
     }
 
@@ -70,6 +74,24 @@ impl Config {
 
     fn allowed_sources(&self) -> Vec<String> {
         crate::request::bucket::allowed(&self.request).unwrap_or_default()
+    }
+
+    /// Fails when `RESULT_BUCKET` is set for a front end without S3 (renditions live in S3).
+    pub fn results_need_s3(&self) -> Result<(), String> {
+        match &self.results.bucket {
+            Some(b) => Err(format!(
+                "RESULT_BUCKET={b} needs S3 (pixfront serve --s3, or Lambda without PIXFRONT_ROOT)"
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The handler with the rendition store `RESULT_BUCKET` names, when one is set.
+    pub fn with_results(&self, handler: Handler, client: &aws_sdk_s3::Client) -> Handler {
+        match S3Results::from_settings(client.clone(), &self.results) {
+            Some(store) => handler.with_results(Arc::new(store), &self.results),
+            None => handler,
+        }
     }
 
     /// What the handler reads originals from: `store` (S3 or a folder) behind the configured

@@ -11,6 +11,7 @@ pub mod edits;
 pub mod error;
 pub mod faces;
 pub mod http;
+pub mod info;
 pub mod lambda;
 pub mod logging;
 pub mod pipeline;

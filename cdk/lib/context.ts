@@ -63,6 +63,10 @@ export const CONTEXT_KEYS = {
   objectLambdaEdits: '(pixfront) edits applied to every GET, inline JSON or a file path',
   objectLambdaAccessPointName: '(pixfront) name of the Object Lambda access point',
   monitoring: '(pixfront) No: no CloudWatch dashboard and alarms (default Yes)',
+  resultBucket: '(pixfront) Yes: renditions stored in S3 (RESULT_BUCKET) and read by CloudFront first',
+  resultBucketName: '(pixfront) an existing bucket for them; default: a new one',
+  resultExpirationDays: '(pixfront) days a stored rendition lives (new bucket; default 30, 0: forever)',
+  resultServedByCloudFront: '(pixfront) No: only the function reads the bucket (every dialect, signatures)',
 } as const;
 export type ContextKey = keyof typeof CONTEXT_KEYS;
 
@@ -202,6 +206,13 @@ export function propsFromContext(get: (key: ContextKey) => unknown): PixfrontPro
     originUrlHosts: list('originUrlHosts'),
     architecture: oneOf<LambdaArchitecture>('architecture', ARCHITECTURES),
     memorySize: int('memorySize'),
+    resultBucket: bool('resultBucket')
+      ? {
+          bucket: str('resultBucketName'),
+          expirationDays: int('resultExpirationDays'),
+          servedByCloudFront: bool('resultServedByCloudFront'),
+        }
+      : undefined,
   };
 }
 

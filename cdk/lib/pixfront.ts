@@ -12,6 +12,7 @@ import { CLIENT_HINT_HEADERS, viewerRequestCode, viewerRequestNeeded } from './a
 import { privateBucket } from './buckets';
 import { check, checkEnvironmentSize, cleanList, PixfrontFunctionParts, PixfrontFunctionProps } from './function';
 import { Origins, OriginsProps } from './origins';
+import { ResultBucket, ResultBucketProps } from './result-bucket';
 
 export { ARCHITECTURES, defaultCodePath, FACE_DETECTORS, LAMBDA_ASSET_ENV, PLACEHOLDER_CODE } from './function';
 export type { FaceDetector, LambdaArchitecture } from './function';
@@ -106,6 +107,8 @@ export interface PixfrontProps extends PixfrontFunctionProps, OriginsProps {
   readonly domainNames?: string[];
   /** ACM certificate in us-east-1 covering `domainNames`. */
   readonly certificate?: acm.ICertificate;
+  /** Store renditions in S3 (RESULT_BUCKET), by default read by CloudFront first. @default - none */
+  readonly resultBucket?: ResultBucketProps;
 }
 
 const yesNo = (on: boolean | undefined) => (on ? 'Yes' : 'No');
@@ -131,6 +134,8 @@ export class Pixfront extends Construct {
    * signatures are on with neither auto format nor client hints.
    */
   readonly viewerRequestFunction?: cloudfront.Function;
+  /** Present with `resultBucket`. */
+  readonly resultBucket?: ResultBucket;
 
   constructor(scope: Construct, id: string, props: PixfrontProps = {}) {
     super(scope, id);
@@ -239,12 +244,21 @@ export class Pixfront extends Construct {
       // request URI stage-free too.
       environment.AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH = 'true';
     }
+    if (props.resultBucket) {
+      this.check(
+        !(props.signature && (props.resultBucket.servedByCloudFront ?? true)),
+        'resultBucket served by CloudFront cannot check signatures: set servedByCloudFront: false with signature',
+      );
+      this.resultBucket = new ResultBucket(this, 'Results', props.resultBucket, { ...environment, ...(props.environment ?? {}) });
+      Object.assign(environment, this.resultBucket.environment());
+    }
     checkEnvironmentSize(this, { ...environment, ...(props.environment ?? {}) });
     this.function = parts.build({
       description: `pixfront image handler (${originType})`,
       defaultTimeout: Duration.seconds(originType === 'apigateway' ? 29 : 30),
       environment,
     });
+    this.resultBucket?.grant(this.function);
 
     const autoFormat = props.autoWebp === true || props.autoAvif === true;
     let origin: cloudfront.IOrigin;
@@ -300,8 +314,11 @@ export class Pixfront extends Construct {
       // With signatures on, every query parameter is part of the signed string (SIH v7), so all
       // are kept: an added parameter is a 403, not a silently different URL. Off, the
       // viewer-request function has already dropped all but the edit parameters (a policy
-      // allowlist could hold 10 names only).
-      queryStringBehavior: cloudfront.CacheQueryStringBehavior.all(),
+      // allowlist could hold 10 names only). With the result bucket in front, the path alone
+      // names a rendition (S3 ignores queries).
+      queryStringBehavior: this.resultBucket?.servedByCloudFront
+        ? cloudfront.CacheQueryStringBehavior.none()
+        : cloudfront.CacheQueryStringBehavior.all(),
       // Images are already compressed.
       enableAcceptEncodingGzip: false,
       enableAcceptEncodingBrotli: false,
@@ -343,7 +360,7 @@ export class Pixfront extends Construct {
       priceClass: props.priceClass ?? cloudfront.PriceClass.PRICE_CLASS_ALL,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       defaultBehavior: {
-        origin,
+        origin: this.resultBucket ? this.resultBucket.origin(origin) : origin,
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
         cachePolicy: this.cachePolicy,
         compress: false,

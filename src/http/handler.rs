@@ -4,11 +4,13 @@ use super::demo;
 use super::headers::{self, HeaderList, Timing};
 use super::limit::Limiter;
 use super::message::{DemoImages, HttpRequest, HttpResponse, RequestLog};
+use super::results::{self, Results};
 use super::settings::HttpSettings;
 use crate::error::Error;
 use crate::faces::{self, CacheKey, FaceJob, FaceService, FaceSettings};
 use crate::pipeline::{self, PipelineSettings, Resources};
 use crate::request::{self, ImageRequest, RequestInput, RequestSettings, SecretProvider, StaticSecret};
+use crate::storage::result::{Rendition, ResultSettings, ResultStore};
 use crate::storage::{Object, Storage};
 use crate::telemetry::prometheus::{self, Exposition};
 use crate::telemetry::{self, Stage};
@@ -50,14 +52,16 @@ pub fn record(req: &HttpRequest, resp: &HttpResponse, total: std::time::Duration
 
 /// The transport-agnostic request handler.
 pub struct Handler {
-    storage: Arc<dyn Storage>,
-    config: Arc<HandlerSettings>,
-    limiter: Limiter,
+    pub(super) storage: Arc<dyn Storage>,
+    pub(super) config: Arc<HandlerSettings>,
+    pub(super) limiter: Limiter,
     secrets: Arc<dyn SecretProvider>,
     demo: DemoImages,
-    faces: Arc<FaceService>,
+    pub(super) faces: Arc<FaceService>,
     /// Answers `GET /?metrics` when set (`pixfront serve` without `METRICS_LISTEN`).
     metrics: Option<Exposition>,
+    /// `RESULT_BUCKET`: renditions served from and written to a bucket.
+    results: Option<Results>,
 }
 
 impl Handler {
@@ -78,6 +82,7 @@ impl Handler {
             demo: DemoImages::default(),
             faces,
             metrics: None,
+            results: None,
         }
     }
 
@@ -104,6 +109,19 @@ impl Handler {
     pub fn with_metrics(mut self, exposition: Exposition) -> Handler {
         self.metrics = Some(exposition);
         self
+    }
+
+    /// Serves renditions from `store` and writes new ones there, as `settings` say.
+    pub fn with_results(mut self, store: Arc<dyn ResultStore>, settings: &ResultSettings) -> Handler {
+        self.results = Some(Results::new(store, settings));
+        self
+    }
+
+    /// Waits for the rendition writes still running (Lambda: before the invocation ends).
+    pub async fn settle(&self) {
+        if let Some(r) = &self.results {
+            r.settle().await;
+        }
     }
 
     /// The answer to `req`, counted in the metrics.
@@ -166,6 +184,13 @@ impl Handler {
             self.secrets.refresh().await;
         }
         let parsed = request::parse(&input, &self.config.request, self.secrets.as_ref());
+        // `?info`: the original described as JSON; its errors are JSON too, never the fallback image.
+        if let (Ok(image_req), Some(faces)) = (&parsed, req.info_wanted()) {
+            return match self.info(req, image_req, faces).await {
+                Ok(resp) => resp,
+                Err((err, log)) => self.error_json(&err, log),
+            };
+        }
         let result = match &parsed {
             Ok(image_req) => self.render(req, image_req).await,
             Err(e) => Err((e.clone(), RequestLog::default())),
@@ -221,6 +246,16 @@ impl Handler {
                         log,
                     });
                 }
+            }
+        }
+        // After parsing (signature, allow-list) and the face-blur policy: the key covers them.
+        let stored =
+            (self.results.as_ref()).and_then(|r| Some((r, r.slot(req, image, &self.config.pipeline)?)));
+        if let Some((results, slot)) = &stored {
+            let started = Instant::now();
+            if let Some(hit) = results.lookup(slot).await {
+                let inm = req.header("If-None-Match");
+                return Ok(results::answer(&self.config.http, image, hit, inm, log, started));
             }
         }
         // Admission first, so a flood of requests cannot each hold an original in memory.
@@ -318,7 +353,28 @@ impl Handler {
             h.set("Cache-Control", &self.config.http.error_cache_control_4xx);
             log.error = Some("DamagedOriginal".into());
         }
-        h.set("Server-Timing", &Timing::from(&log).to_string());
+        let mut timing = Timing::from(&log).to_string();
+        // Only whole, undamaged renders that have an ETag are kept; errors never reach here.
+        if let (Some((results, slot)), Some(etag), false) = (stored, &etag, output.damaged) {
+            results.save(
+                slot.key,
+                Rendition {
+                    body: output.bytes.clone(),
+                    content_type: output.content_type.clone(),
+                    cache_control: Some(
+                        (object.cache_control.as_deref())
+                            .unwrap_or(headers::DEFAULT_CACHE_CONTROL)
+                            .into(),
+                    ),
+                    etag: etag.clone(),
+                    digest: slot.digest,
+                    expires: object.expires,
+                    last_modified: object.last_modified,
+                },
+            );
+            timing = format!("{timing}, {}", results::timing("miss"));
+        }
+        h.set("Server-Timing", &timing);
         Ok(HttpResponse {
             status: 200,
             headers: h.into_vec(),

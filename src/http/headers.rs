@@ -180,6 +180,23 @@ pub fn etag(original_etag: &str, image: &ImageRequest, config: &PipelineSettings
     h.update([0]);
     h.update(original_etag);
     h.update([0]);
+    request_digest(&mut h, image, config);
+    format!("\"{}\"", hex::encode(&h.finalize()[..16]))
+}
+
+/// The digest naming a stored rendition in `RESULT_BUCKET` (`RESULT_KEYS=hash`), hex: the
+/// ETag's inputs without the original's ETag, which is unknown until the original is read.
+/// SHA-256 over the canonical request (every edit, forced face blur included, and the output
+/// format chosen by `Accept`) and the pixel-changing settings.
+pub fn request_hash(image: &ImageRequest, config: &PipelineSettings) -> String {
+    let mut h = Sha256::new();
+    h.update(concat!("rendition/", env!("CARGO_PKG_VERSION")));
+    h.update([0]);
+    request_digest(&mut h, image, config);
+    hex::encode(h.finalize())
+}
+
+fn request_digest(h: &mut Sha256, image: &ImageRequest, config: &PipelineSettings) {
     h.update(serde_json::to_vec(image).unwrap_or_default());
     h.update([0]);
     h.update(format!(
@@ -190,7 +207,6 @@ pub fn etag(original_etag: &str, image: &ImageRequest, config: &PipelineSettings
         config.max_animation_pixels,
         config.auto_quality
     ));
-    format!("\"{}\"", hex::encode(&h.finalize()[..16]))
 }
 
 /// `If-None-Match` semantics (weak comparison, RFC 9110 §13.1.2): `*` or any listed tag.

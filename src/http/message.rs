@@ -25,6 +25,25 @@ impl HttpRequest {
         }
     }
 
+    /// What `?info` asks for (see `http::info`): `None` when the query has no `info` (or
+    /// `info=false`), else whether face boxes are wanted too (`faces=true`).
+    pub fn info_wanted(&self) -> Option<bool> {
+        let (mut info, mut faces) = (false, false);
+        for (k, v) in self
+            .query
+            .split('&')
+            .map(|p| p.split_once('=').unwrap_or((p, "")))
+        {
+            let on = matches!(v, "" | "true" | "1");
+            match k {
+                "info" => info = on,
+                "faces" => faces = on,
+                _ => {}
+            }
+        }
+        info.then_some(faces)
+    }
+
     /// First header named `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers

@@ -10,8 +10,10 @@
 mod demo;
 mod handler;
 mod headers;
+mod info;
 mod limit;
 mod message;
+mod results;
 pub mod settings;
 
 pub use demo::metrics as metrics_response;

@@ -124,9 +124,12 @@ async fn build_handler(
     config: Config,
     lambda: &LambdaSettings,
 ) -> Result<(Handler, Option<Arc<Uploads>>), String> {
+    let mut results = None;
     let (storage, secrets, faces, uploads): (Arc<dyn Storage>, _, _, _) = match &lambda.root {
         Some(root) => (
-            Arc::new(FsStorage::new(root)),
+            config
+                .results_need_s3()
+                .map(|()| Arc::new(FsStorage::new(root)))?,
             crate::secrets::provider_from_env(&config.secrets).await,
             Arc::new(crate::faces::FaceService::from_env(&config.faces).await),
             None,
@@ -135,6 +138,7 @@ async fn build_handler(
             let sdk = crate::aws::load_sdk_config().await;
             let s3 = S3Storage::from_sdk_config(&sdk, &config.s3, config.health_buckets());
             let faces = Arc::new(crate::faces::FaceService::from_sdk_config(&sdk, &config.faces));
+            results = Some(s3.client().clone());
             let uploads =
                 crate::server::uploads::s3(&config, &sdk, s3.client().clone(), faces.clone(), None)?;
             (
@@ -146,9 +150,13 @@ async fn build_handler(
         }
     };
     let storage = config.storage_over(storage)?;
-    let handler = Handler::new(storage, config)
+    let handler = Handler::new(storage, config.clone())
         .with_secrets(secrets)
         .with_faces(faces);
+    let handler = match &results {
+        Some(client) => config.with_results(handler, client),
+        None => handler,
+    };
     Ok((handler, uploads))
 }
 
@@ -178,6 +186,9 @@ async fn answer(
     }
     crate::http::record(&request, &resp, started.elapsed());
     crate::logging::log_request(&request, &resp, started);
+    // Lambda freezes the process once the answer is handed over: a rendition write still
+    // running would be lost.
+    handler.settle().await;
     crate::telemetry::emf::flush();
     response::to_lambda(resp, origin)
 }

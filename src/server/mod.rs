@@ -205,6 +205,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let secrets = crate::secrets::provider_from_env(&config.secrets).await;
     let faces = Arc::new(crate::faces::FaceService::from_env(&config.faces).await);
     let uploads = uploads::local(&config, &root, faces.clone(), addr).await?;
+    config.results_need_s3()?;
     let storage = config.storage_over(Arc::new(FsStorage::new(root)))?;
     let handler = Handler::new(storage, config)
         .with_faces(faces)
@@ -239,10 +240,11 @@ async fn run_s3(args: ServeArgs, config: Config, limits: ConnectionSettings) -> 
     let (scrape, metrics_url) = setup_metrics(&args, addr).await?;
     println!("  metrics:    {metrics_url}");
     let faces = Arc::new(faces);
-    let uploads = uploads::s3(&config, &sdk, s3_client, faces.clone(), Some(addr))?;
-    let handler = Handler::new(storage, config)
+    let uploads = uploads::s3(&config, &sdk, s3_client.clone(), faces.clone(), Some(addr))?;
+    let handler = Handler::new(storage, config.clone())
         .with_secrets(secrets)
         .with_faces(faces);
+    let handler = config.with_results(handler, &s3_client);
     let handler = with_scrape(handler, scrape);
     serve_with_uploads(listener, Arc::new(handler), uploads, &limits, shutdown_signal())
         .await

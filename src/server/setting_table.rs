@@ -50,6 +50,27 @@ pub const SETTINGS: &[Setting] = &[
         "Yes: path-style S3 URLs (endpoint/bucket/key), for MinIO and most S3-compatible servers",
     ),
     s(
+        "RESULT_BUCKET",
+        "result-bucket",
+        "",
+        "",
+        "S3 bucket renditions are stored in and served from before the original is read (needs S3)",
+    ),
+    s(
+        "RESULT_PREFIX",
+        "result-prefix",
+        "",
+        "",
+        "Prefix of rendition keys in RESULT_BUCKET (e.g. renditions/)",
+    ),
+    s(
+        "RESULT_KEYS",
+        "result-keys",
+        "hash",
+        "",
+        "hash: keys from the canonical request's SHA-256; path: the URL path, so CloudFront can read the bucket first",
+    ),
+    s(
         "ORIGINS",
         "origins",
         "",

@@ -8,6 +8,7 @@
 pub mod fs;
 pub mod http;
 pub mod origins;
+pub mod result;
 pub mod s3;
 
 use crate::error::Error;

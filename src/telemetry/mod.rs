@@ -52,6 +52,9 @@ pub const AWS_CALLS: &str = "pixfront_aws_calls_total";
 /// mode): `rendered` (renditions written), `acknowledged` (done for good without rendering:
 /// removals, skipped records, uploads that are not images), `retried` (delivered again later).
 pub const UPLOAD_RECORDS: &str = "pixfront_upload_records_total";
+/// Counter `{outcome="hit|miss|stored|error"}`: the rendition store (`RESULT_BUCKET`): lookups
+/// served or not, renditions written, and failed reads or writes (the request carried on).
+pub const RESULT_STORE: &str = "pixfront_result_store_total";
 
 /// Upper bounds of the latency buckets (seconds): cache-speed answers to slow AVIF encodes.
 pub const BUCKETS: &[f64] = &[
@@ -165,6 +168,10 @@ pub fn face_cache(hit: bool) {
     metrics::counter!(FACE_CACHE, "result" => result).increment(1);
 }
 
+pub fn result_store(outcome: &'static str) {
+    metrics::counter!(RESULT_STORE, "outcome" => outcome).increment(1);
+}
+
 pub fn detector_failure(detector: &'static str) {
     metrics::counter!(DETECTOR_FAILURES, "detector" => detector).increment(1);
 }
@@ -273,6 +280,7 @@ pub fn register_all() {
     describe_counter!(DETECTOR_FAILURES, "Failed face detections, by detector");
     describe_counter!(AWS_CALLS, "AWS calls, by service and outcome");
     describe_counter!(UPLOAD_RECORDS, "Upload-pipeline S3 records, by outcome");
+    describe_counter!(RESULT_STORE, "Rendition store lookups and writes, by outcome");
     for status in ["2xx", "3xx", "4xx", "5xx"] {
         metrics::counter!(REQUESTS, "status" => status).increment(0);
     }

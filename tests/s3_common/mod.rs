@@ -129,6 +129,11 @@ impl S3Server {
         self.calls.lock().unwrap().get(key).copied().unwrap_or(0)
     }
 
+    /// GetObject calls the server received, all keys and buckets together.
+    pub fn total_calls(&self) -> u32 {
+        self.calls.lock().unwrap().values().sum()
+    }
+
     /// Copies a file into the bucket folder directly (no metadata, like an upload by `cp`).
     pub fn copy_in(&self, key: &str, bytes: &[u8]) {
         let path = self.root.path().join(BUCKET).join(key);
