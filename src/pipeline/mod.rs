@@ -23,6 +23,7 @@
 pub mod animation;
 pub mod codecs;
 pub mod color_profile;
+pub mod fonts;
 pub mod limits;
 pub mod memory;
 pub mod ops;
