@@ -85,6 +85,15 @@ fn keep_icc_keeps_display_p3_numbers_and_profile() {
         let converted = mean_diff(&decode(&plain.bytes), &numbers);
         assert!(converted > 8.0, "{edits}: {converted}");
     }
+    // sharp's keepIccProfile() asks for the same in one request.
+    let out = render(
+        &original,
+        json!({"keepIccProfile": true, "toFormat": "png"}),
+        &Config::default(),
+    )
+    .unwrap();
+    assert_eq!(profile(&out.bytes).as_ref(), Some(&p3));
+    assert_eq!(max_diff(&decode(&out.bytes), &numbers), 0);
     // Formats that cannot carry the profile here are converted as by default.
     let gif = |c: &Config| decode(&render(&original, json!({"toFormat": "gif"}), c).unwrap().bytes);
     assert_eq!(gif(&keep), gif(&Config::default()));

@@ -102,6 +102,9 @@ pub enum Edit {
     OverlayWith(Overlay),
     /// pixfront's text watermark (not in SIH).
     TextOverlay(TextOverlay),
+    /// sharp's `keepIccProfile()`: keep the original's RGB ICC profile, as `KEEP_ICC=Yes` does
+    /// for every request.
+    KeepIccProfile(bool),
     SmartCrop(SmartCrop),
     ContentModeration(ContentModeration),
     Animated(bool),
@@ -236,6 +239,7 @@ impl Edits {
             "roundCrop" => Edit::RoundCrop(parse_arg(name, v)?),
             "overlayWith" => Edit::OverlayWith(parse_arg(name, v)?),
             "textOverlay" => Edit::TextOverlay(TextOverlay::from_json(v)?),
+            "keepIccProfile" => Edit::KeepIccProfile(truthy(v)),
             "smartCrop" => Edit::SmartCrop(parse_arg(name, v)?),
             "contentModeration" => Edit::ContentModeration(parse_arg(name, v)?),
             "animated" => Edit::Animated(truthy(v)),
@@ -318,7 +322,7 @@ impl Edit {
             Edit::BlurFaces(x) => v(x),
             Edit::Linear(x) => x.to_json(),
             Edit::Recomb(x) => x.to_json(),
-            Edit::Unflatten(b) => Value::Bool(*b),
+            Edit::Unflatten(b) | Edit::KeepIccProfile(b) => Value::Bool(*b),
             Edit::ExtractChannel(x) => x.to_json(),
             Edit::BandBool(x) => x.to_json(),
             Edit::ToColourspace(c) | Edit::PipelineColourspace(c) => Value::from(c.name()),

@@ -187,12 +187,11 @@ pub fn process(
     } else {
         (ow, oh)
     };
-    // KEEP_ICC=Yes keeps an RGB profile, and the pixels in its colour space, when the output
-    // can carry it; everything else is converted to sRGB.
+    // KEEP_ICC=Yes (or `keepIccProfile`) keeps an RGB profile, and the pixels in its colour
+    // space, when the output can carry it; everything else is converted to sRGB.
+    let keep_icc = config.keep_icc || req.edits.iter().any(|e| matches!(e, Edit::KeepIccProfile(true)));
     let icc_to_keep = match decoded.icc.take() {
-        Some(icc) if config.keep_icc && codecs::icc::carries(format) && color_profile::is_rgb(&icc) => {
-            Some(icc)
-        }
+        Some(icc) if keep_icc && codecs::icc::carries(format) && color_profile::is_rgb(&icc) => Some(icc),
         Some(icc) => {
             color_profile::to_srgb(&mut decoded.picture, &icc);
             None

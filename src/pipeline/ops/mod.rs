@@ -71,7 +71,11 @@ pub fn apply(edit: &Edit, pic: Picture, ctx: &OpContext) -> Result<Picture, Erro
         Edit::RoundCrop(_) => Ok(pic),
         Edit::OverlayWith(o) => overlay::overlay(o, pic, ctx),
         Edit::TextOverlay(t) => text::text_overlay(t, pic),
-        Edit::ToFormat(_) | Edit::FormatOptions(..) | Edit::Quality(_) | Edit::Animated(_) => Ok(pic),
+        Edit::ToFormat(_)
+        | Edit::FormatOptions(..)
+        | Edit::Quality(_)
+        | Edit::Animated(_)
+        | Edit::KeepIccProfile(_) => Ok(pic),
         // Without knowing what came before, the picture is examined as it is.
         Edit::SmartCrop(sc) => faces::smart_crop(sc, pic, ctx, false),
         Edit::ContentModeration(cm) => faces::content_moderation(cm, pic, ctx),
