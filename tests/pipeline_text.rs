@@ -61,6 +61,31 @@ fn svg_text_is_drawn_with_the_bundled_font_whatever_the_family() {
 }
 
 #[test]
+fn svg_watermark_with_text_draws_through_overlay_with() {
+    // SIH users' workaround for text watermarks: an SVG with <text> as the overlay.
+    let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" width="100" height="30"><text x="2" y="24" font-family="Helvetica, sans-serif" font-size="24" fill="blue">WM</text></svg>"#;
+    let mut resources = Resources::default();
+    resources
+        .overlays
+        .insert(("b".into(), "wm.svg".into()), bytes::Bytes::from_static(svg));
+    let req =
+        request(json!({"overlayWith": {"bucket": "b", "key": "wm.svg", "options": {"left": 0, "top": 0}}}));
+    let out = process(
+        &req,
+        &black_png(200, 100),
+        None,
+        &resources,
+        &Config::default().pipeline,
+    )
+    .unwrap();
+    let img = decode(&out.bytes);
+    let (x0, y0, x1, y1) = ink_box(&img).expect("watermark text drawn");
+    assert!(x0 <= 4 && y0 <= 8 && x1 < 100 && y1 <= 25, "{x0},{y0} {x1},{y1}");
+    assert!(img.pixels().all(|p| p[0] == 0 && p[1] == 0));
+    assert!(img.pixels().filter(|p| p[2] == 255).count() > 100);
+}
+
+#[test]
 fn text_overlay_puts_ink_in_its_colour_where_asked_and_nowhere_else() {
     let base = black_png(200, 100);
     let img = render(
