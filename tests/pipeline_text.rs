@@ -165,3 +165,42 @@ fn bad_text_arguments_are_400() {
     let img = render(&base, json!({"textOverlay": {"text": "W", "size": "100p"}})).unwrap();
     assert_eq!(img.dimensions(), (20, 20));
 }
+
+#[test]
+fn thumbor_text_filter_carries_base64url_text() {
+    use base64::Engine;
+    let mut config = Config::default();
+    config.request.source_buckets = Some("photos".into());
+    let parse = |path: &str| {
+        let input = pixfront::request::RequestInput {
+            path,
+            ..Default::default()
+        };
+        pixfront::request::parse_at(
+            &input,
+            &config.request,
+            &pixfront::request::StaticSecret(None),
+            time::OffsetDateTime::now_utc(),
+        )
+    };
+    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("© a, b: (c)");
+    let req = parse(&format!(
+        "/fit-in/200x100/filters:text({text},-10,-10p,4p,ff0000,30)/photo.jpg"
+    ))
+    .unwrap();
+    assert_eq!(req.key, "photo.jpg");
+    assert_eq!(
+        serde_json::Value::Object(req.edits.to_json())["textOverlay"],
+        json!({"text": "© a, b: (c)", "left": "-10", "top": "-10p", "size": "4p",
+               "color": {"r": 255, "g": 0, "b": 0}, "alpha": "30"})
+    );
+    // Only the text is required; a text that is not base64url, or a bad size, is 400.
+    let req = parse(&format!("/filters:text({text})/photo.jpg")).unwrap();
+    assert!(req.edits.to_json().contains_key("textOverlay"));
+    for bad in [
+        "/filters:text(***)/photo.jpg",
+        &format!("/filters:text({text},0,0,0)/photo.jpg"),
+    ] {
+        assert_eq!(parse(bad).unwrap_err().status, 400, "{bad}");
+    }
+}
