@@ -9,7 +9,8 @@
 //! This file holds the typed [`Edit`] enum, the ordered [`Edits`] list and the SIH-shaped JSON
 //! (de)serialisation (`from_json`/`parse_one`, `to_json`). Each edit's argument types live with
 //! their family, one file each in docs/edits.md's order: `geometry.rs`, `color.rs` (colour),
-//! `filters.rs`, `alpha.rs`, `overlay.rs`, `text.rs`, `output.rs` and `faces.rs`; all are re-exported here.
+//! `filters.rs`, `alpha.rs`, `overlay.rs`, `text.rs`, `output.rs` and `faces.rs`; all are
+//! re-exported here.
 
 mod affine;
 mod alpha;

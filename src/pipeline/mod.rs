@@ -15,8 +15,9 @@
 //!    original before any other edit ([`ops::faces`]).
 //! 8. [`ops`]: every edit, in the request's key order.
 //! 9. [`codecs::encode`]: the output format, with per-format options; no EXIF/XMP/ICC written
-//!    unless `KEEP_METADATA=Yes` (EXIF only) or `KEEP_ICC=Yes` (the original's RGB profile). `quality: "auto"` is first resolved to a number
-//!    by [`quality`] (trial encodes of a sample, scored with SSIMULACRA2).
+//!    unless `KEEP_METADATA=Yes` (EXIF only) or `KEEP_ICC=Yes` (the original's RGB profile).
+//!    `quality: "auto"` is first resolved to a number by [`quality`] (trial encodes of a
+//!    sample, scored with SSIMULACRA2).
 //!
 //! [`codecs`] holds one file per format (header, decoder, encoder); the steps above call it
 //! only through its dispatchers.
