@@ -9,7 +9,8 @@
 //! This file holds the typed [`Edit`] enum, the ordered [`Edits`] list and the SIH-shaped JSON
 //! (de)serialisation (`from_json`/`parse_one`, `to_json`). Each edit's argument types live with
 //! their family, one file each in docs/edits.md's order: `geometry.rs`, `color.rs` (colour),
-//! `filters.rs`, `alpha.rs`, `overlay.rs`, `output.rs` and `faces.rs`; all are re-exported here.
+//! `filters.rs`, `alpha.rs`, `overlay.rs`, `text.rs`, `output.rs` and `faces.rs`; all are
+//! re-exported here.
 
 mod affine;
 mod alpha;
@@ -24,6 +25,7 @@ mod levels;
 mod num;
 mod output;
 mod overlay;
+mod text;
 
 pub use affine::{Affine, AffineOptions, Interpolator};
 pub use alpha::{Flatten, FlattenArg};
@@ -40,6 +42,7 @@ pub use geometry::{
 pub use levels::{Linear, Recomb};
 pub use output::{AutoLevel, Format, FormatOptions, Quality};
 pub use overlay::{NumOrString, Overlay, OverlayOptions};
+pub use text::{TextOverlay, TextSize};
 
 use crate::error::Error;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -98,6 +101,11 @@ pub enum Edit {
     Quality(Quality),
     RoundCrop(RoundCrop),
     OverlayWith(Overlay),
+    /// pixfront's text watermark (not in SIH).
+    TextOverlay(TextOverlay),
+    /// sharp's `keepIccProfile()`: keep the original's RGB ICC profile, as `KEEP_ICC=Yes` does
+    /// for every request.
+    KeepIccProfile(bool),
     SmartCrop(SmartCrop),
     ContentModeration(ContentModeration),
     Animated(bool),
@@ -231,6 +239,8 @@ impl Edits {
             "quality" => Edit::Quality(parse_arg(name, v)?),
             "roundCrop" => Edit::RoundCrop(parse_arg(name, v)?),
             "overlayWith" => Edit::OverlayWith(parse_arg(name, v)?),
+            "textOverlay" => Edit::TextOverlay(TextOverlay::from_json(v)?),
+            "keepIccProfile" => Edit::KeepIccProfile(truthy(v)),
             "smartCrop" => Edit::SmartCrop(parse_arg(name, v)?),
             "contentModeration" => Edit::ContentModeration(parse_arg(name, v)?),
             "animated" => Edit::Animated(truthy(v)),
@@ -307,12 +317,13 @@ impl Edit {
             Edit::Quality(q) => v(q),
             Edit::RoundCrop(x) => v(x),
             Edit::OverlayWith(x) => v(x),
+            Edit::TextOverlay(x) => v(x),
             Edit::SmartCrop(x) => v(x),
             Edit::ContentModeration(x) => v(x),
             Edit::BlurFaces(x) => v(x),
             Edit::Linear(x) => x.to_json(),
             Edit::Recomb(x) => x.to_json(),
-            Edit::Unflatten(b) => Value::Bool(*b),
+            Edit::Unflatten(b) | Edit::KeepIccProfile(b) => Value::Bool(*b),
             Edit::ExtractChannel(x) => x.to_json(),
             Edit::BandBool(x) => x.to_json(),
             Edit::ToColourspace(c) | Edit::PipelineColourspace(c) => Value::from(c.name()),

@@ -1,5 +1,6 @@
-//! Colour → sRGB (moxcms). Outputs carry no profile, so every viewer shows them as sRGB: pixels
-//! from Adobe RGB, Display P3, gray or CMYK originals must be converted, not relabelled.
+//! Colour → sRGB (moxcms). Outputs carry no profile (unless `KEEP_ICC=Yes` keeps an RGB one,
+//! see `codecs::icc`), so every viewer shows them as sRGB: pixels from Adobe RGB, Display P3,
+//! gray or CMYK originals must be converted, not relabelled.
 //!
 //! - [`to_srgb`]: an embedded RGB or gray ICC profile, applied to decoded RGBA frames.
 //! - [`cmyk_to_srgb`]: CMYK pixels (JPEG) through their CMYK profile, or a naive conversion.
@@ -27,6 +28,11 @@ pub fn to_srgb(picture: &mut Picture, icc: &[u8]) -> bool {
         DataColorSpace::Gray => gray_to_srgb(picture, &source),
         _ => false,
     }
+}
+
+/// Whether `icc` is a readable RGB profile (the kind `KEEP_ICC` keeps).
+pub fn is_rgb(icc: &[u8]) -> bool {
+    ColorProfile::new_from_slice(icc).is_ok_and(|p| p.color_space == DataColorSpace::Rgb)
 }
 
 fn rgb_to_srgb(picture: &mut Picture, source: &ColorProfile) -> bool {

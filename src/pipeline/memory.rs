@@ -138,9 +138,10 @@ fn plan_peak(
         if next.0 > max || next.1 > max {
             return None;
         }
+        // A text overlay rasterises its visible box (at most the image) and copies it once.
         let filter = matches!(
             edit,
-            Edit::Blur(_) | Edit::Sharpen(_) | Edit::Median(_) | Edit::Convolve(_)
+            Edit::Blur(_) | Edit::Sharpen(_) | Edit::Median(_) | Edit::Convolve(_) | Edit::TextOverlay(_)
         );
         let step = (px(size) + px(next)) * if filter { 2 } else { 1 };
         peak = peak.max(step);

@@ -9,13 +9,15 @@
 //! 4. [`animation`]: keep every frame or only the first; an animation kept animated is then
 //!    rendered frame by frame by [`animation::render`] (steps 5–9 for each frame).
 //! 5. [`codecs::decode`], shrinking on load as sharp does for the first resize ([`shrink`]).
-//! 6. [`color_profile`]: embedded ICC → sRGB.
+//! 6. [`color_profile`]: embedded ICC → sRGB (kept instead with `KEEP_ICC=Yes`, see
+//!    [`codecs::icc`]).
 //! 7. [`orient`]: EXIF orientation applied to the pixels; then `blurFaces`, on the upright
 //!    original before any other edit ([`ops::faces`]).
 //! 8. [`ops`]: every edit, in the request's key order.
 //! 9. [`codecs::encode`]: the output format, with per-format options; no EXIF/XMP/ICC written
-//!    unless `KEEP_METADATA=Yes` (EXIF only). `quality: "auto"` is first resolved to a number
-//!    by [`quality`] (trial encodes of a sample, scored with SSIMULACRA2).
+//!    unless `KEEP_METADATA=Yes` (EXIF only) or `KEEP_ICC=Yes` (the original's RGB profile).
+//!    `quality: "auto"` is first resolved to a number by [`quality`] (trial encodes of a
+//!    sample, scored with SSIMULACRA2).
 //!
 //! [`codecs`] holds one file per format (header, decoder, encoder); the steps above call it
 //! only through its dispatchers.
@@ -23,6 +25,7 @@
 pub mod animation;
 pub mod codecs;
 pub mod color_profile;
+pub mod fonts;
 pub mod limits;
 pub mod memory;
 pub mod ops;
@@ -111,9 +114,6 @@ pub fn process(
         return Err(codecs::heif::heic_refused());
     }
     let format = output_format(&req.edits, requested, input);
-    if format == Format::Heif {
-        return Err(codecs::unsupported_output(format));
-    }
 
     let header = match input {
         InputFormat::Svg => None,
@@ -133,6 +133,7 @@ pub fn process(
             options: format_options(&req.edits, format),
             effort: if format == Format::Webp { req.effort } else { None },
             exif: None,
+            icc: None,
         };
         // Animations are not searched: every frame would need its trials.
         let auto = quality::resolve(&mut settings.options, &req.edits, format, config)
@@ -187,9 +188,17 @@ pub fn process(
     } else {
         (ow, oh)
     };
-    if let Some(icc) = decoded.icc.as_deref() {
-        color_profile::to_srgb(&mut decoded.picture, icc);
-    }
+    // KEEP_ICC=Yes (or `keepIccProfile`) keeps an RGB profile, and the pixels in its colour
+    // space, when the output can carry it; everything else is converted to sRGB.
+    let keep_icc = config.keep_icc || req.edits.iter().any(|e| matches!(e, Edit::KeepIccProfile(true)));
+    let icc_to_keep = match decoded.icc.take() {
+        Some(icc) if keep_icc && codecs::icc::carries(format) && color_profile::is_rgb(&icc) => Some(icc),
+        Some(icc) => {
+            color_profile::to_srgb(&mut decoded.picture, &icc);
+            None
+        }
+        None => None,
+    };
     // KEEP_METADATA=Yes keeps EXIF (XMP is never copied); the orientation is in the pixels
     // now, so the tag is reset to 1 or viewers would turn the picture twice.
     let exif_to_keep = match decoded.exif.take() {
@@ -237,6 +246,7 @@ pub fn process(
         options: format_options(&req.edits, format),
         effort: if format == Format::Webp { req.effort } else { None },
         exif: exif_to_keep,
+        icc: icc_to_keep,
     };
     let auto = match quality::resolve(&mut settings.options, &req.edits, format, config) {
         Some(level) => {

@@ -18,6 +18,10 @@ pub struct PipelineSettings {
     pub max_animation_pixels: u64,
     /// `KEEP_METADATA=Yes`: keep EXIF in outputs (default: stripped, EXIF orientation applied).
     pub keep_metadata: bool,
+    /// `KEEP_ICC=Yes`: keep an RGB original's ICC profile (its pixels are not converted to sRGB
+    /// and the profile is written into JPEG, PNG, WebP and TIFF outputs), so wide-gamut
+    /// pictures stay wide. Default: converted to sRGB, no profile written.
+    pub keep_icc: bool,
     /// `FAIL_ON` (default `warning`): which decoder complaints refuse an original.
     pub fail_on: FailOn,
     /// `AUTO_QUALITY` (best, good or eco; default unset): `quality: "auto:<level>"` for JPEG,
@@ -44,6 +48,7 @@ impl Default for PipelineSettings {
             max_output_dimension: 16_384,
             max_animation_pixels: 200_000_000,
             keep_metadata: false,
+            keep_icc: false,
             fail_on: FailOn::Warning,
             auto_quality: None,
         }
@@ -60,6 +65,7 @@ impl PipelineSettings {
                 .min(u32::MAX as u64) as u32,
             max_animation_pixels: get.number("MAX_ANIMATION_PIXELS", d.max_animation_pixels)?,
             keep_metadata: get.yes("KEEP_METADATA"),
+            keep_icc: get.yes("KEEP_ICC"),
             fail_on: match get.choice("FAIL_ON", &["warning", "error", "none"])?.as_deref() {
                 Some("error") => FailOn::Error,
                 Some("none") => FailOn::None,

@@ -38,6 +38,7 @@ pub(super) fn rule(
             | Edit::FormatOptions(..)
             | Edit::Quality(_)
             | Edit::Animated(_)
+            | Edit::KeepIccProfile(_)
             | Edit::Grayscale(_)
             | Edit::Tint(_)
             | Edit::Negate(_)

@@ -232,6 +232,34 @@ pub fn apply(expr: &str, file_ext: &str, edits: &mut Map<String, Value>) -> Resu
             };
             edits.insert("blurFaces".into(), value);
         }
+        // pixfront: `text(base64url text,left,top,size,color,alpha)`, the `textOverlay` edit.
+        // The text is base64url (as imgproxy's `watermark_text`): Thumbor's filter syntax
+        // cannot carry `,`, `:` or `)`. Empty arguments are left to the edit's defaults.
+        "text" => {
+            use base64::Engine;
+            let parts: Vec<&str> = v.split(',').map(str::trim).collect();
+            let engine = base64::engine::GeneralPurpose::new(
+                &base64::alphabet::URL_SAFE,
+                base64::engine::GeneralPurposeConfig::new()
+                    .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+            );
+            let text = engine
+                .decode(parts[0])
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| Error::invalid_edit(name, "the text must be base64url of UTF-8"))?;
+            let mut t = Map::new();
+            t.insert("text".into(), Value::String(text));
+            for (i, k) in [(1, "left"), (2, "top"), (3, "size"), (5, "alpha")] {
+                if let Some(a) = parts.get(i).filter(|a| !a.is_empty()) {
+                    t.insert(k.into(), Value::String(a.to_string()));
+                }
+            }
+            if let Some(c) = parts.get(4).filter(|c| !c.is_empty()) {
+                t.insert("color".into(), color(name, c)?);
+            }
+            edits.insert("textOverlay".into(), Value::Object(t));
+        }
         // v7: `smart_crop(faceIndex,padding)`.
         "smart_crop" => {
             let mut parts = v.split(',');

@@ -358,6 +358,13 @@ pub const SETTINGS: &[Setting] = &[
         "Yes: keep EXIF/XMP/ICC in outputs",
     ),
     s(
+        "KEEP_ICC",
+        "keep-icc",
+        "No",
+        "",
+        "Yes: keep an RGB original's ICC profile (pixels not converted to sRGB; profile written into JPEG/PNG/WebP/TIFF)",
+    ),
+    s(
         "ERROR_CACHE_CONTROL_4XX",
         "error-cache-control-4xx",
         "max-age=10",

@@ -1,5 +1,8 @@
-//! AVIF: encode only, through ravif (rav1e), with sharp's meaning of `quality`. Originals are
-//! refused before decoding: no permissive AV1 decoder is available without a system libdav1d.
+//! AVIF output through ravif (rav1e), with sharp's meaning of `quality` (AVIF originals are
+//! decoded in [`super::heif`]). HEIF output is the same file: sharp's `heif` defaults to
+//! `compression: 'av1'`, for which libheif writes an AV1 HEIF, i.e. an AVIF (brand `avif`,
+//! compatible `mif1`, `miaf`); HEVC (`compression: 'hevc'`) is refused: its encoders are
+//! patent-encumbered and none is permissively licensed.
 
 use super::common::{encode_failed, packed, quality, Packed};
 use crate::edits::{Format, FormatOptions};
@@ -46,6 +49,23 @@ pub(super) fn encode(picture: &Picture, opts: &FormatOptions) -> Result<Vec<u8>,
     encoded
         .map(|e| e.avif_file)
         .map_err(|e| encode_failed(Format::Avif, e))
+}
+
+/// sharp's `heif({compression})`: `av1` (the default) is written as AVIF; `hevc` is refused.
+pub(super) fn encode_heif(picture: &Picture, opts: &FormatOptions) -> Result<Vec<u8>, Error> {
+    match opts.other.get("compression") {
+        None | Some(serde_json::Value::Null) => {}
+        Some(c) if c.as_str().is_some_and(|c| c.eq_ignore_ascii_case("av1")) => {}
+        Some(c) if c.as_str().is_some_and(|c| c.eq_ignore_ascii_case("hevc")) => {
+            return Err(Error::bad_request(
+                "UnsupportedOutputImageFormatException",
+                "Format to heif with compression hevc not supported (HEVC is patent-encumbered); \
+                 use compression av1 (the default)",
+            ))
+        }
+        Some(c) => return Err(Error::invalid_edit("heif", format!("unknown compression {c}"))),
+    }
+    encode(picture, opts)
 }
 
 /// The ravif quality whose AV1 quantizer (base_q_idx) is the one libheif gives libaom for

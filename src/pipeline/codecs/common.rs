@@ -179,6 +179,9 @@ pub struct EncodeOptions {
     /// EXIF to write (TIFF structure, orientation already reset to 1): only with
     /// `KEEP_METADATA=Yes`, and only into JPEG, PNG and WebP.
     pub exif: Option<Vec<u8>>,
+    /// The original's ICC profile, kept with `KEEP_ICC=Yes` for a format that can carry it
+    /// ([`super::icc::carries`]); the pixels are then still in its colour space.
+    pub icc: Option<Vec<u8>>,
 }
 
 pub fn corrupt(what: &str) -> Error {
@@ -190,14 +193,6 @@ pub fn truncated(what: &str) -> Error {
     Error::bad_request(
         "TruncatedImage",
         format!("The image is truncated: {what}. FAIL_ON=error or none renders what is there."),
-    )
-}
-
-/// Unsupported output formats answer 400 with SIH's code (SIH itself answers 500).
-pub fn unsupported_output(format: Format) -> Error {
-    Error::bad_request(
-        "UnsupportedOutputImageFormatException",
-        format!("Format to {} not supported", format.name()),
     )
 }
 

@@ -6,8 +6,9 @@
 //! The pipeline calls only [`read_header`], [`decode`] and [`encode`], which pick the codec.
 //! JPEG goes through mozjpeg (libjpeg-turbo) with DCT-domain downscaling, WebP through libwebp
 //! with its built-in downscaler (both are libvips' "shrink-on-load"), PNG, GIF and TIFF through
-//! `image`, SVG through resvg, AVIF (stills, grids and sequences) through rav1d ([`heif`]), JPEG XL
-//! through jxl-oxide (decode only).
+//! `image` (TIFF output through `tiff`, with sharp's compression options), SVG through resvg, AVIF
+//! (stills, grids and sequences) through rav1d ([`heif`]), JPEG XL through jxl-oxide (decode
+//! only). AVIF and HEIF output through ravif; [`icc`] writes a kept ICC profile (`KEEP_ICC`).
 //!
 //! The headers are read by hand because a decoder's constructor may already allocate or scan
 //! the whole file; the walkers only read the few bytes that hold the dimensions (and, for
@@ -18,6 +19,7 @@ pub mod avif;
 mod common;
 pub mod gif;
 pub mod heif;
+pub mod icc;
 pub mod jpeg;
 mod jpeg_scaled;
 pub mod jxl;
@@ -27,8 +29,8 @@ pub mod tiff;
 pub mod webp;
 
 pub use common::{
-    corrupt, rgb_over_black, truncated, unsupported_output, Animation, DecodeOptions, Decoded, EncodeOptions,
-    Frames, HeaderInfo, Keep, ShrinkRule,
+    corrupt, rgb_over_black, truncated, Animation, DecodeOptions, Decoded, EncodeOptions, Frames, HeaderInfo,
+    Keep, ShrinkRule,
 };
 
 use super::picture::{Frame, Picture};
@@ -168,14 +170,18 @@ pub fn sharp_loaded_size(format: InputFormat, size: (u32, u32), rule: &ShrinkRul
 pub fn encode(picture: &Picture, format: Format, settings: &EncodeOptions) -> Result<Vec<u8>, Error> {
     let opts = &settings.options;
     let exif = settings.exif.as_deref();
-    match format {
+    let bytes = match format {
         Format::Jpeg => jpeg::encode(picture, opts, exif),
         Format::Png => png::encode(picture, opts, exif),
         Format::Webp => webp::encode(picture, opts, settings.effort, exif),
         Format::Avif => avif::encode(picture, opts),
+        Format::Heif => avif::encode_heif(picture, opts),
         Format::Gif => gif::encode(picture),
-        Format::Tiff => tiff::encode(picture),
+        Format::Tiff => tiff::encode(picture, opts, settings.icc.as_deref()),
         Format::Raw => Ok(picture.frames[0].pixels.to_rgba().as_raw().clone()),
-        Format::Heif => Err(unsupported_output(format)),
+    }?;
+    match settings.icc.as_deref() {
+        Some(profile) => icc::embed(format, bytes, profile),
+        None => Ok(bytes),
     }
 }

@@ -29,7 +29,8 @@ pub(super) fn loaded_size((w, h): (u32, u32), scale: f64) -> (u32, u32) {
 fn parse(bytes: &[u8], config: &PipelineSettings) -> Result<resvg::usvg::Tree, Error> {
     use resvg::usvg;
     let refused: Arc<Mutex<Option<Error>>> = Arc::default();
-    let mut options = usvg::Options::default();
+    // `<text>` is drawn with the bundled font, never a system one (see `pipeline::fonts`).
+    let mut options = crate::pipeline::fonts::svg_options();
     // Never read files or follow links named inside a user's SVG: only inline data: images, and
     // only those whose header passes the checks an original passes (a broken one made usvg
     // panic, a huge one would be a decompression bomb drawn at render time).

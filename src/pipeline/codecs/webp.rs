@@ -435,8 +435,13 @@ impl AnimEncoder {
 
 /// Adds an EXIF chunk to a WebP file (libwebp's muxer writes the VP8X header it needs).
 fn with_exif(webp: &[u8], exif: &[u8]) -> Result<Vec<u8>, Error> {
+    with_chunk(webp, c"EXIF", exif)
+}
+
+/// Adds a metadata chunk (`EXIF`, `ICCP`, `XMP `) to a WebP file, through libwebp's muxer.
+pub(super) fn with_chunk(webp: &[u8], fourcc: &std::ffi::CStr, data: &[u8]) -> Result<Vec<u8>, Error> {
     use libwebp_sys as sys;
-    let failed = || encode_failed(Format::Webp, "EXIF");
+    let failed = || encode_failed(Format::Webp, fourcc.to_string_lossy());
     // SAFETY: the muxer copies its inputs (copy_data = 1) and is deleted on every path; the
     // assembled data is copied out and freed.
     unsafe {
@@ -449,11 +454,11 @@ fn with_exif(webp: &[u8], exif: &[u8]) -> Result<Vec<u8>, Error> {
             return Err(failed());
         }
         let chunk = sys::WebPData {
-            bytes: exif.as_ptr(),
-            size: exif.len(),
+            bytes: data.as_ptr(),
+            size: data.len(),
         };
         let mut out = sys::WebPData::default();
-        let ok = sys::WebPMuxSetChunk(mux, c"EXIF".as_ptr(), &chunk, 1) == sys::WebPMuxError::WEBP_MUX_OK
+        let ok = sys::WebPMuxSetChunk(mux, fourcc.as_ptr(), &chunk, 1) == sys::WebPMuxError::WEBP_MUX_OK
             && sys::WebPMuxAssemble(mux, &mut out) == sys::WebPMuxError::WEBP_MUX_OK;
         sys::WebPMuxDelete(mux);
         if !ok {

@@ -21,6 +21,7 @@ pub mod resize;
 mod rotate;
 mod round_crop;
 mod smart;
+mod text;
 mod trim;
 
 pub(crate) use affine::output_box as affine_output_box;
@@ -69,7 +70,12 @@ pub fn apply(edit: &Edit, pic: Picture, ctx: &OpContext) -> Result<Picture, Erro
         Edit::RoundCrop(rc) if !pic.is_animated() => Ok(round_crop::round_crop(rc, pic)),
         Edit::RoundCrop(_) => Ok(pic),
         Edit::OverlayWith(o) => overlay::overlay(o, pic, ctx),
-        Edit::ToFormat(_) | Edit::FormatOptions(..) | Edit::Quality(_) | Edit::Animated(_) => Ok(pic),
+        Edit::TextOverlay(t) => text::text_overlay(t, pic),
+        Edit::ToFormat(_)
+        | Edit::FormatOptions(..)
+        | Edit::Quality(_)
+        | Edit::Animated(_)
+        | Edit::KeepIccProfile(_) => Ok(pic),
         // Without knowing what came before, the picture is examined as it is.
         Edit::SmartCrop(sc) => faces::smart_crop(sc, pic, ctx, false),
         Edit::ContentModeration(cm) => faces::content_moderation(cm, pic, ctx),

@@ -70,7 +70,10 @@ pub fn overlay(o: &Overlay, pic: Picture, ctx: &OpContext) -> Result<Picture, Er
     let top = opts.and_then(|x| x.top.as_ref());
     let (x, y) = match (left, top) {
         (None, None) => ((bw - ow).div_ceil(2) as i64, (bh - oh).div_ceil(2) as i64),
-        (Some(l), Some(t)) => (position(l, bw, ow)?, position(t, bh, oh)?),
+        (Some(l), Some(t)) => (
+            position("overlayWith", l, bw, ow)?,
+            position("overlayWith", t, bh, oh)?,
+        ),
         _ => {
             return Err(Error::invalid_edit(
                 "overlayWith",
@@ -142,12 +145,13 @@ fn percent(v: Option<&NumOrString>) -> Option<u32> {
 }
 
 /// SIH's offset rules: `N` → N, or `base + N − overlay` when negative; `"Np"` → N% of the base
-/// (`parseInt`, so `"25.5p"` is 25%), from the far edge when negative; floored.
-fn position(v: &NumOrString, base: u32, ovl: u32) -> Result<i64, Error> {
+/// (`parseInt`, so `"25.5p"` is 25%), from the far edge when negative; floored. `edit` names
+/// the edit in the error (`textOverlay` places its text the same way).
+pub(super) fn position(edit: &str, v: &NumOrString, base: u32, ovl: u32) -> Result<i64, Error> {
     let (base, ovl) = (base as f64, ovl as f64);
     let s = as_text(v);
     let s = s.trim();
-    let bad = || Error::invalid_edit("overlayWith", format!("invalid offset {s:?}"));
+    let bad = || Error::invalid_edit(edit, format!("invalid offset {s:?}"));
     let pos = if let Some(p) = s.strip_suffix('p') {
         let n = parse_int(p).ok_or_else(bad)? as f64;
         if n < 0.0 {
@@ -184,7 +188,7 @@ fn parse_int(s: &str) -> Option<i64> {
 }
 
 /// Porter-Duff "over", clipped to the base.
-fn draw_over(base: &mut RgbaImage, ovl: &RgbaImage, x: i64, y: i64) {
+pub(super) fn draw_over(base: &mut RgbaImage, ovl: &RgbaImage, x: i64, y: i64) {
     for (ox, oy, s) in ovl.enumerate_pixels() {
         let (bx, by) = (x + ox as i64, y + oy as i64);
         if bx < 0 || by < 0 || bx >= base.width() as i64 || by >= base.height() as i64 {
@@ -213,13 +217,16 @@ mod tests {
     #[test]
     fn offsets_follow_sih() {
         let s = |v: &str| NumOrString::String(v.into());
-        assert_eq!(position(&s("10"), 100, 20).unwrap(), 10);
-        assert_eq!(position(&s("-10"), 100, 20).unwrap(), 70);
-        assert_eq!(position(&s("25p"), 100, 20).unwrap(), 25);
-        assert_eq!(position(&s("25.5p"), 100, 20).unwrap(), 25);
-        assert_eq!(position(&s("-10p"), 100, 20).unwrap(), 70);
-        assert_eq!(position(&NumOrString::Number(-5.0), 50, 10).unwrap(), 35);
-        assert!(position(&s("abc"), 100, 20).is_err());
+        assert_eq!(position("overlayWith", &s("10"), 100, 20).unwrap(), 10);
+        assert_eq!(position("overlayWith", &s("-10"), 100, 20).unwrap(), 70);
+        assert_eq!(position("overlayWith", &s("25p"), 100, 20).unwrap(), 25);
+        assert_eq!(position("overlayWith", &s("25.5p"), 100, 20).unwrap(), 25);
+        assert_eq!(position("overlayWith", &s("-10p"), 100, 20).unwrap(), 70);
+        assert_eq!(
+            position("overlayWith", &NumOrString::Number(-5.0), 50, 10).unwrap(),
+            35
+        );
+        assert!(position("overlayWith", &s("abc"), 100, 20).is_err());
     }
 
     #[test]
