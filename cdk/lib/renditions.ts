@@ -5,8 +5,8 @@
  */
 
 /** Formats pixfront can encode (`jpg` and `tif` are accepted as aliases). */
-export type RenditionFormat = 'jpeg' | 'jpg' | 'png' | 'webp' | 'avif' | 'gif' | 'tiff' | 'tif';
-export const RENDITION_FORMATS: readonly RenditionFormat[] = ['jpeg', 'jpg', 'png', 'webp', 'avif', 'gif', 'tiff', 'tif'];
+export type RenditionFormat = 'jpeg' | 'jpg' | 'png' | 'webp' | 'avif' | 'gif' | 'tiff' | 'tif' | 'heif';
+export const RENDITION_FORMATS: readonly RenditionFormat[] = ['jpeg', 'jpg', 'png', 'webp', 'avif', 'gif', 'tiff', 'tif', 'heif'];
 
 /** Placeholders of a key template: `photos/2024/cat.jpg` → dir `photos/2024`, stem `cat`, ext `jpg`. */
 export const KEY_PLACEHOLDERS: readonly string[] = ['dir', 'stem', 'ext', 'key', 'name'];

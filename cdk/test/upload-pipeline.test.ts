@@ -265,7 +265,7 @@ describe('validation', () => {
     ['a key every upload shares', { renditions: [{ ...THUMB, key: 'thumbs/latest.webp' }] }, /neither \{key\} nor \{stem\}/],
     ['two renditions writing the same keys', { renditions: [THUMB, { ...THUMB, name: 'other' }] }, /also thumb's/],
     ['a leading slash', { renditions: [{ ...THUMB, key: '/thumbs/{key}' }] }, /starts with "\/"/],
-    ['a format pixfront cannot write', { renditions: [{ ...THUMB, outputFormat: 'heif' as never }] }, /outputFormat "heif"/],
+    ['a format pixfront cannot write', { renditions: [{ ...THUMB, outputFormat: 'raw' as never }] }, /outputFormat "raw"/],
     ['overlapping suffixes', { suffixes: ['.jpg', 'g'] }, /overlap/],
     ['a receive count of 0', { maxReceiveCount: 0 }, /maxReceiveCount/],
     ['forced blur on a bucket it does not read', { forceBlurFaces: ['other-bucket'] }, /not a source bucket/],

@@ -20,13 +20,14 @@ use serde_json::{Map, Value};
 pub const DEFAULT_CACHE_CONTROL: &str = "max-age=31536000,public";
 
 /// Output formats a rendition may ask for (the encoders pixfront has).
-const FORMATS: [Format; 6] = [
+const FORMATS: [Format; 7] = [
     Format::Jpeg,
     Format::Png,
     Format::Webp,
     Format::Avif,
     Format::Gif,
     Format::Tiff,
+    Format::Heif,
 ];
 
 /// A validated renditions document.
@@ -145,7 +146,7 @@ impl Renditions {
                     Some(f) => Some(f),
                     None => {
                         problems.push(format!(
-                            "{at}: outputFormat {f:?} is not one of jpeg, jpg, png, webp, avif, gif, tiff, tif"
+                            "{at}: outputFormat {f:?} is not one of jpeg, jpg, png, webp, avif, gif, tiff, tif, heif"
                         ));
                         None
                     }
@@ -442,7 +443,7 @@ mod tests {
         let bad = r#"{"renditions": [
             {"name": "a", "edits": {"resize": {"width": 10}, "sepia": true}, "key": "{key}.png"},
             {"name": "a", "key": "{dir}/{stem}.png"},
-            {"name": "b", "outputFormat": "heif", "key": "{stem}.{size}"},
+            {"name": "b", "outputFormat": "raw", "key": "{stem}.{size}"},
             {"name": "c", "key": "/fixed.png"},
             {"name": "d", "key": "all.png"},
             {"name": "e", "edits": {"resize": {"width": -1}}, "key": "{key}.png"},
@@ -451,7 +452,7 @@ mod tests {
         for needle in [
             "renditions[0] (a): unknown edit(s) sepia",
             "renditions[1] (a): name \"a\" is used twice",
-            "renditions[2] (b): outputFormat \"heif\"",
+            "renditions[2] (b): outputFormat \"raw\"",
             "unknown placeholder(s) {size}",
             "renditions[3] (c): key \"/fixed.png\" starts with",
             "renditions[4] (d): key \"all.png\" has neither",
