@@ -6,7 +6,7 @@
 //! - at most [`MAX_TRIALS`] trial encodes, each decoded and scored: the first at the level's
 //!   default quality, the second a step towards the target, the third interpolated between
 //!   them (or extrapolated along their slope);
-//! - each scored on a [`sample`] of at most `min(262 144, render pixels / 6)` pixels (the whole
+//! - each scored on a [`sample`] of at most `min(147 456, render pixels / 6)` pixels (the whole
 //!   output when it fits, else its centre), where the render pixels are those the
 //!   fixed-quality render itself decoded and wrote, so the search costs about as much as the
 //!   render (docs/performance.md has the measured ratio);
@@ -24,8 +24,8 @@ use crate::edits::{AutoLevel, Edit, Edits, Format, FormatOptions, Quality};
 use crate::error::Error;
 
 pub const MAX_TRIALS: usize = 3;
-/// Largest sample scored per trial (512 × 512).
-const MAX_SAMPLE_PIXELS: u64 = 262_144;
+/// Largest sample scored per trial (384 × 384).
+const MAX_SAMPLE_PIXELS: u64 = 147_456;
 /// Each scoring may cover at most this fraction of the pixels the render itself handled.
 const RENDER_SHARE: u64 = 6;
 /// First move from the level's default quality.
@@ -127,6 +127,10 @@ fn tune(options: &mut FormatOptions, format: Format) {
         }
         Format::Webp => {
             options.effort.get_or_insert(5);
+            options
+                .other
+                .entry("smartSubsample")
+                .or_insert(serde_json::Value::Bool(true));
         }
         _ => {}
     }
