@@ -2,6 +2,7 @@
 //! fallback, and the value in every dialect.
 
 mod pipeline_support;
+mod server_common;
 
 use base64::Engine;
 use pipeline_support::decode;
@@ -233,4 +234,47 @@ fn unknown_levels_are_refused_with_a_stable_code() {
         r#"{"renditions": [{"name": "t", "edits": {"jpeg": {"quality": "auto:x"}}, "key": "{stem}.jpg"}]}"#
     )
     .is_err());
+}
+
+/// Over HTTP: `Server-Timing` names the level, the quality the search chose and its score, and
+/// they are the ones the pipeline chose for the same request; a fixed quality adds no entry.
+#[tokio::test]
+async fn server_timing_carries_the_chosen_quality_and_score() {
+    use server_common::{client, header, Fixture};
+    let fx = Fixture::new();
+    let srv = fx.start(fx.config()).await;
+    let resp = client()
+        .get(srv.url("/fit-in/200x200/filters:format(jpeg):quality(auto)/logo.png"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let timing = header(&resp, "server-timing").unwrap();
+    let body = resp.bytes().await.unwrap();
+    assert_eq!(decode(&body).dimensions(), (200, 200));
+
+    let original: bytes::Bytes = std::fs::read(fx.root().join("test-bucket/logo.png"))
+        .unwrap()
+        .into();
+    let out = render(
+        &original,
+        json!({"resize": {"width": 200, "height": 200, "fit": "inside"}, "toFormat": "jpeg", "jpeg": {"quality": "auto"}}),
+        &Config::default(),
+    );
+    let q = out.quality.unwrap();
+    let score = q.score.expect("a downscale is searched");
+    let expected = format!(
+        ", quality;desc=\"auto:good q={} ssimulacra2={score:.1} trials={}\"",
+        q.quality, q.trials
+    );
+    assert!(timing.contains(&expected), "{timing} lacks {expected}");
+    assert_eq!(body, out.bytes, "the served bytes are the searched ones");
+
+    let fixed = client()
+        .get(srv.url("/fit-in/200x200/filters:format(jpeg):quality(80)/logo.png"))
+        .send()
+        .await
+        .unwrap();
+    let timing = header(&fixed, "server-timing").unwrap();
+    assert!(!timing.contains("quality;"), "{timing}");
 }

@@ -291,6 +291,13 @@ fn encoder_config(opts: &FormatOptions, effort: Option<u8>) -> Result<webp::WebP
         config.near_lossless = quality(opts, 80) as i32;
     }
     config.alpha_quality = opts.alpha_quality.unwrap_or(100).min(100) as i32;
+    // sharp's `smartSubsample`: libwebp's sharp (iterative) RGB → YUV 4:2:0 conversion, which
+    // keeps saturated detail (coloured stars on black) from bleeding into its neighbours.
+    config.use_sharp_yuv = opts
+        .other
+        .get("smartSubsample")
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false) as i32;
     // Multi-threaded analysis in libwebp: same bytes, less wall time.
     config.thread_level = 1;
     Ok(config)
