@@ -43,8 +43,12 @@ fn render(original: &bytes::Bytes, edits: Value) -> image::RgbaImage {
     image::load_from_memory(&out.bytes).unwrap().into_rgba8()
 }
 
+/// The faces the detector reports (not the weaker candidates only blurFaces uses).
 fn detect(img: &image::RgbaImage) -> Vec<Face> {
-    service().faces_uncached(img, &Mutex::default()).unwrap()
+    let service = service();
+    let mut faces = service.faces_uncached(img, &Mutex::default()).unwrap();
+    faces.retain(|f| f.confidence >= service.sure_confidence());
+    faces
 }
 
 /// The independent second opinion: SeetaFace's cascade.

@@ -14,11 +14,13 @@ fn local() -> Arc<dyn FaceDetector> {
     Arc::new(LocalDetector::new(Config::default().faces.proxy_size))
 }
 
+/// The faces `d` reports (not the weaker candidates only blurFaces uses), in pixels.
 fn detect(d: &Arc<dyn FaceDetector>, img: &image::RgbaImage) -> Vec<Box4> {
     let p = proxy(img, d.proxy_size()).unwrap();
     d.detect(&p)
         .unwrap()
         .iter()
+        .filter(|f| f.confidence >= d.sure_confidence())
         .map(|f| to_px(f, img.width(), img.height()))
         .collect()
 }

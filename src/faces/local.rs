@@ -3,8 +3,8 @@
 //! weighted non-maximum suppression.
 //!
 //! The model finds faces from about 10 to 230 px in its input (measured, docs/faces.md). One
-//! pass over the whole proxy (longest side `FACE_PROXY_SIZE`, 800 by default) finds the small
-//! ones — down to about 1.5 % of the picture's longer side at 800 — and one over a 256 px copy
+//! pass over the whole proxy (longest side `FACE_PROXY_SIZE`, 736 by default) finds the small
+//! ones — down to about 1.5 % of the picture's longer side at 736 — and one over a 256 px copy
 //! the large ones, up to the whole frame. The network is fully convolutional, so each pass is a
 //! single run over the whole image: no tiles, no faces cut at tile borders.
 
@@ -23,9 +23,14 @@ const COARSE: u32 = 256;
 /// The fine pass runs only when the proxy is this much larger than the coarse one (otherwise
 /// the coarse pass already sees faces of 10 proxy pixels).
 const FINE_MIN_RATIO: f32 = 1.5;
-/// Lowest BlazeFace score kept (0–1). Chosen on the face test set (docs/faces.md): at 0.6,
-/// recall 0.96 with 0.06 false positives per image; 0.5 (MediaPipe's) gives 0.97 and 0.12.
-const MIN_SCORE: f32 = 0.6;
+/// BlazeFace score (0–1) from which a detection is a face (smartCrop's list, the figures).
+/// Chosen on the face test set (docs/faces.md): at 0.6, recall 0.96 with 0.06 false
+/// positives per image; 0.5 (MediaPipe's) gives 0.97 and 0.12.
+const SURE_SCORE: f32 = 0.6;
+/// Lowest score kept: detections from here to [`SURE_SCORE`] are candidates, blurred by
+/// `blurFaces` (a needless blur costs little, a missed face is a privacy failure) but not
+/// reported as faces.
+const MIN_SCORE: f32 = 0.5;
 /// MediaPipe's suppression overlap for BlazeFace.
 const NMS_IOU: f32 = 0.3;
 /// A detection lying this much (of its own area) inside a stronger one is a part of that face
@@ -41,8 +46,8 @@ fn model() -> Result<&'static BlazeFace, Error> {
 }
 
 /// BlazeFace on a proxy whose longest side is `proxy_size` (`FACE_PROXY_SIZE`: the model needs
-/// faces of about 10 px, so the default 800 is what finds faces of 1.5 % of the longer side;
-/// at 640, a third of the faces of 1.5–2 % were missed on the test set).
+/// faces of about 10 px, so the default 736 is what finds faces of 1.5 % of the longer side:
+/// on the test set as many as at 800, 3 fewer at 704, 8 fewer at 672).
 #[derive(Debug, Clone)]
 pub struct LocalDetector {
     proxy_size: u32,
@@ -103,6 +108,10 @@ impl FaceDetector for LocalDetector {
 
     fn proxy_size(&self) -> u32 {
         self.proxy_size
+    }
+
+    fn sure_confidence(&self) -> f32 {
+        SURE_SCORE * 100.0
     }
 
     fn detect(&self, proxy: &RgbaImage) -> Result<Vec<Face>, Error> {

@@ -28,7 +28,7 @@ pub use service::{CacheKey, FaceJob, FaceService, FaceStats};
 pub use settings::{DetectorKind, FaceSettings};
 
 use crate::error::Error;
-use image::RgbaImage;
+use image::{RgbImage, RgbaImage};
 use std::borrow::Cow;
 
 /// A face box as fractions (0–1) of the picture it was found in.
@@ -76,6 +76,11 @@ pub trait FaceDetector: Send + Sync {
     fn proxy_size(&self) -> u32;
     /// Faces in `proxy` (upright, already scaled to at most [`FaceDetector::proxy_size`]).
     fn detect(&self, proxy: &RgbaImage) -> Result<Vec<Face>, Error>;
+    /// The confidence from which a detection is a face; below it, a candidate that only
+    /// `blurFaces` uses (it errs towards blurring).
+    fn sure_confidence(&self) -> f32 {
+        0.0
+    }
 }
 
 /// One moderation label, as Rekognition reports it.
@@ -92,6 +97,49 @@ pub trait Moderator: Send + Sync {
     fn labels(&self, proxy: &RgbaImage, min_confidence: f32) -> Result<Vec<ModerationLabel>, Error>;
 }
 
+/// A picture detectors can look at, in the layout its owner holds it: the pipeline keeps
+/// opaque pictures as RGB, and widening a 12 MP one to RGBA only to scale it down costs more
+/// than the scaling.
+pub trait Source {
+    fn dimensions(&self) -> (u32, u32);
+    /// The picture scaled (never enlarged) so its longest side is `size`, as RGBA.
+    fn proxy(&self, size: u32) -> Result<RgbaImage, Error>;
+}
+
+impl Source for RgbaImage {
+    fn dimensions(&self) -> (u32, u32) {
+        self.dimensions()
+    }
+
+    fn proxy(&self, size: u32) -> Result<RgbaImage, Error> {
+        proxy(self, size)
+    }
+}
+
+impl Source for RgbImage {
+    fn dimensions(&self) -> (u32, u32) {
+        self.dimensions()
+    }
+
+    fn proxy(&self, size: u32) -> Result<RgbaImage, Error> {
+        let (w, h) = self.dimensions();
+        let small = match w.max(h) <= size {
+            true => Cow::Borrowed(self),
+            false => {
+                let (sw, sh) = fitted((w, h), size);
+                let px = resize(self, (sw, sh), fast_image_resize::PixelType::U8x3, false)?;
+                Cow::Owned(RgbImage::from_raw(sw, sh, px).ok_or_else(|| unavailable("proxy buffer size"))?)
+            }
+        };
+        let mut out = Vec::with_capacity(small.as_raw().len() / 3 * 4);
+        for p in small.as_raw().chunks_exact(3) {
+            out.extend_from_slice(&[p[0], p[1], p[2], 255]);
+        }
+        let (sw, sh) = small.dimensions();
+        RgbaImage::from_raw(sw, sh, out).ok_or_else(|| unavailable("proxy buffer size"))
+    }
+}
+
 /// The detection proxy: `picture` scaled (never enlarged) so its longest side is `size`.
 pub fn proxy(picture: &RgbaImage, size: u32) -> Result<RgbaImage, Error> {
     let (w, h) = picture.dimensions();
@@ -101,32 +149,45 @@ pub fn proxy(picture: &RgbaImage, size: u32) -> Result<RgbaImage, Error> {
     }
 }
 
+/// `(w, h)` scaled so the longest side is `long`, aspect kept (at least 1 × 1).
+fn fitted((w, h): (u32, u32), long: u32) -> (u32, u32) {
+    let f = long as f64 / w.max(h).max(1) as f64;
+    (
+        ((w as f64 * f).round() as u32).max(1),
+        ((h as f64 * f).round() as u32).max(1),
+    )
+}
+
 /// `picture` scaled (up or down) so its longest side is `long`, with a bilinear filter
 /// (widened when shrinking, so every pixel counts); `picture` itself when it has that size.
 pub fn scaled(picture: &RgbaImage, long: u32) -> Result<Cow<'_, RgbaImage>, Error> {
-    use fast_image_resize::{images::Image, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
-    let (w, h) = picture.dimensions();
-    let f = long as f64 / w.max(h).max(1) as f64;
-    let (sw, sh) = (
-        ((w as f64 * f).round() as u32).max(1),
-        ((h as f64 * f).round() as u32).max(1),
-    );
-    if (sw, sh) == (w, h) {
+    let (sw, sh) = fitted(picture.dimensions(), long);
+    if (sw, sh) == picture.dimensions() {
         return Ok(Cow::Borrowed(picture));
     }
-    let mut dst = Image::new(sw, sh, PixelType::U8x4);
     // Weighting by alpha (so transparent pixels' colours do not bleed) costs six times the
     // scaling itself, and changes nothing when every pixel is opaque: most pictures.
     let opaque = picture.as_raw().chunks_exact(4).all(|p| p[3] == 255);
+    let px = resize(picture, (sw, sh), fast_image_resize::PixelType::U8x4, !opaque)?;
+    let scaled = RgbaImage::from_raw(sw, sh, px).ok_or_else(|| unavailable("proxy buffer size"))?;
+    Ok(Cow::Owned(scaled))
+}
+
+fn resize(
+    picture: &impl fast_image_resize::IntoImageView,
+    (sw, sh): (u32, u32),
+    pixels: fast_image_resize::PixelType,
+    use_alpha: bool,
+) -> Result<Vec<u8>, Error> {
+    use fast_image_resize::{images::Image, FilterType, ResizeAlg, ResizeOptions, Resizer};
+    let mut dst = Image::new(sw, sh, pixels);
     let opts = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::Bilinear))
-        .use_alpha(!opaque);
+        .use_alpha(use_alpha);
     Resizer::new()
         .resize(picture, &mut dst, &opts)
         .map_err(|e| unavailable(&format!("cannot scale the detection proxy: {e}")))?;
-    let scaled =
-        RgbaImage::from_raw(sw, sh, dst.into_vec()).ok_or_else(|| unavailable("proxy buffer size"))?;
-    Ok(Cow::Owned(scaled))
+    Ok(dst.into_vec())
 }
 
 /// 503 `FaceDetectionUnavailable`: face detection was needed and did not answer. Callers never

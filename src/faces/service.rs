@@ -2,7 +2,7 @@
 //! original (bucket, key, ETag), and [`FaceJob`], what one request hands the pipeline.
 
 use super::settings::{DetectorKind, FaceSettings};
-use super::{local, moderation_unavailable, proxy, rekognition, unavailable};
+use super::{local, moderation_unavailable, proxy, rekognition, unavailable, Source};
 use super::{Face, FaceDetector, ModerationLabel, Moderator};
 use crate::error::Error;
 use image::RgbaImage;
@@ -106,6 +106,12 @@ impl FaceService {
         (self.detector.as_ref()).map_or(FaceSettings::default().proxy_size, |d| d.proxy_size())
     }
 
+    /// The detector's [`FaceDetector::sure_confidence`]: faces below it are candidates that
+    /// only `blurFaces` uses.
+    pub fn sure_confidence(&self) -> f32 {
+        (self.detector.as_ref()).map_or(0.0, |d| d.sure_confidence())
+    }
+
     pub fn moderator(&self) -> Option<&Arc<dyn Moderator>> {
         self.moderator.as_ref()
     }
@@ -113,10 +119,10 @@ impl FaceService {
     /// Faces in `frames` (upright pictures of one original, same size): from the cache when
     /// `key` was seen, else detected on a proxy of each frame (boxes of all frames together, so
     /// a face that moves is covered wherever it appears).
-    pub fn faces(
+    pub fn faces<S: Source + ?Sized>(
         &self,
         key: Option<&CacheKey>,
-        frames: &[&RgbaImage],
+        frames: &[&S],
         stats: &Mutex<FaceStats>,
     ) -> Result<Arc<[Face]>, Error> {
         let started = Instant::now();
@@ -137,7 +143,11 @@ impl FaceService {
     }
 
     /// Faces in `picture` as it is now (after other edits), never cached.
-    pub fn faces_uncached(&self, picture: &RgbaImage, stats: &Mutex<FaceStats>) -> Result<Vec<Face>, Error> {
+    pub fn faces_uncached<S: Source + ?Sized>(
+        &self,
+        picture: &S,
+        stats: &Mutex<FaceStats>,
+    ) -> Result<Vec<Face>, Error> {
         let started = Instant::now();
         let detector = self.detector.as_ref().map_err(|why| unavailable(why))?;
         let result = detect_frames(detector.as_ref(), &[picture]);
@@ -161,10 +171,12 @@ impl FaceService {
     }
 }
 
-fn detect_frames(detector: &dyn FaceDetector, frames: &[&RgbaImage]) -> Result<Vec<Face>, Error> {
+fn detect_frames<S: Source + ?Sized>(detector: &dyn FaceDetector, frames: &[&S]) -> Result<Vec<Face>, Error> {
     let mut all = Vec::new();
     for frame in frames {
-        let found = proxy(frame, detector.proxy_size()).and_then(|p| detector.detect(&p));
+        let found = frame
+            .proxy(detector.proxy_size())
+            .and_then(|p| detector.detect(&p));
         match found {
             Ok(faces) => all.extend(faces),
             Err(e) => {

@@ -159,11 +159,6 @@ impl Picture {
         self.frames.len() > 1
     }
 
-    /// Every frame as RGBA (RGB frames widened in place), for readers written for RGBA only.
-    pub fn rgba_frames(&mut self) -> Vec<&RgbaImage> {
-        self.frames.iter_mut().map(|f| &*f.pixels.rgba()).collect()
-    }
-
     /// Applies `f` to every frame's pixels as RGBA (RGB frames are widened first): for steps
     /// that read or write alpha, or that are written for one layout only.
     pub fn map_frames<E>(

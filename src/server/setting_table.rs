@@ -437,7 +437,7 @@ pub const SETTINGS: &[Setting] = &[
     s(
         "FACE_PROXY_SIZE",
         "face-proxy-size",
-        "800 (1280 with rekognition)",
+        "736 (1280 with rekognition)",
         "",
         "Longest side of the picture face detection looks at (20-4096)",
     ),

@@ -4,9 +4,9 @@
 #![allow(dead_code)]
 
 use pixfront::edits::Edits;
-use pixfront::faces::{Face, FaceJob, FaceService};
+use pixfront::faces::{Face, FaceJob, FaceService, FaceStats};
 use pixfront::pipeline::PipelineSettings;
-use pixfront::pipeline::{process, Resources};
+use pixfront::pipeline::{process, Output, Resources};
 use pixfront::request::ImageRequest;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -66,14 +66,25 @@ pub fn read(file: &str) -> bytes::Bytes {
 
 /// Renders `edits` on `original` through the real pipeline, with `service` for faces.
 pub fn render(service: &Arc<FaceService>, original: &bytes::Bytes, edits: Value) -> image::RgbaImage {
+    let (out, _) = process_with(service, original, edits);
+    image::load_from_memory(&out.bytes).unwrap().into_rgba8()
+}
+
+/// The pipeline's answer and what its face job reported (`Server-Timing: faces`).
+pub fn process_with(
+    service: &Arc<FaceService>,
+    original: &bytes::Bytes,
+    edits: Value,
+) -> (Output, FaceStats) {
     let (edits, _) = Edits::from_json(edits.as_object().unwrap()).unwrap();
     let req = ImageRequest::new("b", "k", edits);
+    let job = FaceJob::new(service.clone(), None);
     let resources = Resources {
-        faces: Some(FaceJob::new(service.clone(), None)),
+        faces: Some(job.clone()),
         ..Resources::default()
     };
     let out = process(&req, original, None, &resources, &PipelineSettings::default()).unwrap();
-    image::load_from_memory(&out.bytes).unwrap().into_rgba8()
+    (out, job.stats())
 }
 
 pub fn to_px(f: &Face, w: u32, h: u32) -> Box4 {
