@@ -11,19 +11,12 @@ use pixfront::edits::Format;
 use pixfront::pipeline::{process, Output, Resources};
 use serde_json::json;
 
-fn local(name: &str) -> bytes::Bytes {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/formats/");
-    std::fs::read(format!("{path}{name}")).unwrap().into()
-}
-
 fn render(
     bytes: &bytes::Bytes,
     edits: serde_json::Value,
     config: &Config,
 ) -> Result<Output, pixfront::Error> {
-    let mut req = request(edits);
-    req.output_format = Some(Format::Png);
-    process(&req, bytes, None, &Resources::default(), &config.pipeline)
+    render_bytes(bytes, edits, Some(Format::Png), config)
 }
 
 /// The original decoded as PNG, unedited.
@@ -64,13 +57,13 @@ fn assert_close(name: &str, ours: &image::RgbaImage, reference: &image::RgbaImag
 #[test]
 fn stills_match_libavif_at_8_10_and_12_bits() {
     for name in ["rgb8_420", "rgba10_444", "rgb12_420", "grid"] {
-        let ours = decoded(&local(&format!("{name}.avif")));
-        let reference = decode(&local(&format!("{name}.ref.png")));
+        let ours = decoded(&fixture(&format!("{name}.avif")));
+        let reference = decode(&fixture(&format!("{name}.ref.png")));
         assert_close(name, &ours, &reference);
     }
     // 4:4:4 has no upsampling to disagree on: rounding only.
-    let ours = decoded(&local("rgba10_444.avif"));
-    let reference = decode(&local("rgba10_444.ref.png"));
+    let ours = decoded(&fixture("rgba10_444.avif"));
+    let reference = decode(&fixture("rgba10_444.ref.png"));
     assert!(
         max_diff(&ours, &reference) <= 3,
         "{}",
@@ -80,7 +73,7 @@ fn stills_match_libavif_at_8_10_and_12_bits() {
 
 #[test]
 fn alpha_auxiliary_image_is_the_alpha_channel() {
-    let ours = decoded(&local("rgba10_444.avif"));
+    let ours = decoded(&fixture("rgba10_444.avif"));
     // The source's alpha: 0 for x < 8, then 4·x up to 255.
     assert_eq!(ours.get_pixel(3, 10).0[3], 0);
     assert!(
@@ -94,15 +87,15 @@ fn alpha_auxiliary_image_is_the_alpha_channel() {
         ours.get_pixel(63, 10)
     );
     // Opaque files stay opaque.
-    assert!(decoded(&local("rgb8_420.avif")).pixels().all(|p| p.0[3] == 255));
+    assert!(decoded(&fixture("rgb8_420.avif")).pixels().all(|p| p.0[3] == 255));
 }
 
 #[test]
 fn irot_and_imir_turn_the_pixels() {
     // irot 1 (a quarter turn anti-clockwise) then imir 0 (top ↔ bottom) is a transpose.
-    let ours = decoded(&local("rot_mir.avif"));
+    let ours = decoded(&fixture("rot_mir.avif"));
     assert_eq!(ours.dimensions(), (48, 64));
-    let plain = decode(&local("rgb8_420.ref.png"));
+    let plain = decode(&fixture("rgb8_420.ref.png"));
     let transposed = image::RgbaImage::from_fn(48, 64, |x, y| *plain.get_pixel(y, x));
     assert_close("rot_mir", &ours, &transposed);
     // The red square (rows 8–23, columns 8–23 of the source) stays at the top left.
@@ -113,8 +106,8 @@ fn irot_and_imir_turn_the_pixels() {
 #[test]
 fn display_p3_is_converted_to_srgb() {
     // avifdec leaves the P3 numbers as they are; in sRGB P3's green block is more saturated.
-    let ours = decoded(&local("p3.avif"));
-    let p3 = decode(&local("p3.ref.png"));
+    let ours = decoded(&fixture("p3.avif"));
+    let p3 = decode(&fixture("p3.ref.png"));
     let (o, r) = (ours.get_pixel(50, 36).0, p3.get_pixel(50, 36).0);
     assert!(o[1] > r[1] && o[0] < r[0], "sRGB {o:?} vs P3 numbers {r:?}");
 }
@@ -123,7 +116,7 @@ fn display_p3_is_converted_to_srgb() {
 fn shared_fixtures_render() {
     let hopper = read("formats/hopper.avif");
     let out = render(&hopper, json!({}), &Config::default()).unwrap();
-    assert_close("hopper", &decode(&out.bytes), &decode(&local("hopper.ref.png")));
+    assert_close("hopper", &decode(&out.bytes), &decode(&fixture("hopper.ref.png")));
     let out = run("formats/hopper.avif", json!({"resize": {"width": 50}})).unwrap();
     assert_eq!(out.content_type, "image/avif");
     let star = run(
@@ -148,7 +141,7 @@ fn shared_fixtures_render() {
 #[test]
 fn sequences_keep_frames_and_delays() {
     let out = render(
-        &local("anim.avifs"),
+        &fixture("anim.avifs"),
         json!({"animated": true, "webp": {"lossless": true}}),
         &Config::default(),
     );
@@ -156,7 +149,7 @@ fn sequences_keep_frames_and_delays() {
     req.output_format = Some(Format::Webp);
     let webp = process(
         &req,
-        &local("anim.avifs"),
+        &fixture("anim.avifs"),
         None,
         &Resources::default(),
         &Config::default().pipeline,
@@ -170,7 +163,7 @@ fn sequences_keep_frames_and_delays() {
     assert_eq!(frames.len(), 3);
     for (i, (frame, ms)) in frames.iter().zip([200, 100, 300]).enumerate() {
         assert_eq!(frame.delay().numer_denom_ms(), (ms, 1), "frame {i}");
-        let reference = decode(&local(&format!("anim{i}.ref.png")));
+        let reference = decode(&fixture(&format!("anim{i}.ref.png")));
         assert_close(
             &format!("anim{i}"),
             &visible(frame.buffer()),
@@ -181,14 +174,14 @@ fn sequences_keep_frames_and_delays() {
     assert_close(
         "anim still",
         &decode(&out.unwrap().bytes),
-        &decode(&local("anim0.ref.png")),
+        &decode(&fixture("anim0.ref.png")),
     );
 }
 
 #[test]
 fn heic_is_refused_with_its_own_code() {
     for edits in [json!({}), json!({"resize": {"width": 10}})] {
-        let err = render(&local("rgb.heic"), edits, &Config::default()).unwrap_err();
+        let err = render(&fixture("rgb.heic"), edits, &Config::default()).unwrap_err();
         assert_eq!((err.status, err.code.as_ref()), (400, "UnsupportedHeic"));
     }
 }
@@ -204,7 +197,7 @@ fn with_ispe(bytes: &[u8], w: u32, h: u32) -> bytes::Bytes {
 
 #[test]
 fn hostile_headers_are_refused_before_decoding() {
-    let file = local("rgb8_420.avif");
+    let file = fixture("rgb8_420.avif");
     let err = render(&with_ispe(&file, 60_000, 60_000), json!({}), &Config::default()).unwrap_err();
     assert_eq!((err.status, err.code.as_ref()), (400, "ImageTooLarge"));
     // A header that lies small: the decoder's own frame limit refuses the real 64×48 frame.
@@ -217,7 +210,7 @@ fn hostile_headers_are_refused_before_decoding() {
 #[test]
 fn truncated_and_damaged_files_are_4xx() {
     for name in ["rgb8_420.avif", "rgba10_444.avif", "grid.avif", "anim.avifs"] {
-        let file = local(name);
+        let file = fixture(name);
         for len in (0..file.len()).step_by(7) {
             let cut = file.slice(..len);
             if let Err(e) = render(&cut, json!({"animated": true}), &Config::default()) {
@@ -236,11 +229,11 @@ fn truncated_and_damaged_files_are_4xx() {
 
 #[test]
 fn jpeg_xl_stills_match_libjxl() {
-    let ours = decoded(&local("rgb.jxl"));
-    assert_close("rgb.jxl", &ours, &decode(&local("rgb.jxl.ref.png")));
+    let ours = decoded(&fixture("rgb.jxl"));
+    assert_close("rgb.jxl", &ours, &decode(&fixture("rgb.jxl.ref.png")));
     // Lossless with alpha: every pixel of the source, alpha included.
-    let ours = decoded(&local("rgba_lossless.jxl"));
-    assert_eq!(max_diff(&ours, &decode(&local("src_rgba.png"))), 0);
+    let ours = decoded(&fixture("rgba_lossless.jxl"));
+    assert_eq!(max_diff(&ours, &decode(&fixture("src_rgba.png"))), 0);
 }
 
 #[test]
@@ -249,7 +242,7 @@ fn jpeg_xl_animations_keep_frames_and_delays() {
     req.output_format = Some(Format::Webp);
     let webp = process(
         &req,
-        &local("anim.jxl"),
+        &fixture("anim.jxl"),
         None,
         &Resources::default(),
         &Config::default().pipeline,
@@ -260,7 +253,7 @@ fn jpeg_xl_animations_keep_frames_and_delays() {
         .into_frames()
         .collect_frames()
         .unwrap();
-    let source = image::codecs::gif::GifDecoder::new(std::io::Cursor::new(&local("anim.gif")[..]))
+    let source = image::codecs::gif::GifDecoder::new(std::io::Cursor::new(&fixture("anim.gif")[..]))
         .unwrap()
         .into_frames()
         .collect_frames()
@@ -281,10 +274,10 @@ fn jpeg_xl_animations_keep_frames_and_delays() {
 fn jpeg_xl_limits_and_damage() {
     let mut config = Config::default();
     config.pipeline.max_input_pixels = 1000;
-    let err = render(&local("rgb.jxl"), json!({}), &config).unwrap_err();
+    let err = render(&fixture("rgb.jxl"), json!({}), &config).unwrap_err();
     assert_eq!((err.status, err.code.as_ref()), (400, "ImageTooLarge"));
     for name in ["rgb.jxl", "anim.jxl"] {
-        let file = local(name);
+        let file = fixture(name);
         for len in (0..file.len()).step_by(5) {
             if let Err(e) = render(&file.slice(..len), json!({"animated": true}), &Config::default()) {
                 assert!((400..500).contains(&e.status), "{name} cut at {len}: {e:?}");

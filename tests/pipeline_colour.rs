@@ -8,43 +8,27 @@ mod pipeline_support;
 use pipeline_support::*;
 use pixfront::config::Config;
 use pixfront::edits::Format;
-use pixfront::pipeline::{process, Output, Resources};
+use pixfront::pipeline::Output;
 use serde_json::json;
 
-fn local(name: &str) -> bytes::Bytes {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/formats/");
-    std::fs::read(format!("{path}{name}")).unwrap().into()
-}
-
 fn render(bytes: &bytes::Bytes, format: Format, config: &Config) -> Result<Output, pixfront::Error> {
-    let mut req = request(json!({}));
-    req.output_format = Some(format);
-    process(&req, bytes, None, &Resources::default(), &config.pipeline)
+    render_bytes(bytes, json!({}), Some(format), config)
 }
 
 /// The original decoded through the pipeline, as lossless PNG.
 fn decoded(name: &str) -> image::RgbaImage {
     decode(
-        &render(&local(name), Format::Png, &Config::default())
+        &render(&fixture(name), Format::Png, &Config::default())
             .unwrap()
             .bytes,
     )
-}
-
-fn max_diff(a: &image::RgbaImage, b: &image::RgbaImage) -> u8 {
-    assert_eq!(a.dimensions(), b.dimensions());
-    a.pixels()
-        .zip(b.pixels())
-        .flat_map(|(p, q)| (0..3).map(move |c| p[c].abs_diff(q[c])))
-        .max()
-        .unwrap()
 }
 
 /// `name` decoded by pixfront against littleCMS's sRGB conversion `reference`: mean and
 /// largest per-channel differences within the given bounds.
 fn assert_matches(name: &str, reference: &str, mean_at_most: f64, max_at_most: u8) -> image::RgbaImage {
     let ours = decoded(name);
-    let reference = decode(&local(reference));
+    let reference = decode(&fixture(reference));
     let (mean, max) = (mean_diff(&ours, &reference), max_diff(&ours, &reference));
     println!("{name}: mean {mean:.3}, max {max}");
     assert!(
@@ -136,12 +120,12 @@ fn outputs_carry_no_profile_even_with_keep_metadata() {
     // the output would describe the wrong numbers.
     let mut keep = Config::default();
     keep.pipeline.keep_metadata = true;
-    let plain = render(&local("p3_icc.png"), Format::Png, &Config::default()).unwrap();
-    let kept = render(&local("p3_icc.png"), Format::Png, &keep).unwrap();
+    let plain = render(&fixture("p3_icc.png"), Format::Png, &Config::default()).unwrap();
+    let kept = render(&fixture("p3_icc.png"), Format::Png, &keep).unwrap();
     assert_eq!(decode(&plain.bytes), decode(&kept.bytes));
     for out in [
         &kept,
-        &render(&local("cmyk_icc.jpg"), Format::Jpeg, &keep).unwrap(),
+        &render(&fixture("cmyk_icc.jpg"), Format::Jpeg, &keep).unwrap(),
     ] {
         let b = &out.bytes[..];
         assert!(!b.windows(4).any(|w| w == b"iCCP"), "iCCP chunk in the output");
@@ -163,7 +147,7 @@ fn damaged_colour_files_are_4xx() {
         "pq_cicp.png",
         "rec2020.avif",
     ] {
-        let file = local(name);
+        let file = fixture(name);
         let step = (file.len() / 150).max(1);
         for len in (0..file.len()).step_by(step) {
             if let Err(e) = render(&file.slice(..len), Format::Png, &Config::default()) {

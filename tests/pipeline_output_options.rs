@@ -11,23 +11,12 @@ use pixfront::pipeline::{process, Output, Resources};
 use serde_json::json;
 use std::io::Cursor;
 
-fn local(name: &str) -> bytes::Bytes {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/formats/");
-    std::fs::read(format!("{path}{name}")).unwrap().into()
-}
-
 fn render(
     bytes: &bytes::Bytes,
     edits: serde_json::Value,
     config: &Config,
 ) -> Result<Output, pixfront::Error> {
-    process(
-        &request(edits),
-        bytes,
-        None,
-        &Resources::default(),
-        &config.pipeline,
-    )
+    render_bytes(bytes, edits, None, config)
 }
 
 /// The ICC profile an output carries, read by `image`'s decoders.
@@ -43,21 +32,12 @@ fn profile(bytes: &[u8]) -> Option<Vec<u8>> {
     icc.unwrap()
 }
 
-fn max_diff(a: &image::RgbaImage, b: &image::RgbaImage) -> u8 {
-    assert_eq!(a.dimensions(), b.dimensions());
-    a.pixels()
-        .zip(b.pixels())
-        .flat_map(|(p, q)| (0..3).map(move |c| p[c].abs_diff(q[c])))
-        .max()
-        .unwrap()
-}
-
 #[test]
 fn keep_icc_keeps_display_p3_numbers_and_profile() {
-    let original = local("p3_icc.png");
+    let original = fixture("p3_icc.png");
     let p3 = profile(&original).expect("fixture has an iCCP profile");
     // The fixture's numbers before they were tagged P3 (tests/data/formats/README.md).
-    let numbers = decode(&local("src_rgb.png"));
+    let numbers = decode(&fixture("src_rgb.png"));
     let mut keep = Config::default();
     keep.pipeline.keep_icc = true;
     for (edits, exact) in [
@@ -106,7 +86,7 @@ fn tiff_compression(bytes: &[u8]) -> u32 {
 
 #[test]
 fn tiff_compression_options() {
-    let original = local("src_rgb.png");
+    let original = fixture("src_rgb.png");
     let pixels = decode(&original);
     let mut sizes = Vec::new();
     // TIFF codes: 1 none, 5 LZW, 8 Deflate, 32773 PackBits; the default is Deflate.
@@ -138,7 +118,7 @@ fn tiff_compression_options() {
 
 #[test]
 fn heif_output_is_av1_and_hevc_is_refused() {
-    let original = local("src_rgb.png");
+    let original = fixture("src_rgb.png");
     let (w, h) = decode(&original).dimensions();
     for edits in [
         json!({"toFormat": "heif"}),

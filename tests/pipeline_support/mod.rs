@@ -33,9 +33,35 @@ pub fn run_with(
     output_format: Option<Format>,
     config: &Config,
 ) -> Result<Output, pixfront::Error> {
+    render_bytes(&read(file), edits, output_format, config)
+}
+
+/// `edits` (and an output format) applied to an original held in memory.
+pub fn render_bytes(
+    bytes: &bytes::Bytes,
+    edits: serde_json::Value,
+    output_format: Option<Format>,
+    config: &Config,
+) -> Result<Output, pixfront::Error> {
     let mut req = request(edits);
     req.output_format = output_format;
-    process(&req, &read(file), None, &Resources::default(), &config.pipeline)
+    process(&req, bytes, None, &Resources::default(), &config.pipeline)
+}
+
+/// A fixture made by tests/data/formats/make.py.
+pub fn fixture(name: &str) -> bytes::Bytes {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/formats/");
+    std::fs::read(format!("{path}{name}")).unwrap().into()
+}
+
+/// The largest difference of any colour channel between two pictures of the same size.
+pub fn max_diff(a: &image::RgbaImage, b: &image::RgbaImage) -> u8 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    a.pixels()
+        .zip(b.pixels())
+        .flat_map(|(p, q)| (0..3).map(move |c| p[c].abs_diff(q[c])))
+        .max()
+        .unwrap()
 }
 
 pub fn decode(bytes: &[u8]) -> image::RgbaImage {
