@@ -313,11 +313,21 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn print_tables(tables: &std::collections::BTreeMap<(String, u32), Table>) {
-    println!("| format, box | side | total bytes | × sharp | median bytes | SSIMULACRA2 median | min (image) | below sharp's median | CPU ms / image (mean) |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("| format, box | side | total bytes | × sharp | median bytes | SSIMULACRA2 median | min (image) | below sharp's median | CPU ms / image (mean) | CPU > 2× fixed |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for ((format, size), t) in tables {
         let sharp_median = median(t.sharp.iter().map(|r| r.score).collect());
         let sharp_total: usize = t.sharp.iter().map(|r| r.bytes).sum();
+        // Images whose render took more than twice the CPU of pixfront's fixed-quality render of
+        // the same request (the per-request budget), for the `auto` rows.
+        let over_budget = |rows: &[&Row]| {
+            let n = rows
+                .iter()
+                .zip(&t.pixfront)
+                .filter(|(r, p)| r.cpu_ms > 2.0 * p[0].cpu_ms)
+                .count();
+            format!("{n}/{}", rows.len())
+        };
         let line = |side: &str, rows: Vec<&Row>, cpu: bool| {
             let total: usize = rows.iter().map(|r| r.bytes).sum();
             let (min_i, min) = rows
@@ -335,8 +345,13 @@ fn print_tables(tables: &std::collections::BTreeMap<(String, u32), Table>) {
             } else {
                 "–".to_string()
             };
+            let over = if side.starts_with("auto") {
+                over_budget(&rows)
+            } else {
+                "–".to_string()
+            };
             println!(
-                "| {format} {size} | {side} | {total} | {:.2} | {:.0} | {:.1} | {min:.1} ({}) | {below}/{} | {cpu} |",
+                "| {format} {size} | {side} | {total} | {:.2} | {:.0} | {:.1} | {min:.1} ({}) | {below}/{} | {cpu} | {over} |",
                 total as f64 / sharp_total as f64,
                 median(rows.iter().map(|r| r.bytes as f64).collect()),
                 median(rows.iter().map(|r| r.score).collect()),
@@ -361,8 +376,8 @@ fn print_tables(tables: &std::collections::BTreeMap<(String, u32), Table>) {
     // Per image at the default level: where the bytes go and the worst cases. "q": the quality
     // `auto:good` chose, with its crop's score when it searched, "default" when it did not.
     println!();
-    println!("| format, box | image | sharp bytes | sharp score | auto:good bytes | auto:good score | auto:good q (crop score) | oracle q | oracle bytes |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("| format, box | image | sharp bytes | sharp score | auto:good bytes | auto:good score | auto:good q (crop score) | CPU ms fixed / auto:good | oracle q | oracle bytes |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for ((format, size), t) in tables {
         for (i, name) in t.images.iter().enumerate() {
             let (s, g) = (&t.sharp[i], &t.pixfront[i][2]);
@@ -377,8 +392,8 @@ fn print_tables(tables: &std::collections::BTreeMap<(String, u32), Table>) {
                 None => ("–".to_string(), "–".to_string()),
             };
             println!(
-                "| {format} {size} | {name} | {} | {:.1} | {} | {:.1} | {chosen} | {oq} | {ob} |",
-                s.bytes, s.score, g.bytes, g.score
+                "| {format} {size} | {name} | {} | {:.1} | {} | {:.1} | {chosen} | {:.1} / {:.1} | {oq} | {ob} |",
+                s.bytes, s.score, g.bytes, g.score, t.pixfront[i][0].cpu_ms, g.cpu_ms
             );
         }
     }
