@@ -6,13 +6,11 @@
 //! - at most [`MAX_TRIALS`] trial encodes, each decoded and scored: the first at the level's
 //!   default quality, the second a step towards the target, the third interpolated between
 //!   them (or extrapolated along their slope);
-//! - all trials together score at most half the render pixels (the pixels the fixed-quality
-//!   render itself decoded and wrote), so the search costs about as much as the render
-//!   (docs/performance.md has the measured ratio): three trials on a [`sample`] of at most
-//!   `min(147 456, render pixels / 6)` pixels (the whole output when it fits, else its centre),
-//!   or, when that sample would be less than half the output, two on one of `render pixels / 4`
-//!   (a render that decodes no more pixels than it writes: a half-output centre crop);
-//! - when even that allows no sample of at least half the output (or of the largest size), or
+//! - each scored on a [`sample`] of at most `min(147 456, render pixels / 6)` pixels (the whole
+//!   output when it fits, else its centre), where the render pixels are those the
+//!   fixed-quality render itself decoded and wrote, so the search costs about as much as the
+//!   render (docs/performance.md has the measured ratio);
+//! - when the budget allows no sample of at least half the output (or of the largest size), or
 //!   none of 128 × 128 pixels, or the output is animated, the level's default quality is used
 //!   without a search.
 
@@ -28,8 +26,8 @@ use crate::error::Error;
 pub const MAX_TRIALS: usize = 3;
 /// Largest sample scored per trial (384 × 384).
 const MAX_SAMPLE_PIXELS: u64 = 147_456;
-/// All trials together may score at most this fraction of the pixels the render handled.
-const RENDER_SHARE: u64 = 2;
+/// Each scoring may cover at most this fraction of the pixels the render itself handled.
+const RENDER_SHARE: u64 = 6;
 /// First move from the level's default quality.
 const STEP: i32 = 10;
 
@@ -164,18 +162,13 @@ pub fn choose(
     let (Some(t), false) = (target(format, level), picture.is_animated()) else {
         return Ok(fallback(format, level));
     };
+    let budget = (render_pixels / RENDER_SHARE).min(MAX_SAMPLE_PIXELS);
     // A centre crop of less than half the output (unless it is the largest sample) misjudged
-    // text and small pictures by up to 20 points on the bytes corpus: fewer trials on a larger
-    // sample rather than that, and no search when two trials cannot have one.
+    // text and small pictures by up to 20 points on the bytes corpus: no search then.
     let output = picture.width() as u64 * picture.height() as u64;
-    let per_trial = |trials: u64| (render_pixels / RENDER_SHARE / trials).min(MAX_SAMPLE_PIXELS);
-    let Some((max_trials, budget)) = [MAX_TRIALS, 2]
-        .into_iter()
-        .map(|n| (n, per_trial(n as u64)))
-        .find(|&(_, budget)| budget >= (output / 2).min(MAX_SAMPLE_PIXELS))
-    else {
+    if budget < (output / 2).min(MAX_SAMPLE_PIXELS) {
         return Ok(fallback(format, level));
-    };
+    }
     let Some(sample) = sample::take(picture, budget) else {
         return Ok(fallback(format, level));
     };
@@ -205,7 +198,7 @@ pub fn choose(
         // A size mismatch cannot happen for these encoders; it scores 0 (never chosen).
         Ok(sample.reference.score(&rgb).unwrap_or(0.0))
     };
-    let (quality, score, trials) = search(&t, max_trials, &mut score_at)?;
+    let (quality, score, trials) = search(&t, &mut score_at)?;
     Ok(AutoQuality {
         level,
         quality,
@@ -214,14 +207,10 @@ pub fn choose(
     })
 }
 
-/// At most `max_trials` (2 or [`MAX_TRIALS`]) scores; returns the lowest tried quality that
-/// reached the target (else the best estimate above the highest tried, with that one's score),
-/// its score and the number of trials.
-fn search(
-    t: &Target,
-    max_trials: usize,
-    score_at: &mut impl FnMut(u8) -> Result<f64, Error>,
-) -> Result<(u8, f64, u8), Error> {
+/// At most [`MAX_TRIALS`] scores; returns the lowest tried quality that reached the target
+/// (else the best estimate above the highest tried, with that one's score), its score and
+/// the number of trials.
+fn search(t: &Target, score_at: &mut impl FnMut(u8) -> Result<f64, Error>) -> Result<(u8, f64, u8), Error> {
     let clamp = |q: f64| q.round().clamp(t.min as f64, t.max as f64) as u8;
     let mut tried: Vec<(u8, f64)> = Vec::with_capacity(MAX_TRIALS);
     let first = t.default;
@@ -243,7 +232,7 @@ fn search(
         } else {
             third
         };
-        if max_trials > 2 && !tried.iter().any(|(q, _)| *q == third) && (!bracketed || hi - lo > 1) {
+        if !tried.iter().any(|(q, _)| *q == third) && (!bracketed || hi - lo > 1) {
             tried.push((third, score_at(third)?));
         }
     }
@@ -279,7 +268,7 @@ mod tests {
         let t = target(Format::Jpeg, AutoLevel::Good).unwrap();
         let mut calls = 0;
         let mut easy = linear(90.0, 0.5);
-        let (q, s, n) = search(&t, MAX_TRIALS, &mut |q| {
+        let (q, s, n) = search(&t, &mut |q| {
             calls += 1;
             easy(q)
         })
@@ -287,13 +276,11 @@ mod tests {
         assert!(s >= t.score && q < 80 && n as usize <= MAX_TRIALS && calls == n);
         // Linear scores: interpolation lands on the exact quality (81.5 = 90 + (q − 80) × 0.5).
         assert_eq!(q, 63);
-        let (q, s, _) = search(&t, MAX_TRIALS, &mut linear(78.0, 0.5)).unwrap();
+        let (q, s, _) = search(&t, &mut linear(78.0, 0.5)).unwrap();
         assert!(q > 80 && s >= t.score, "{q} {s}");
         // Never reachable: the top of the range.
-        let (q, _, n) = search(&t, MAX_TRIALS, &mut linear(40.0, 0.1)).unwrap();
+        let (q, _, n) = search(&t, &mut linear(40.0, 0.1)).unwrap();
         assert_eq!((q, n), (t.max, 3));
-        // Two trials: the default, then a step up that reaches the target.
-        assert_eq!(search(&t, 2, &mut linear(78.0, 0.5)).unwrap(), (90, 83.0, 2));
     }
 
     #[test]
