@@ -179,6 +179,17 @@ pub fn choose(
     };
     let mut trial_settings = settings.clone();
     trial_settings.exif = None;
+    // Trials need the score, not the bytes: a baseline JPEG has the progressive one's pixels
+    // for half the encode time, and WebP method 4 scores as method 5 does (docs/performance.md)
+    // for less; the final encode keeps the tuned settings.
+    match format {
+        Format::Jpeg => trial_settings.options.progressive = Some(false),
+        Format::Webp => {
+            let method = settings.effort.or(settings.options.effort).unwrap_or(4);
+            trial_settings.effort = Some(method.min(4));
+        }
+        _ => {}
+    }
     let mut score_at = |q: u8| -> Result<f64, Error> {
         trial_settings.options.quality = Some(Quality::Fixed(q));
         let bytes = codecs::encode(&sample.picture, format, &trial_settings)?;
