@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs npm sharp (SHARP_VERSION, default 0.35.5) under $1 once, like
-# scripts/bench-compare/run.sh, and prints its node_modules folder.
+# Installs npm sharp (SHARP_VERSION, default 0.35.5) under $1 once and prints its node_modules
+# folder; used by scripts/bench-bytes/run.sh, scripts/bench-compare/run.sh and the butteraugli check.
 set -euo pipefail
 cache="$1/sharp-${SHARP_VERSION:-0.35.5}"
 if ! NODE_PATH="$cache/node_modules" node -e 'require("sharp")' >/dev/null 2>&1; then

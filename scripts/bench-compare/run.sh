@@ -7,19 +7,12 @@
 # Every input comes from the shared test images (PIXFRONT_TESTDATA overrides their folder).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
-version="${SHARP_VERSION:-0.35.5}"
-cache="${PIXFRONT_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pixfront-bench}/sharp-$version"
-if ! NODE_PATH="$cache/node_modules" node -e 'require("sharp")' >/dev/null 2>&1; then
-  echo "installing sharp@$version into $cache" >&2
-  mkdir -p "$cache"
-  (cd "$cache" && { [ -f package.json ] || npm init -y >/dev/null; } &&
-    npm install --no-audit --no-fund "sharp@$version" >/dev/null)
-fi
+modules="$("$repo/scripts/bench-bytes/sharp-install.sh" "${PIXFRONT_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pixfront-bench}")"
 cd "$repo"
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/^Mem:/{print $2}') GiB"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "pixfront: $(git rev-parse --short HEAD), $(rustc --version)"
-echo "sharp: $(NODE_PATH="$cache/node_modules" node -e 'const v=require("sharp").versions; console.log(`${v.sharp} (libvips ${v.vips}, mozjpeg ${v.mozjpeg}, libwebp ${v.webp}, aom ${v.aom})`)'), node $(node --version)"
+echo "sharp: $(NODE_PATH="$modules" node -e 'const v=require("sharp").versions; console.log(`${v.sharp} (libvips ${v.vips}, mozjpeg ${v.mozjpeg}, libwebp ${v.webp}, aom ${v.aom})`)'), node $(node --version)"
 echo
-cargo bench --bench compare -- --sharp "$cache/node_modules" "$@"
+cargo bench --bench compare -- --sharp "$modules" "$@"
