@@ -119,6 +119,10 @@ impl BlazeFace {
 /// shows them), and past the picture's right and bottom edges (the input's sides are rounded
 /// up to multiples of [`STRIDE`]) mid-grey (0), which reads as a flat area.
 pub fn input_row(rgba: &[u8], w: usize, h: usize, y: usize, out: &mut [f32]) {
+    // Opaque pixels (nearly all) through a table: the arithmetic below, with its division,
+    // took 5 % of a pass.
+    static OPAQUE: std::sync::OnceLock<[f32; 256]> = std::sync::OnceLock::new();
+    let table = OPAQUE.get_or_init(|| std::array::from_fn(|v| v as f32 / 127.5 - 1.0));
     out.fill(0.0);
     if y >= h {
         return;
@@ -127,6 +131,10 @@ pub fn input_row(rgba: &[u8], w: usize, h: usize, y: usize, out: &mut [f32]) {
         .chunks_exact_mut(3)
         .zip(rgba[y * w * 4..][..w * 4].chunks_exact(4))
     {
+        if p[3] == 255 {
+            o.copy_from_slice(&[table[p[0] as usize], table[p[1] as usize], table[p[2] as usize]]);
+            continue;
+        }
         let a = p[3] as f32 / 255.0;
         for c in 0..3 {
             let v = p[c] as f32 * a + 255.0 * (1.0 - a);
@@ -196,5 +204,13 @@ mod tests {
         );
         input_row(&rgba, 2, 3, 3, &mut row);
         assert!(row.iter().all(|&v| v == 0.0));
+        // Opaque pixels (the table) and half-transparent ones (the arithmetic) agree.
+        let rgba = [10, 128, 255, 255, 10, 128, 255, 254];
+        let mut row = vec![0.0; 6];
+        input_row(&rgba, 2, 1, 0, &mut row);
+        for c in 0..3 {
+            assert!((row[c] - row[3 + c]).abs() < 0.01, "{row:?}");
+        }
+        assert_eq!(row[..3], [10.0 / 127.5 - 1.0, 128.0 / 127.5 - 1.0, 1.0]);
     }
 }

@@ -21,7 +21,9 @@ pub enum Isa {
     #[cfg(target_arch = "x86_64")]
     Avx512,
     /// [`Isa::Avx512`] with the 1×1 convolutions after a depthwise one in bfloat16
-    /// ([`crate::bf16`]).
+    /// ([`crate::bf16`]) and the first layer in 16-bit integers ([`crate::int16`]): AVX-512
+    /// BF16 and VNNI (every CPU with the first has the second: AMD Zen 4, Intel Cooper Lake,
+    /// Sapphire Rapids and later).
     #[cfg(target_arch = "x86_64")]
     Avx512Bf16,
     Portable,
@@ -32,7 +34,7 @@ impl Isa {
         #[cfg(target_arch = "x86_64")]
         if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
             if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512vl") {
-                if is_x86_feature_detected!("avx512bf16") {
+                if is_x86_feature_detected!("avx512bf16") && is_x86_feature_detected!("avx512vnni") {
                     return Isa::Avx512Bf16;
                 }
                 return Isa::Avx512;
@@ -130,16 +132,22 @@ pub struct DenseRow<'a> {
     pub bias: &'a [f32],
     pub cout: usize,
     pub relu: bool,
+    /// `w` as 16-bit integers.
+    #[cfg(target_arch = "x86_64")]
+    pub q16: &'a crate::int16::Weights,
 }
 
 /// Pixels per depthwise → 1×1 hand-over: the depthwise output stays in the L1 cache.
 pub const SEGMENT: usize = 32;
 
-/// Room for [`SEGMENT`] pixels of depthwise output (and its bfloat16 copy).
+/// Room for [`SEGMENT`] pixels of depthwise output (and its bfloat16 copy), and for the
+/// first layer's input rows in 16-bit integers.
 pub struct Scratch {
     f32s: Vec<f32>,
     #[cfg(target_arch = "x86_64")]
     pairs: Vec<u32>,
+    #[cfg(target_arch = "x86_64")]
+    i16s: Vec<i16>,
 }
 
 impl Scratch {
@@ -149,6 +157,8 @@ impl Scratch {
             f32s: vec![0.0; SEGMENT * channels],
             #[cfg(target_arch = "x86_64")]
             pairs: vec![0; SEGMENT * channels / 2],
+            #[cfg(target_arch = "x86_64")]
+            i16s: Vec::new(),
         }
     }
 }
@@ -178,7 +188,7 @@ pub fn block_row(isa: Isa, r: &BlockRow, out: &mut [f32], scratch: &mut Scratch)
 }
 
 /// Writes the row's pixels (no border, `cout` channels each) to `out`.
-pub fn dense_row(isa: Isa, r: &DenseRow, out: &mut [f32]) {
+pub fn dense_row(isa: Isa, r: &DenseRow, out: &mut [f32], scratch: &mut Scratch) {
     check_dense(r, out);
     // SAFETY: as above, with `check_dense`.
     unsafe {
@@ -186,10 +196,18 @@ pub fn dense_row(isa: Isa, r: &DenseRow, out: &mut [f32]) {
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => dense_row_avx2(r, out),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 | Isa::Avx512Bf16 => dense_row_avx512(r, out),
+            Isa::Avx512 => dense_row_avx512(r, out),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512Bf16 => {
+                if !crate::int16::dense_row(r, r.q16, out, &mut scratch.i16s) {
+                    dense_row_avx512(r, out)
+                }
+            }
             Isa::Portable => dense_row_impl::<Portable, 16>(r, out),
         }
     }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = scratch;
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -720,6 +738,8 @@ mod tests {
         );
         #[cfg(target_arch = "x86_64")]
         let pw_pairs = crate::bf16::pairs(&pw_w, cin, cout);
+        #[cfg(target_arch = "x86_64")]
+        let dense_q16 = crate::int16::Weights::new(&pw_w[..5 * 5 * 3 * 24], 5, 3, 24);
         let results: Vec<Vec<Vec<f32>>> = isas
             .iter()
             .map(|&isa| {
@@ -759,9 +779,11 @@ mod tests {
                     bias: &pw_b[..24],
                     cout: 24,
                     relu: false,
+                    #[cfg(target_arch = "x86_64")]
+                    q16: &dense_q16,
                 };
                 let mut out = vec![0.0; n * 24];
-                dense_row(isa, &d, &mut out);
+                dense_row(isa, &d, &mut out, &mut Scratch::new(cin));
                 outs.push(out);
                 outs
             })

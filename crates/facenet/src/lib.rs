@@ -4,6 +4,8 @@
 #[cfg(target_arch = "x86_64")]
 mod bf16;
 pub mod blazeface;
+#[cfg(target_arch = "x86_64")]
+mod int16;
 mod kernels;
 pub mod net;
 pub mod onnx;

@@ -38,6 +38,9 @@ pub struct Dense {
     pub win: Window,
     pub w: Vec<f32>,
     pub bias: Vec<f32>,
+    /// The weights as 16-bit integers, for CPUs with AVX-512 VNNI.
+    #[cfg(target_arch = "x86_64")]
+    pub q16: crate::int16::Weights,
 }
 
 /// A depthwise convolution: weights `[ky][kx][c]`, `c` padded to whole vectors.
@@ -285,7 +288,13 @@ impl<'g> Builder<'g> {
                     }
                 }
             }
-            Op::Dense(Dense { win, w: wp, bias })
+            Op::Dense(Dense {
+                win,
+                #[cfg(target_arch = "x86_64")]
+                q16: crate::int16::Weights::new(&wp, k, cin_g, cos),
+                w: wp,
+                bias,
+            })
         };
         self.layers.push(Layer {
             op,

@@ -240,8 +240,11 @@ impl Exec<'_> {
                     bias: &d.bias,
                     cout,
                     relu: layer.relu,
+                    #[cfg(target_arch = "x86_64")]
+                    q16: &d.q16,
                 },
                 out,
+                &mut self.scratch,
             ),
             Op::Block { dw, pw, residual } => {
                 let res = match residual {
