@@ -54,7 +54,8 @@ fn recall_and_false_positives_on_the_test_set() {
 }
 
 /// After `blurFaces`, neither BlazeFace nor SeetaFace finds a labelled face at 200 px wide,
-/// 800 px wide or the original size, on the real photos and two group scenes. Every face is
+/// 800 px wide or the original size, on the real photos and three group scenes (scene_01's
+/// blurred heads were once taken for faces). Every face is
 /// first checked to be found by at least one of them without the blur, so the test can fail.
 #[test]
 fn blurred_faces_stay_hidden_from_both_detectors() {
@@ -64,9 +65,10 @@ fn blurred_faces_stay_hidden_from_both_detectors() {
     ];
     let service = Arc::new(FaceService::new(Ok(detectors[0].clone()), None, 16));
     let set = load_set();
-    let chosen = set
-        .iter()
-        .filter(|l| l.file.starts_with("photo_") || l.file == "scene_00.jpg" || l.file == "scene_03.jpg");
+    let chosen = set.iter().filter(|l| {
+        l.file.starts_with("photo_")
+            || ["scene_00.jpg", "scene_01.jpg", "scene_03.jpg"].contains(&l.file.as_str())
+    });
     for l in chosen {
         let original = read(&l.file);
         for width in [Some(200u32), Some(800), None] {
@@ -83,9 +85,15 @@ fn blurred_faces_stay_hidden_from_both_detectors() {
             let f = out.width() as f32 / l.size.0 as f32;
             let faces: Vec<Box4> = l.faces.iter().map(|b| b.map(|v| v * f)).collect();
             let before: Vec<Box4> = detectors.iter().flat_map(|d| detect(d, &plain)).collect();
+            // Group scenes: thumbnails lose small faces, and scene_01 has one face neither
+            // detector finds (docs/faces.md); it must still not be found after the blur.
+            let found = faces
+                .iter()
+                .filter(|face| before.iter().any(|d| matches(face, d)))
+                .count();
             assert!(
-                faces.iter().all(|face| before.iter().any(|d| matches(face, d)))
-                    || width == Some(200) && l.file.starts_with("scene_"),
+                found == faces.len()
+                    || l.file.starts_with("scene_") && (width == Some(200) || found + 1 == faces.len()),
                 "{} at {width:?}: not every face is found before blurring: {before:?} vs {faces:?}",
                 l.file
             );
